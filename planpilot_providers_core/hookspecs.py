@@ -1,0 +1,44 @@
+"""Pluggy markers and the hooks a provider plugin implements.
+
+A plugin is a small module named by an entry point in the ``planpilot.providers`` group. It must
+stay cheap to import (no HTTP client, no generated schema): discovery imports every plugin module
+just to list providers. The provider class itself is named by an import path and loaded on first use::
+
+    from planpilot_providers_core.hookspecs import hookimpl
+    from planpilot_providers_core.registry import ProviderSpec
+
+    @hookimpl
+    def planpilot_register_providers(register):
+        register(ProviderSpec(
+            name="jira",
+            provider_class="planpilot_provider_jira.provider:JiraProvider",
+            capabilities={"discovery.labels", "discovery.body-text", "discovery.complete"},
+            summary="Jira Cloud issues and boards",
+        ))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Final
+
+import pluggy
+
+if TYPE_CHECKING:
+    from planpilot_providers_core.registry import ProviderSpec
+
+PROJECT_NAME: Final = "planpilot"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+@hookspec
+def planpilot_register_providers(register: Callable[[ProviderSpec], None]) -> None:
+    """Register the providers this plugin offers by calling ``register(spec)`` once per provider.
+
+    Called once per discovery, for every plugin. ``register`` validates nothing beyond the spec's own
+    validation; a name another distribution also registers makes that name unusable until one of
+    them is removed or blocked (the error names both distributions). Do not import the provider
+    module here: name it in ``ProviderSpec.provider_class`` instead.
+    """

@@ -1,0 +1,302 @@
+"""Plugin discovery through entry points, the provider registry and the ``create_provider`` factory.
+
+pluggy's own ``load_setuptools_entrypoints`` stops at the first plugin that fails to import and
+silently drops a second distribution using the same entry-point name, so discovery walks the entry
+points itself: every failure is recorded with its distribution and the remaining plugins still load.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import pkgutil
+import re
+from collections.abc import Iterable, Mapping
+from importlib import metadata
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Final
+
+import attrs
+import pluggy
+
+from planpilot_providers_core import hookspecs
+from planpilot_providers_core.capabilities import DISCOVERY_CAPABILITIES, Capability, check_capabilities
+from planpilot_providers_core.capabilities import parse_capabilities as _capabilities
+from planpilot_providers_core.errors import PluginError
+
+if TYPE_CHECKING:
+    from planpilot_providers_core.contracts import FieldConfig, Provider
+
+ENTRY_POINT_GROUP: Final = "planpilot.providers"
+#: Set to a non-empty value other than ``0`` to load no plugin from entry points at all.
+DISABLE_AUTOLOAD_ENV: Final = "PLANPILOT_PROVIDERS_DISABLE_PLUGIN_AUTOLOAD"
+#: Comma-separated entry-point or distribution names that must not be loaded.
+BLOCK_PLUGINS_ENV: Final = "PLANPILOT_PROVIDERS_BLOCK_PLUGINS"
+
+_NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+_IMPORT_PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+
+
+def _slug(_: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not isinstance(value, str) or not _NAME.match(value):
+        raise ValueError(f"provider name must be lowercase letters, digits and single dashes, got {value!r}")
+
+
+def _import_path(_: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not isinstance(value, str) or not _IMPORT_PATH.match(value):
+        raise ValueError(f"provider_class must be an import path like 'package.module:Class', got {value!r}")
+
+
+def _one_line(_: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not isinstance(value, str) or not value.strip() or "\n" in value:
+        raise ValueError(f"summary must be one non-empty line, got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class ProviderSpec:
+    """What a plugin registers: a provider's name, where its class lives, what it can do."""
+
+    name: str = attrs.field(validator=_slug)
+    provider_class: str = attrs.field(validator=_import_path)
+    """``"package.module:Class"``: imported only when the provider is first created."""
+    capabilities: frozenset[Capability] = attrs.field(converter=_capabilities)
+    summary: str = attrs.field(validator=_one_line)
+
+
+@attrs.frozen(kw_only=True)
+class RegisteredProvider:
+    """A spec together with the plugin and distribution that registered it."""
+
+    spec: ProviderSpec
+    plugin: str
+    distribution: str | None = None
+    version: str | None = None
+
+    @property
+    def origin(self) -> str:
+        if self.distribution:
+            return f"distribution {self.distribution} {self.version or ''}".rstrip()
+        return f"plugin {self.plugin!r}"
+
+    def load(self) -> type[Provider]:
+        """Import the provider class, turning any failure into a ``PluginError`` naming the origin."""
+        from planpilot_providers_core.contracts import Provider
+
+        try:
+            cls = pkgutil.resolve_name(self.spec.provider_class)
+        except Exception as exc:
+            raise PluginError(
+                f"provider {self.spec.name!r} from {self.origin} could not be imported "
+                f"({self.spec.provider_class}): {type(exc).__name__}: {exc}"
+            ) from exc
+        if not (isinstance(cls, type) and issubclass(cls, Provider)):
+            raise PluginError(
+                f"provider {self.spec.name!r} from {self.origin}: {self.spec.provider_class} is not a Provider subclass"
+            )
+        return cls
+
+
+@attrs.frozen(kw_only=True)
+class PluginProblem:
+    """A plugin that could not be used, and why; the other plugins are unaffected."""
+
+    plugin: str
+    distribution: str | None
+    error: str
+
+    def __str__(self) -> str:
+        origin = f"{self.distribution} ({self.plugin})" if self.distribution else self.plugin
+        return f"{origin}: {self.error}"
+
+
+def _env_blocked() -> frozenset[str]:
+    return frozenset(n.strip() for n in os.environ.get(BLOCK_PLUGINS_ENV, "").split(",") if n.strip())
+
+
+def _env_autoload() -> bool:
+    return os.environ.get(DISABLE_AUTOLOAD_ENV, "").strip() in ("", "0")
+
+
+@attrs.define(kw_only=True)
+class _Origin:
+    distribution: str | None
+    version: str | None
+
+
+class ProviderRegistry:
+    """Holds the plugin manager and the providers its plugins registered."""
+
+    def __init__(self, *, autoload: bool | None = None, blocked: Iterable[str] | None = None) -> None:
+        self.plugin_manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        self.plugin_manager.add_hookspecs(hookspecs)
+        self._blocked = frozenset(blocked) if blocked is not None else _env_blocked()
+        self._origins: dict[str, _Origin] = {}
+        self._problems: list[PluginProblem] = []
+        self._collected: tuple[dict[str, RegisteredProvider], dict[str, list[RegisteredProvider]]] | None = None
+        if autoload if autoload is not None else _env_autoload():
+            self.load_entry_points()
+
+    def load_entry_points(self, group: str = ENTRY_POINT_GROUP) -> None:
+        """Load every plugin in ``group``, recording failures instead of raising them."""
+        for ep in metadata.entry_points(group=group):
+            dist = ep.dist.name if ep.dist else None
+            version = ep.dist.version if ep.dist else None
+            if ep.name in self._blocked or (dist and dist in self._blocked):
+                continue
+            try:
+                module = ep.load()
+            except Exception as exc:
+                self._problems.append(
+                    PluginProblem(plugin=ep.name, distribution=dist, error=f"import failed: {type(exc).__name__}: {exc}")
+                )
+                continue
+            self.register_plugin(module, name=ep.name, distribution=dist, version=version)
+
+    def register_plugin(
+        self, plugin: ModuleType | object, *, name: str, distribution: str | None = None, version: str | None = None
+    ) -> None:
+        """Register a plugin object by hand (built-ins, tests, or an app embedding its own provider)."""
+        if name in self._blocked or self.plugin_manager.is_blocked(name):
+            return
+        if self.plugin_manager.has_plugin(name):
+            other = self._origins[name]
+            self._problems.append(
+                PluginProblem(
+                    plugin=name,
+                    distribution=distribution,
+                    error=f"plugin name {name!r} is already used by {other.distribution or 'another plugin'}; skipped",
+                )
+            )
+            return
+        try:
+            self.plugin_manager.register(plugin, name=name)
+            self.plugin_manager.check_pending()
+        except Exception as exc:
+            if self.plugin_manager.has_plugin(name):
+                self.plugin_manager.unregister(name=name)
+            self._problems.append(
+                PluginProblem(plugin=name, distribution=distribution, error=f"invalid plugin: {type(exc).__name__}: {exc}")
+            )
+            return
+        self._origins[name] = _Origin(distribution=distribution, version=version)
+        self._collected = None
+
+    def _collect(self) -> tuple[dict[str, RegisteredProvider], dict[str, list[RegisteredProvider]]]:
+        if self._collected is not None:
+            return self._collected
+        claims: dict[str, list[RegisteredProvider]] = {}
+        for impl in self.plugin_manager.hook.planpilot_register_providers.get_hookimpls():
+            origin = self._origins[impl.plugin_name]
+            specs: list[ProviderSpec] = []
+
+            def register(spec: ProviderSpec, _specs: list[ProviderSpec] = specs) -> None:
+                if not isinstance(spec, ProviderSpec):
+                    raise TypeError(f"register() takes a ProviderSpec, got {type(spec).__name__}")
+                _specs.append(spec)
+
+            try:
+                impl.function(register=register)
+            except Exception as exc:
+                self._problems.append(
+                    PluginProblem(
+                        plugin=impl.plugin_name,
+                        distribution=origin.distribution,
+                        error=f"planpilot_register_providers failed: {type(exc).__name__}: {exc}",
+                    )
+                )
+                continue
+            for spec in specs:
+                claims.setdefault(spec.name, []).append(
+                    RegisteredProvider(
+                        spec=spec, plugin=impl.plugin_name, distribution=origin.distribution, version=origin.version
+                    )
+                )
+        providers = {name: regs[0] for name, regs in claims.items() if len(regs) == 1}
+        conflicts = {name: regs for name, regs in claims.items() if len(regs) > 1}
+        self._collected = (providers, conflicts)
+        return self._collected
+
+    @property
+    def providers(self) -> Mapping[str, RegisteredProvider]:
+        """Usable providers by name, sorted; names claimed twice are left out (see ``problems``)."""
+        return dict(sorted(self._collect()[0].items()))
+
+    @property
+    def problems(self) -> tuple[PluginProblem, ...]:
+        """Plugins that failed to load or register, and provider names claimed more than once."""
+        conflicts = self._collect()[1]
+        duplicate_problems = [
+            PluginProblem(plugin=regs[0].plugin, distribution=regs[0].distribution, error=_conflict_message(name, regs))
+            for name, regs in sorted(conflicts.items())
+        ]
+        return (*self._problems, *duplicate_problems)
+
+    def get(self, name: str) -> RegisteredProvider:
+        """The registration for ``name``; ``ValueError`` naming the known ones if there is none."""
+        providers, conflicts = self._collect()
+        if name in conflicts:
+            raise PluginError(_conflict_message(name, conflicts[name]))
+        if name not in providers:
+            known = ", ".join(sorted(providers)) or "none (install a provider plugin, e.g. planpilot-provider-dry-run)"
+            raise ValueError(f"unknown provider {name!r}; known providers: {known}")
+        return providers[name]
+
+    def create(
+        self,
+        name: str,
+        *,
+        target: str,
+        token: str,
+        board_url: str,
+        label: str = "planpilot",
+        field_config: FieldConfig | None = None,
+        **kwargs: Any,
+    ) -> Provider:
+        """Instantiate a provider; fails before any network call if its declared capabilities fall short."""
+        registered = self.get(name)
+        required = kwargs.get("required_capabilities", DISCOVERY_CAPABILITIES)
+        check_capabilities(name, registered.spec.capabilities, required)
+        cls = registered.load()
+        return cls(target=target, token=token, board_url=board_url, label=label, field_config=field_config, **kwargs)
+
+
+def _conflict_message(name: str, regs: list[RegisteredProvider]) -> str:
+    origins = " and ".join(r.origin for r in regs)
+    return (
+        f"provider name {name!r} is registered by both {origins}; uninstall one, or block one with "
+        f"{BLOCK_PLUGINS_ENV}=<entry point or distribution name>"
+    )
+
+
+@functools.cache
+def get_registry() -> ProviderRegistry:
+    """The process-wide registry, discovered from entry points on first use."""
+    return ProviderRegistry()
+
+
+def list_providers() -> list[RegisteredProvider]:
+    """Every usable provider: name, distribution, version, capabilities and summary."""
+    return list(get_registry().providers.values())
+
+
+def create_provider(
+    name: str,
+    *,
+    target: str,
+    token: str,
+    board_url: str,
+    label: str = "planpilot",
+    field_config: FieldConfig | None = None,
+    **kwargs: object,
+) -> Provider:
+    """Create a provider instance by name (not yet entered).
+
+    Raises:
+        ValueError: If no installed plugin registers ``name``; the message lists the known providers.
+        PluginError: If the plugin fails to import or two distributions register ``name``.
+        ProviderCapabilityError: If the provider declares less than ``required_capabilities`` asks.
+    """
+    return get_registry().create(
+        name, target=target, token=token, board_url=board_url, label=label, field_config=field_config, **kwargs
+    )
+
