@@ -84,12 +84,14 @@ class UpdateItemInput:
 class ItemSearchFilters:
     """Discovery filter: items carrying *all* ``labels`` *and* whose body contains ``body_contains``."""
 
-    labels: tuple[str, ...] = attrs.field(converter=_labels)
+    labels: tuple[str, ...] = attrs.field(default=(), converter=_labels)
     body_contains: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
 
     def __attrs_post_init__(self) -> None:
         if not self.labels and not self.body_contains:
-            raise ValueError("a search needs at least one label or a body_contains text; refusing to list everything")
+            raise ValueError(
+                "a search needs at least one label or a body_contains text; refusing to list everything"
+            )
 
     def matches(self, labels: Iterable[str], body: str) -> bool:
         """The conjunctive filter's meaning, for providers that check results locally."""
@@ -97,12 +99,17 @@ class ItemSearchFilters:
         return all(label.casefold() in have for label in self.labels) and self.body_contains in body
 
 
+def _id_set(value: Iterable[str]) -> frozenset[str]:
+    # A typed converter: with the bare generic ``frozenset`` mypy cannot type the attrs __init__.
+    return frozenset(value)
+
+
 @attrs.frozen(kw_only=True)
 class ItemRelations:
     """An item's current parent and blockers, as ids."""
 
     parent_id: str | None = None
-    blocker_ids: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    blocker_ids: frozenset[str] = attrs.field(default=frozenset(), converter=_id_set)
 
 
 @attrs.frozen(kw_only=True)
@@ -251,3 +258,11 @@ class Provider(ABC):
     @abstractmethod
     async def delete_item(self, item_id: str) -> None:
         """Delete the item; ``ItemNotFoundError`` when there is none."""
+
+    async def fetch_relations(self, items: Sequence[Item]) -> dict[str, ItemRelations]:
+        """Current relations of many items, keyed by item id.
+
+        The default asks each item in turn; providers that can read many items per request
+        (GitHub: ``nodes(ids:)``) override it so a sync reads relations in batches.
+        """
+        return {item.id: await item.get_relations() for item in items}

@@ -11,7 +11,7 @@ import functools
 import os
 import pkgutil
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from importlib import metadata
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final
@@ -91,7 +91,8 @@ class RegisteredProvider:
             ) from exc
         if not (isinstance(cls, type) and issubclass(cls, Provider)):
             raise PluginError(
-                f"provider {self.spec.name!r} from {self.origin}: {self.spec.provider_class} is not a Provider subclass"
+                f"provider {self.spec.name!r} from {self.origin}: "
+                f"{self.spec.provider_class} is not a Provider subclass"
             )
         return cls
 
@@ -123,6 +124,12 @@ class _Origin:
     version: str | None
 
 
+# Usable providers by name, names claimed more than once, and registration hooks that failed.
+_Collected = tuple[
+    dict[str, RegisteredProvider], dict[str, list[RegisteredProvider]], tuple[PluginProblem, ...]
+]
+
+
 class ProviderRegistry:
     """Holds the plugin manager and the providers its plugins registered."""
 
@@ -132,7 +139,7 @@ class ProviderRegistry:
         self._blocked = frozenset(blocked) if blocked is not None else _env_blocked()
         self._origins: dict[str, _Origin] = {}
         self._problems: list[PluginProblem] = []
-        self._collected: tuple[dict[str, RegisteredProvider], dict[str, list[RegisteredProvider]]] | None = None
+        self._collected: _Collected | None = None
         if autoload if autoload is not None else _env_autoload():
             self.load_entry_points()
 
@@ -147,13 +154,20 @@ class ProviderRegistry:
                 module = ep.load()
             except Exception as exc:
                 self._problems.append(
-                    PluginProblem(plugin=ep.name, distribution=dist, error=f"import failed: {type(exc).__name__}: {exc}")
+                    PluginProblem(
+                        plugin=ep.name, distribution=dist, error=f"import failed: {type(exc).__name__}: {exc}"
+                    )
                 )
                 continue
             self.register_plugin(module, name=ep.name, distribution=dist, version=version)
 
     def register_plugin(
-        self, plugin: ModuleType | object, *, name: str, distribution: str | None = None, version: str | None = None
+        self,
+        plugin: ModuleType | object,
+        *,
+        name: str,
+        distribution: str | None = None,
+        version: str | None = None,
     ) -> None:
         """Register a plugin object by hand (built-ins, tests, or an app embedding its own provider)."""
         if name in self._blocked or self.plugin_manager.is_blocked(name):
@@ -164,7 +178,8 @@ class ProviderRegistry:
                 PluginProblem(
                     plugin=name,
                     distribution=distribution,
-                    error=f"plugin name {name!r} is already used by {other.distribution or 'another plugin'}; skipped",
+                    error=f"plugin name {name!r} is already used by "
+                    f"{other.distribution or 'another plugin'}; skipped",
                 )
             )
             return
@@ -175,16 +190,22 @@ class ProviderRegistry:
             if self.plugin_manager.has_plugin(name):
                 self.plugin_manager.unregister(name=name)
             self._problems.append(
-                PluginProblem(plugin=name, distribution=distribution, error=f"invalid plugin: {type(exc).__name__}: {exc}")
+                PluginProblem(
+                    plugin=name,
+                    distribution=distribution,
+                    error=f"invalid plugin: {type(exc).__name__}: {exc}",
+                )
             )
             return
         self._origins[name] = _Origin(distribution=distribution, version=version)
         self._collected = None
 
-    def _collect(self) -> tuple[dict[str, RegisteredProvider], dict[str, list[RegisteredProvider]]]:
+    def _collect(self) -> _Collected:
         if self._collected is not None:
             return self._collected
         claims: dict[str, list[RegisteredProvider]] = {}
+        # Hook failures belong to this collection: a re-collection (after register_plugin) replaces them.
+        hook_problems: list[PluginProblem] = []
         for impl in self.plugin_manager.hook.planpilot_register_providers.get_hookimpls():
             origin = self._origins[impl.plugin_name]
             specs: list[ProviderSpec] = []
@@ -197,7 +218,7 @@ class ProviderRegistry:
             try:
                 impl.function(register=register)
             except Exception as exc:
-                self._problems.append(
+                hook_problems.append(
                     PluginProblem(
                         plugin=impl.plugin_name,
                         distribution=origin.distribution,
@@ -208,12 +229,15 @@ class ProviderRegistry:
             for spec in specs:
                 claims.setdefault(spec.name, []).append(
                     RegisteredProvider(
-                        spec=spec, plugin=impl.plugin_name, distribution=origin.distribution, version=origin.version
+                        spec=spec,
+                        plugin=impl.plugin_name,
+                        distribution=origin.distribution,
+                        version=origin.version,
                     )
                 )
         providers = {name: regs[0] for name, regs in claims.items() if len(regs) == 1}
         conflicts = {name: regs for name, regs in claims.items() if len(regs) > 1}
-        self._collected = (providers, conflicts)
+        self._collected = (providers, conflicts, tuple(hook_problems))
         return self._collected
 
     @property
@@ -224,20 +248,25 @@ class ProviderRegistry:
     @property
     def problems(self) -> tuple[PluginProblem, ...]:
         """Plugins that failed to load or register, and provider names claimed more than once."""
-        conflicts = self._collect()[1]
+        _, conflicts, hook_problems = self._collect()
         duplicate_problems = [
-            PluginProblem(plugin=regs[0].plugin, distribution=regs[0].distribution, error=_conflict_message(name, regs))
+            PluginProblem(
+                plugin=regs[0].plugin, distribution=regs[0].distribution, error=_conflict_message(name, regs)
+            )
             for name, regs in sorted(conflicts.items())
         ]
-        return (*self._problems, *duplicate_problems)
+        return (*self._problems, *hook_problems, *duplicate_problems)
 
     def get(self, name: str) -> RegisteredProvider:
         """The registration for ``name``; ``ValueError`` naming the known ones if there is none."""
-        providers, conflicts = self._collect()
+        providers, conflicts, _ = self._collect()
         if name in conflicts:
             raise PluginError(_conflict_message(name, conflicts[name]))
         if name not in providers:
-            known = ", ".join(sorted(providers)) or "none (install a provider plugin, e.g. planpilot-provider-dry-run)"
+            known = (
+                ", ".join(sorted(providers))
+                or "none (install a provider plugin, e.g. planpilot-provider-dry-run)"
+            )
             raise ValueError(f"unknown provider {name!r}; known providers: {known}")
         return providers[name]
 
@@ -256,8 +285,11 @@ class ProviderRegistry:
         registered = self.get(name)
         required = kwargs.get("required_capabilities", DISCOVERY_CAPABILITIES)
         check_capabilities(name, registered.spec.capabilities, required)
-        cls = registered.load()
-        return cls(target=target, token=token, board_url=board_url, label=label, field_config=field_config, **kwargs)
+        # Provider.__init__ takes only required_capabilities; concrete providers take the factory's keywords.
+        factory: Callable[..., Provider] = registered.load()
+        return factory(
+            target=target, token=token, board_url=board_url, label=label, field_config=field_config, **kwargs
+        )
 
 
 def _conflict_message(name: str, regs: list[RegisteredProvider]) -> str:
@@ -297,6 +329,11 @@ def create_provider(
         ProviderCapabilityError: If the provider declares less than ``required_capabilities`` asks.
     """
     return get_registry().create(
-        name, target=target, token=token, board_url=board_url, label=label, field_config=field_config, **kwargs
+        name,
+        target=target,
+        token=token,
+        board_url=board_url,
+        label=label,
+        field_config=field_config,
+        **kwargs,
     )
-

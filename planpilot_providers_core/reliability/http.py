@@ -1,0 +1,299 @@
+"""One pooled, rate-limit-gated httpx client per provider, and generic HTTP status classification.
+
+Retries are deliberately not done here: they live one level up (:func:`retry_call`), where the
+operation name and whether it is idempotent are known.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import math
+import time
+import types
+from collections.abc import Callable, Mapping
+from datetime import UTC
+from typing import Any, Self
+
+import attrs
+import httpx
+
+from planpilot_providers_core.errors import (
+    AuthenticationError,
+    ProviderError,
+    RateLimitError,
+    TransientProviderError,
+)
+from planpilot_providers_core.reliability._validation import count, seconds
+from planpilot_providers_core.reliability.gate import RateLimitGate
+
+_log = logging.getLogger("planpilot.providers.http")
+
+#: Pause applied to the shared gate on a 429 that does not say how long to wait.
+DEFAULT_RATE_LIMIT_PAUSE = 60.0
+
+
+def _frozen_headers(value: Mapping[str, str]) -> Mapping[str, str]:
+    """A read-only view of a private copy: the config cannot be changed behind the client's back."""
+    return types.MappingProxyType(dict(value))
+
+
+def _absolute_http_url(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    try:
+        url = httpx.URL(value) if isinstance(value, str) else None
+    except httpx.InvalidURL:
+        url = None
+    if url is None or url.scheme not in ("http", "https") or not url.host:
+        raise ValueError(
+            f"HttpClientConfig.base_url must be an absolute http(s) URL such as 'https://api.example.com', "
+            f"got {value!r}"
+        )
+
+
+@attrs.frozen
+class HttpClientConfig:
+    """Connection settings of one provider's HTTP client.
+
+    ``headers`` usually hold the token: they are stored read-only and kept out of ``repr``.
+    ``max_concurrency`` bounds in-flight requests (None: ``max_connections``); it is what makes
+    a rate-limit pause effective, since the gate is checked after a slot is taken.
+    """
+
+    base_url: str = attrs.field(validator=_absolute_http_url)
+    headers: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_headers, repr=False, hash=False)
+    max_connections: int = attrs.field(default=10, validator=count(minimum=1))
+    max_keepalive_connections: int = attrs.field(default=10, validator=count(minimum=0))
+    timeout: float = attrs.field(default=30.0, validator=seconds(positive=True))
+    connect_timeout: float = attrs.field(default=5.0, validator=seconds(positive=True))
+    pool_timeout: float = attrs.field(default=10.0, validator=seconds(positive=True))
+    max_concurrency: int | None = attrs.field(default=None, validator=count(minimum=1, optional=True))
+
+    @property
+    def concurrency(self) -> int:
+        """The effective bound on in-flight requests."""
+        return self.max_concurrency if self.max_concurrency is not None else self.max_connections
+
+    def httpx_timeout(self, timeout: float | None = None) -> httpx.Timeout:
+        """Timeouts for one request; ``timeout`` overrides the read/write/overall part only."""
+        overall = self.timeout if timeout is None else timeout
+        return httpx.Timeout(overall, connect=self.connect_timeout, pool=self.pool_timeout)
+
+
+def parse_retry_after(value: str | None, *, now: Callable[[], float] = time.time) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value (delta-seconds or HTTP-date).
+
+    None when absent or unparseable; a time in the past or a negative delta gives 0.0.
+    """
+    if value is None or not (text := value.strip()):
+        return None
+    try:
+        delay = float(text)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        delay = when.timestamp() - now()
+    if not math.isfinite(delay):
+        return None
+    return max(0.0, delay)
+
+
+def _reset_delay(value: str | None, *, now: Callable[[], float] = time.time) -> float | None:
+    """Seconds until an ``x-ratelimit-reset`` epoch timestamp; None when absent or unparseable."""
+    try:
+        reset = float(value) if value is not None else math.nan
+    except ValueError:
+        return None
+    return max(0.0, reset - now()) if math.isfinite(reset) else None
+
+
+class GatedTransport(httpx.AsyncBaseTransport):
+    """Wraps a transport: bound concurrency, honour the shared pause, start a pause on 429.
+
+    Order per request: take a slot, *then* wait for the gate, then send. Waiting before taking
+    the slot lets requests that already passed the gate keep firing into a rate limit.
+    """
+
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        gate: RateLimitGate,
+        max_concurrency: int | None = None,
+        *,
+        default_pause: float = DEFAULT_RATE_LIMIT_PAUSE,
+    ) -> None:
+        if max_concurrency is not None and max_concurrency < 1:
+            raise ValueError(f"GatedTransport max_concurrency must be >= 1 or None, got {max_concurrency!r}")
+        self._inner = inner
+        self._gate = gate
+        self._max_concurrency = max_concurrency
+        self._default_pause = default_pause
+        self._slots: asyncio.Semaphore | None = None
+        self._slots_loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def gate(self) -> RateLimitGate:
+        return self._gate
+
+    def _semaphore(self) -> asyncio.Semaphore | None:
+        # Created lazily, per running loop: an asyncio primitive binds to the loop it first waits on.
+        if self._max_concurrency is None:
+            return None
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._slots_loop is not loop:
+            self._slots, self._slots_loop = asyncio.Semaphore(self._max_concurrency), loop
+        return self._slots
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        slots = self._semaphore()
+        if slots is None:
+            return await self._send(request)
+        async with slots:
+            return await self._send(request)
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        await self._gate.wait()
+        response = await self._inner.handle_async_request(request)
+        if response.status_code == 429:
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            self._gate.pause_for(self._default_pause if retry_after is None else retry_after)
+        return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+class PooledClient:
+    """The provider's single pooled ``httpx.AsyncClient``, opened on enter and closed on exit.
+
+    Pool limits are set on the transport because ``AsyncClient(limits=...)`` is silently ignored
+    once a ``transport=`` is passed. A given ``transport`` (tests: ``MockTransport``,
+    ``ASGITransport``) replaces the default one and is closed on exit, as httpx does. The gate is
+    kept across re-entries so one pause covers the provider's whole life.
+    """
+
+    def __init__(
+        self,
+        config: HttpClientConfig,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        gate: RateLimitGate | None = None,
+    ) -> None:
+        self._config = config
+        self._transport = transport
+        self._gate = gate if gate is not None else RateLimitGate()
+        self._client: httpx.AsyncClient | None = None
+
+    def __repr__(self) -> str:
+        state = "open" if self._client is not None else "closed"
+        return f"PooledClient(base_url={self._config.base_url!r}, {state})"
+
+    @property
+    def config(self) -> HttpClientConfig:
+        return self._config
+
+    @property
+    def gate(self) -> RateLimitGate:
+        return self._gate
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The open client; raises if used outside ``async with``."""
+        if self._client is None:
+            raise RuntimeError("PooledClient is not open; use it inside 'async with PooledClient(...)'")
+        return self._client
+
+    async def __aenter__(self) -> Self:
+        if self._client is not None:
+            raise RuntimeError("PooledClient is already open; exit it before entering it again")
+        config = self._config
+        inner = self._transport or httpx.AsyncHTTPTransport(
+            limits=httpx.Limits(
+                max_connections=config.max_connections,
+                max_keepalive_connections=config.max_keepalive_connections,
+            )
+        )
+        self._client = httpx.AsyncClient(
+            base_url=config.base_url,
+            headers=dict(config.headers),
+            timeout=config.httpx_timeout(),
+            transport=GatedTransport(inner, self._gate, config.concurrency),
+        )
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+
+    async def request(
+        self,
+        operation: str,
+        method: str,
+        url: str,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 -- an httpx per-operation timeout, not a deadline
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """Send one request; ``timeout`` overrides the configured one for this operation only.
+
+        No retry and no status check here: wrap the call in ``retry_call`` and pass the response
+        through :func:`raise_for_status` (or the provider's own classification).
+        """
+        started = time.monotonic()
+        response = await self.client.request(
+            method, url, timeout=self._config.httpx_timeout(timeout), **kwargs
+        )
+        _log.debug(
+            "%s: %s %s -> %d in %.3fs",
+            operation,
+            method,
+            response.request.url.path,
+            response.status_code,
+            time.monotonic() - started,
+        )
+        return response
+
+
+def _body_excerpt(response: httpx.Response, limit: int = 200) -> str:
+    try:
+        text = " ".join(response.text.split())
+    except (httpx.ResponseNotRead, UnicodeDecodeError):
+        return ""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def raise_for_status(response: httpx.Response, operation: str) -> httpx.Response:
+    """Return a 2xx response; raise the matching :mod:`planpilot_providers_core.errors` error otherwise.
+
+    401: AuthenticationError; 429: RateLimitError (wait from ``retry-after``, else
+    ``x-ratelimit-reset``); 5xx: TransientProviderError (may have been applied); anything else:
+    ProviderError. Messages carry the operation, status and a short body excerpt, never headers.
+    """
+    status = response.status_code
+    if 200 <= status < 300:
+        return response
+    headers = response.headers
+    if status == 401:
+        raise AuthenticationError(
+            f"{operation}: the credentials were rejected (HTTP 401); check the token is valid, "
+            "not expired or revoked, and configured for this service"
+        )
+    if status == 429:
+        retry_after = parse_retry_after(headers.get("retry-after"))
+        if retry_after is None:
+            retry_after = _reset_delay(headers.get("x-ratelimit-reset"))
+        raise RateLimitError(f"{operation}: rate limited (HTTP 429)", retry_after=retry_after)
+    excerpt = _body_excerpt(response)
+    detail = f"HTTP {status} {response.reason_phrase}".rstrip() + (f": {excerpt}" if excerpt else "")
+    if status >= 500:
+        raise TransientProviderError(
+            f"{operation}: server error ({detail})",
+            retry_after=parse_retry_after(headers.get("retry-after")),
+            request_sent=True,
+        )
+    raise ProviderError(f"{operation} failed: {detail}")

@@ -1,0 +1,43 @@
+"""Proactive spacing of requests, for APIs that ask for a minimum gap between mutations."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Callable
+
+
+class Pacer:
+    """Start successive callers at least ``min_interval`` seconds apart.
+
+    Each caller reserves its start slot synchronously (no ``await`` between reading and advancing
+    the schedule), then sleeps until it; so concurrent callers can never pick the same slot. A
+    cancelled waiter leaves its slot unused, which only ever makes the spacing more conservative.
+    Like :class:`RateLimitGate` it holds no loop-bound primitive.
+    """
+
+    def __init__(self, min_interval: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+        if not (isinstance(min_interval, int | float) and math.isfinite(min_interval) and min_interval >= 0):
+            raise ValueError(f"Pacer min_interval must be a number of seconds >= 0, got {min_interval!r}")
+        self._min_interval = float(min_interval)
+        self._clock = clock
+        self._next_start = -math.inf
+
+    def __repr__(self) -> str:
+        return f"Pacer(min_interval={self._min_interval})"
+
+    @property
+    def min_interval(self) -> float:
+        """The minimum gap between two starts, in seconds."""
+        return self._min_interval
+
+    async def wait_turn(self) -> None:
+        """Wait until this caller may start; ``min_interval == 0`` never waits."""
+        if self._min_interval == 0:
+            return
+        now = self._clock()
+        start = max(now, self._next_start)
+        self._next_start = start + self._min_interval
+        if start > now:
+            await asyncio.sleep(start - now)

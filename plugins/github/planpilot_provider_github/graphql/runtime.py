@@ -1,0 +1,67 @@
+"""Small runtime helpers around the generated sgqlc operations.
+
+The provider sends ``render(op)`` with its own httpx client and turns the JSON body into typed objects with
+``parse(op, body)``. Importing this module loads sgqlc only (never graphql-core, never sgqlc.endpoint).
+
+Typed results: attributes are the snake_case GraphQL names (``createdAt`` -> ``created_at``), ``DateTime``
+is a tz-aware ``datetime``, aliases are attributes (``result.f0``), union/interface members are the concrete
+type picked by ``__typename``. sgqlc turns a JSON ``null`` object (``issueType: null``, a ``null`` entry of
+``nodes(ids:)``) into an *empty, falsy* object, not ``None``: test with ``obj_or_none(x)`` or ``if not x``.
+
+It also fixes sgqlc 18 bug "union to JSON" (notes/sgqlc.md section 3.4, bug 2): ``op + data`` crashes with
+``type object '<Union>' has no attribute '__to_json_value__'`` when a union sits under a list inside
+``nodes(ids:)`` (e.g. ``projectItems.fieldValues``), because ``sgqlc.types.Union`` lacks that method.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sgqlc.operation import Operation
+from sgqlc.types import ContainerType, UnionMeta, Variable
+
+__all__ = ["apply_sgqlc_patches", "obj_or_none", "parse", "render"]
+
+_PATCH_MARKER = "__planpilot_union_json_patch__"
+
+
+def _union_to_json_value(cls: Any, value: Any) -> Any:
+    """JSON value of a realized union member: None and variables pass through, else the member's own."""
+    if value is None or isinstance(value, Variable):
+        return value
+    return value.__to_json_value__()
+
+
+def apply_sgqlc_patches() -> None:
+    """Give ``sgqlc.types.Union`` the ``__to_json_value__`` it lacks. Idempotent; applied on import."""
+    if getattr(UnionMeta, _PATCH_MARKER, False):
+        return
+    if "__to_json_value__" not in vars(UnionMeta):  # a future sgqlc may fix it upstream
+        UnionMeta.__to_json_value__ = _union_to_json_value
+    setattr(UnionMeta, _PATCH_MARKER, True)
+
+
+apply_sgqlc_patches()
+
+
+def render(op: Operation) -> str:
+    """The compact GraphQL document of ``op`` (no indentation): the ``query`` member of a request body."""
+    return bytes(op).decode()
+
+
+def parse(op: Operation, data: Mapping[str, Any]) -> Any:
+    """Typed result of ``op`` from a response body (``{"data": ..., "errors": ...}``).
+
+    Raises ``sgqlc.operation.GraphQLErrors`` when the body has errors and no data; with partial data the
+    errors are on ``result.__errors__``. Attributes are snake_case (``result.create_issue.issue.issue_type``).
+    """
+    apply_sgqlc_patches()
+    return op + dict(data)
+
+
+def obj_or_none(obj: Any) -> Any:
+    """``None`` for sgqlc's empty stand-in of a JSON ``null`` object (or ``None``), else ``obj`` unchanged."""
+    if obj is None or (isinstance(obj, ContainerType) and len(obj) == 0):
+        return None
+    return obj

@@ -1,0 +1,513 @@
+"""``GitHubProvider``: GitHub Issues + Projects v2 behind the core provider contract."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import httpx
+
+from planpilot_provider_github.client import GITHUB_API_URL, GitHubGraphQL, Response, error_message, error_type
+from planpilot_provider_github.context import FieldValue, GitHubContext
+from planpilot_provider_github.convert import IssueState, infer_item_type, issue_state
+from planpilot_provider_github.graphql.generated import issue_mutations as issue_mut
+from planpilot_provider_github.graphql.generated import issues as issue_ops
+from planpilot_provider_github.graphql.generated import project_mutations as project_mut
+from planpilot_provider_github.graphql.generated import repository as repository_ops
+from planpilot_provider_github.graphql.generated import search as search_ops
+from planpilot_provider_github.item import GitHubItem
+from planpilot_provider_github.relations import RelationOps
+from planpilot_provider_github.resolve import (
+    choose_type_strategy,
+    creation_defaults,
+    resolve_remote,
+    size_field,
+    size_value,
+)
+from planpilot_provider_github.search import PAGE_SIZE, SearchPage, build_query, search_all
+from planpilot_provider_github.urls import parse_board_url, parse_target
+from planpilot_providers_core.capabilities import DISCOVERY_CAPABILITIES, Capability
+from planpilot_providers_core.contracts import (
+    CreateItemInput,
+    FieldConfig,
+    Item,
+    ItemRelations,
+    ItemSearchFilters,
+    PlanItemType,
+    Provider,
+    UpdateItemInput,
+)
+from planpilot_providers_core.errors import (
+    STEP_ISSUE_CREATED,
+    STEP_ISSUE_TYPE_SET,
+    STEP_LABELS_SET,
+    STEP_PROJECT_FIELDS_SET,
+    STEP_PROJECT_ITEM_ADDED,
+    AuthenticationError,
+    CreateItemPartialFailureError,
+    ItemNotFoundError,
+    ProviderError,
+)
+from planpilot_providers_core.reliability import DEFAULT_RETRY_POLICY, RetryPolicy, classify_failure
+from planpilot_providers_core.singleflight import SingleFlightCache
+
+log = logging.getLogger("planpilot.providers.github")
+
+LABEL_COLORS: Final = {"discovery": "ededed", "EPIC": "3e4b9e", "STORY": "0e8a16", "TASK": "c5def5"}
+FIELDS_PER_REQUEST: Final = 4
+RECENT_CREATE_WINDOW: Final = 300.0
+"""Seconds of clock skew and latency allowed when looking for an issue an ambiguous create may have made."""
+_LABEL_TAKEN: Final = "already been taken"
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class GitHubProvider(Provider):
+    """GitHub Issues + Projects v2 over typed GraphQL (sgqlc), with the core reliability toolkit.
+
+    Keyword options beyond the factory's: ``api_url`` (GitHub Enterprise: ``https://HOST/api/graphql``;
+    the emulator's URL), ``transport`` (an httpx transport, e.g. the in-process emulator),
+    ``mutation_interval`` (seconds between mutations; default 1 s as GitHub asks, 0 for a loopback
+    ``api_url``), ``max_connections``, ``timeout``, ``retry_policy``, ``search_lag_window`` (seconds of
+    recent updates read without search, to see past the search index lag; default 1 hour), and
+    ``read_only`` (enter without creating labels; writes are refused).
+    """
+
+    name = "github"
+
+    def __init__(
+        self,
+        *,
+        target: str,
+        token: str,
+        board_url: str,
+        label: str = "planpilot",
+        field_config: FieldConfig | None = None,
+        required_capabilities: Iterable[str | Capability] = DISCOVERY_CAPABILITIES,
+        api_url: str = GITHUB_API_URL,
+        transport: httpx.AsyncBaseTransport | None = None,
+        mutation_interval: float | None = None,
+        max_connections: int = 10,
+        timeout: float = 30.0,
+        retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+        search_lag_window: float = 3600.0,
+        read_only: bool = False,
+    ) -> None:
+        super().__init__(required_capabilities=required_capabilities)
+        self._repo = parse_target(target)
+        self._board = parse_board_url(board_url)
+        if not label.strip():
+            raise ValueError("label must not be blank: it is how items are discovered again")
+        self._label = label
+        self._field_config = field_config or FieldConfig()
+        self._token = token
+        self._read_only = read_only
+        self._search_lag_window = search_lag_window
+        interval = mutation_interval if mutation_interval is not None else (0.0 if _is_loopback(api_url) else 1.0)
+        self._gql = GitHubGraphQL(
+            token=token,
+            api_url=api_url,
+            transport=transport,
+            retry_policy=retry_policy,
+            mutation_interval=interval,
+            max_connections=max_connections,
+            timeout=timeout,
+        )
+        self.relations = RelationOps(self._gql, self.require)
+        self._labels: SingleFlightCache[str, str] = SingleFlightCache()
+        self._claimed_creates: set[str] = set()
+
+    def __repr__(self) -> str:
+        return f"GitHubProvider(target={self._repo.full_name!r}, board={self._board.login}/{self._board.number}, api_url={self._gql.api_url!r})"
+
+    @property
+    def github_context(self) -> GitHubContext:
+        context = self.context
+        assert isinstance(context, GitHubContext)
+        return context
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def resolve_context(self) -> GitHubContext:
+        if not self._token.strip():
+            raise AuthenticationError("no GitHub token: set GITHUB_TOKEN or GH_TOKEN (or log in with 'gh auth login')")
+        await self._gql.open()
+        resolved = await resolve_remote(self._gql, self._repo, self._board)
+        config = self._field_config
+        strategy = choose_type_strategy(config, resolved)
+        self._labels = SingleFlightCache({name.casefold(): label_id for name, label_id in resolved.labels.items()})
+        capabilities = {
+            *DISCOVERY_CAPABILITIES,
+            Capability.RELATION_PARENT,
+            Capability.RELATION_BLOCKED_BY,
+            Capability.PROJECT_FIELDS,
+            Capability.ITEM_DELETE,
+            Capability.ITEM_TYPES_NATIVE if strategy.strategy == "issue-type" else Capability.ITEM_TYPES_LABEL,
+        }
+        context = GitHubContext(
+            provider=self.name,
+            capabilities=capabilities,
+            repository_id=resolved.repository_id,
+            repository=resolved.repository,
+            owner_is_org=resolved.owner_is_org,
+            project_id=resolved.project_id,
+            project_title=resolved.project_title,
+            project_url=resolved.project_url,
+            create_type_strategy=strategy.strategy,
+            type_strategy_reason=strategy.reason,
+            issue_type_ids=strategy.issue_type_ids,
+            type_labels=dict(config.create_type_map) if strategy.strategy == "label" else {},
+            discovery_label=self._label,
+            fields=resolved.fields,
+            size_field=size_field(config, resolved.fields),
+            creation_defaults=creation_defaults(config, resolved.fields, _now().date()),
+            read_only=self._read_only,
+        )
+        if not self._read_only:
+            await self._label_ids([self._label, *context.type_labels.values()], context)
+        return context
+
+    async def aclose(self) -> None:
+        await self._gql.aclose()
+
+    def _writable(self) -> GitHubContext:
+        context = self.github_context
+        if context.read_only:
+            raise ProviderError("this GitHub provider was opened read_only; open it without read_only to write")
+        return context
+
+    # -- labels ----------------------------------------------------------------------------
+
+    async def _label_ids(self, names: Iterable[str], context: GitHubContext | None = None) -> list[str]:
+        """Ids of these labels, creating missing ones once however many callers need them."""
+        context = context or self.github_context
+        ids = []
+        for name in dict.fromkeys(names):
+            ids.append(await self._labels.get(name.casefold(), lambda n=name: self._create_label(n, context)))  # type: ignore[misc]
+        return ids
+
+    async def _create_label(self, name: str, context: GitHubContext) -> str:
+        plan_type = next((t for t, label in context.type_labels.items() if label == name), None)
+        color = LABEL_COLORS[plan_type.value if plan_type else "discovery"]
+        response = await self._gql.mutate(
+            issue_mut.Operations.mutation.create_label,
+            {"input": {"repositoryId": context.repository_id, "name": name, "color": color, "description": "Managed by PlanPilot"}},
+            tolerate=lambda e: _LABEL_TAKEN in error_message(e).lower(),
+        )
+        label = response.data.create_label
+        if label is not None and label.label is not None:
+            return str(label.label.id)
+        # Someone else created it between our read and our write: fetch its id.
+        found = await self._gql.query(
+            repository_ops.Operations.query.repository_label,
+            {"owner": self._repo.owner, "name": self._repo.name, "label": name},
+        )
+        if found.data.repository.label is None:
+            raise ProviderError(f"label {name!r} exists according to GitHub but cannot be read")
+        return str(found.data.repository.label.id)
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def _item(self, state: IssueState) -> GitHubItem:
+        context = self.github_context
+        type_labels = context.type_labels or dict(self._field_config.create_type_map)
+        return GitHubItem(
+            id=state.id,
+            key=state.key,
+            url=state.url,
+            title=state.title,
+            body=state.body,
+            item_type=infer_item_type(state, context.issue_type_ids, type_labels),
+            labels=tuple(state.labels),
+            number=state.number,
+            provider=self,
+        )
+
+    async def _read_issues(self, ids: Sequence[str]) -> dict[str, IssueState]:
+        response = await self._gql.query(
+            issue_ops.Operations.query.get_issues, {"ids": list(ids)}, tolerate=lambda e: error_type(e) == "NOT_FOUND"
+        )
+        project_id = self.github_context.project_id
+        return {
+            node.id: issue_state(node, project_id)
+            for node in response.data.nodes
+            if node and node.__typename__ == "Issue"
+        }
+
+    async def _read_issue(self, item_id: str) -> IssueState:
+        state = (await self._read_issues([item_id])).get(item_id)
+        if state is None:
+            raise ItemNotFoundError(f"no GitHub issue with id {item_id!r} (deleted, or not visible to this token)")
+        return state
+
+    async def get_item(self, item_id: str) -> GitHubItem:
+        return self._item(await self._read_issue(item_id))
+
+    async def search_items(self, filters: ItemSearchFilters) -> list[Item]:
+        """Search (partitioned past the 1,000 cap) plus a listing of recently updated issues that
+        does not go through the lagging search index; re-checked locally, each issue once."""
+        context = self.github_context
+        found: dict[str, IssueState] = {}
+        query = build_query(context.repository, filters)
+        for state in await search_all(query, self._search_page, lambda s: s.created_at):
+            found.setdefault(state.id, state)
+        for state in await self._recently_updated(filters):
+            found.setdefault(state.id, state)
+        return [self._item(s) for s in found.values() if filters.matches(s.labels, s.body)]
+
+    async def _search_page(self, query: str, after: str | None) -> SearchPage[IssueState]:
+        response = await self._gql.query(
+            search_ops.Operations.query.search_issues, {"query": query, "first": PAGE_SIZE, "after": after}
+        )
+        search = response.data.search
+        nodes = [issue_state(n) for n in search.nodes or [] if n and n.__typename__ == "Issue"]
+        return SearchPage(
+            issue_count=search.issue_count,
+            nodes=nodes,
+            has_next_page=search.page_info.has_next_page,
+            end_cursor=search.page_info.end_cursor,
+        )
+
+    async def _list_issues(self, filter_by: dict[str, Any], order_field: str, stop: Any = None) -> list[IssueState]:
+        """Page through ``repository.issues`` (no search index, no lag) until ``stop(state)`` is true."""
+        states: list[IssueState] = []
+        after: str | None = None
+        while True:
+            response = await self._gql.query(
+                issue_ops.Operations.query.list_issues,
+                {
+                    "owner": self._repo.owner,
+                    "name": self._repo.name,
+                    "first": PAGE_SIZE,
+                    "after": after,
+                    "filterBy": filter_by,
+                    "orderBy": {"field": order_field, "direction": "DESC"},
+                },
+            )
+            connection = response.data.repository.issues
+            page = [issue_state(n) for n in connection.nodes or [] if n]
+            states.extend(page)
+            if not connection.page_info.has_next_page or (stop is not None and any(stop(s) for s in page)):
+                return states
+            after = connection.page_info.end_cursor
+
+    async def _recently_updated(self, filters: ItemSearchFilters) -> list[IssueState]:
+        if not filters.labels or self._search_lag_window <= 0:
+            return []
+        since = _now() - dt.timedelta(seconds=self._search_lag_window)
+        filter_by = {"labels": [filters.labels[0]], "since": since.isoformat(), "states": ["OPEN", "CLOSED"]}
+        return await self._list_issues(filter_by, "UPDATED_AT")
+
+    # -- create ----------------------------------------------------------------------------
+
+    def _type_and_labels(self, context: GitHubContext, item_type: PlanItemType, labels: Iterable[str]) -> tuple[str | None, list[str]]:
+        wanted = [context.discovery_label, *labels]
+        if context.create_type_strategy == "label":
+            wanted.append(context.type_labels[item_type])
+            return None, list(dict.fromkeys(wanted))
+        return context.issue_type_ids[item_type], list(dict.fromkeys(wanted))
+
+    async def create_item(self, item: CreateItemInput) -> GitHubItem:
+        """One ``createIssue`` sets body, labels, type and project membership; one more request sets
+        the field values. Anything missing afterwards is ensured step by step."""
+        context = self._writable()
+        type_id, label_names = self._type_and_labels(context, item.item_type, item.labels)
+        values = list(context.creation_defaults)
+        if item.size is not None:
+            values.append(size_value(self._field_config, context.size_field, item.size))
+        label_ids = await self._label_ids(label_names)
+        issue_input: dict[str, Any] = {
+            "repositoryId": context.repository_id,
+            "title": item.title,
+            "body": item.body,
+            "labelIds": label_ids,
+            "projectV2Ids": [context.project_id],
+        }
+        if type_id is not None:
+            issue_input["issueTypeId"] = type_id
+        started = time.time()
+        response = await self._gql.mutate(
+            issue_mut.Operations.mutation.create_issue,
+            {"input": issue_input},
+            idempotent=False,
+            resolve_ambiguous=lambda _exc: self._find_created(item, started),
+        )
+        state = response.data if response.recovered else issue_state(response.data.create_issue.issue, context.project_id)
+        self._claimed_creates.add(state.id)
+        steps = [STEP_ISSUE_CREATED]
+        try:
+            await self._ensure_created_state(context, state, type_id, label_names, label_ids, values, steps)
+        except Exception as exc:
+            failure = classify_failure(exc)
+            raise CreateItemPartialFailureError(
+                f"GitHub issue {state.key} was created but configuring it failed: {exc}",
+                created_item_id=state.id,
+                created_item_key=state.key,
+                created_item_url=state.url,
+                completed_steps=steps,
+                retryable=failure.retryable,
+            ) from exc
+        return GitHubItem(
+            id=state.id,
+            key=state.key,
+            url=state.url,
+            title=item.title,
+            body=item.body,
+            item_type=item.item_type,
+            labels=tuple(dict.fromkeys([*state.labels, *label_names])),
+            number=state.number,
+            provider=self,
+        )
+
+    async def _ensure_created_state(
+        self,
+        context: GitHubContext,
+        state: IssueState,
+        type_id: str | None,
+        label_names: list[str],
+        label_ids: list[str],
+        values: list[FieldValue],
+        steps: list[str],
+    ) -> None:
+        if type_id is not None and state.issue_type_id != type_id:
+            await self._update_issue({"id": state.id, "issueTypeId": type_id})
+        steps.append(STEP_ISSUE_TYPE_SET)
+        missing = [label_id for name, label_id in zip(label_names, label_ids, strict=True) if not state.has_label(name)]
+        if missing:
+            await self._add_labels(state.id, missing)
+        steps.append(STEP_LABELS_SET)
+        item_id = state.project_item_id or await self._add_to_project(context, state.id)
+        steps.append(STEP_PROJECT_ITEM_ADDED)
+        if values:
+            await self._set_fields(context, item_id, values)
+            steps.append(STEP_PROJECT_FIELDS_SET)
+
+    async def _find_created(self, item: CreateItemInput, started: float) -> Response | None:
+        """After an ambiguous ``createIssue``: the issue it made, if any, read without the search index."""
+        cutoff = dt.datetime.fromtimestamp(started - RECENT_CREATE_WINDOW, dt.UTC)
+        recent = await self._list_issues({"states": ["OPEN", "CLOSED"]}, "CREATED_AT", stop=lambda s: s.created_at < cutoff)
+        for state in sorted(recent, key=lambda s: s.created_at):
+            if state.created_at >= cutoff and state.title == item.title and state.body == item.body and state.id not in self._claimed_creates:
+                log.info("ambiguous createIssue had created %s; continuing with it instead of creating again", state.key)
+                full = await self._read_issue(state.id)
+                return Response(data=full, tolerated=(), recovered=True)
+        return None
+
+    # -- writes shared by create and update -------------------------------------------------
+
+    async def _update_issue(self, issue_input: dict[str, Any]) -> None:
+        await self._gql.mutate(issue_mut.Operations.mutation.update_issue, {"input": issue_input})
+
+    async def _add_labels(self, issue_id: str, label_ids: list[str]) -> None:
+        await self._gql.mutate(issue_mut.Operations.mutation.add_labels, {"input": {"labelableId": issue_id, "labelIds": label_ids}})
+
+    async def _add_to_project(self, context: GitHubContext, issue_id: str) -> str:
+        response = await self._gql.mutate(
+            project_mut.Operations.mutation.add_project_item, {"input": {"projectId": context.project_id, "contentId": issue_id}}
+        )
+        return str(response.data.add_project_v2_item_by_id.item.id)
+
+    async def _set_fields(self, context: GitHubContext, item_id: str, values: Sequence[FieldValue]) -> None:
+        """Up to four field values per request (aliased mutations in one document)."""
+        ops = project_mut.Operations.mutation
+        by_count = {1: ops.set_project_fields1, 2: ops.set_project_fields2, 3: ops.set_project_fields3, 4: ops.set_project_fields4}
+        for start in range(0, len(values), FIELDS_PER_REQUEST):
+            chunk = values[start : start + FIELDS_PER_REQUEST]
+            variables = {
+                f"i{n}": {"projectId": context.project_id, "itemId": item_id, "fieldId": v.field_id, "value": dict(v.value)}
+                for n, v in enumerate(chunk)
+            }
+            await self._gql.mutate(by_count[len(chunk)], variables)
+
+    # -- update and delete -----------------------------------------------------------------
+
+    async def update_item(self, item_id: str, item: UpdateItemInput) -> GitHubItem:
+        """Apply plan-authoritative differences only; one read, and no write when nothing differs.
+
+        Labels are only added. Status, priority and iteration are creation defaults: they are set
+        only when the issue was not yet on the board (a create that failed midway) or the field is
+        still empty, never changed once a value is there.
+        """
+        context = self._writable()
+        state = await self._read_issue(item_id)
+        current_type = infer_item_type(state, context.issue_type_ids, context.type_labels or dict(self._field_config.create_type_map))
+        item_type = item.item_type or current_type
+        type_id, wanted_labels = self._type_and_labels(context, item_type, item.labels or ())
+        if context.create_type_strategy == "label" and item.item_type is None and not any(
+            state.has_label(label) for label in context.type_labels.values()
+        ):
+            wanted_labels.remove(context.type_labels[item_type])
+        issue_input: dict[str, Any] = {"id": state.id}
+        if item.title is not None and item.title != state.title:
+            issue_input["title"] = item.title
+        if item.body is not None and item.body != state.body:
+            issue_input["body"] = item.body
+        if type_id is not None and item.item_type is not None and state.issue_type_id != type_id:
+            issue_input["issueTypeId"] = type_id
+        values = [] if item.size is None else [size_value(self._field_config, context.size_field, item.size)]
+        if len(issue_input) > 1:
+            await self._update_issue(issue_input)
+        missing = [name for name in wanted_labels if not state.has_label(name)]
+        if missing:
+            await self._add_labels(state.id, await self._label_ids(missing))
+        stale_type_labels = [
+            state.labels[name]
+            for name in state.labels
+            if context.create_type_strategy == "label"
+            and name.casefold() in {v.casefold() for t, v in context.type_labels.items() if t != item_type}
+        ]
+        if stale_type_labels:
+            await self._gql.mutate(
+                issue_mut.Operations.mutation.remove_labels, {"input": {"labelableId": state.id, "labelIds": stale_type_labels}}
+            )
+        project_item = state.project_item_id
+        if project_item is None:
+            project_item = await self._add_to_project(context, state.id)
+        to_set = [v for v in values if not v.matches(state.field_values.get(v.field_id))]
+        to_set += [v for v in context.creation_defaults if v.field_id not in state.field_values]
+        if to_set:
+            await self._set_fields(context, project_item, to_set)
+        labels = [n for n in [*state.labels, *missing] if state.labels.get(n) not in stale_type_labels]
+        return GitHubItem(
+            id=state.id,
+            key=state.key,
+            url=state.url,
+            title=issue_input.get("title", state.title),
+            body=issue_input.get("body", state.body),
+            item_type=item_type,
+            labels=tuple(dict.fromkeys(labels)),
+            number=state.number,
+            provider=self,
+        )
+
+    async def delete_item(self, item_id: str) -> None:
+        self._writable()
+        await self._read_issue(item_id)
+
+        async def gone(_exc: BaseException) -> Response | None:
+            still_there = await self._read_issues([item_id])
+            return None if item_id in still_there else Response(data=None, tolerated=(), recovered=True)
+
+        await self._gql.mutate(
+            issue_mut.Operations.mutation.delete_issue, {"input": {"issueId": item_id}}, idempotent=False, resolve_ambiguous=gone
+        )
+
+    async def fetch_relations(self, items: Sequence[Item]) -> dict[str, ItemRelations]:
+        return await self.relations.fetch([item.id for item in items])

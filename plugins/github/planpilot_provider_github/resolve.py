@@ -1,0 +1,235 @@
+"""Resolving remote state on enter: repository, labels, issue types, the project and its fields.
+
+The repository and the project are read concurrently (two requests); labels, issue types and
+fields are paged only when a first page of 100 was not enough.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import attrs
+
+from planpilot_provider_github.client import GitHubGraphQL
+from planpilot_provider_github.context import FieldValue, Iteration, ProjectField
+from planpilot_provider_github.graphql.generated import project as project_ops
+from planpilot_provider_github.graphql.generated import repository as repository_ops
+from planpilot_provider_github.urls import BoardRef, RepoRef
+from planpilot_providers_core.contracts import TSHIRT_POINTS, FieldConfig, PlanItemType
+from planpilot_providers_core.errors import ItemNotFoundError, ProviderError
+
+log = logging.getLogger("planpilot.providers.github")
+
+
+@attrs.frozen(kw_only=True)
+class Resolved:
+    repository_id: str
+    repository: str
+    owner_is_org: bool
+    labels: Mapping[str, str]
+    """Label name -> id for every label of the repository."""
+    issue_types: Mapping[str, str]
+    """Enabled issue type name -> id."""
+    project_id: str
+    project_title: str
+    project_url: str
+    fields: Mapping[str, ProjectField]
+
+
+async def _pages(first: Any, fetch_next: Any, connection: Any) -> list[Any]:
+    nodes = list(connection(first).nodes or [])
+    page = connection(first).page_info
+    while page.has_next_page:
+        result = await fetch_next(page.end_cursor)
+        nodes.extend(connection(result).nodes or [])
+        page = connection(result).page_info
+    return nodes
+
+
+def _field(node: Any) -> ProjectField | None:
+    if not getattr(node, "id", None):
+        return None
+    options = {o.name: o.id for o in getattr(node, "options", None) or []}
+    iterations: tuple[Iteration, ...] = ()
+    config = getattr(node, "configuration", None)
+    if config is not None:
+        iterations = tuple(
+            Iteration(id=i.id, title=i.title, start_date=i.start_date, duration=i.duration)
+            for i in [*config.iterations, *config.completed_iterations]
+        )
+    return ProjectField(id=node.id, name=node.name, data_type=str(node.data_type), options=options, iterations=iterations)
+
+
+async def resolve_remote(gql: GitHubGraphQL, repo: RepoRef, board: BoardRef) -> Resolved:
+    repo_ops = repository_ops.Operations.query
+    proj_op = project_ops.Operations.query.organization_project if board.owner_is_org else project_ops.Operations.query.user_project
+    owner_kind = "organization" if board.owner_is_org else "user"
+    try:
+        repo_result, project_result = await asyncio.gather(
+            gql.query(repo_ops.repository_context, {"owner": repo.owner, "name": repo.name}),
+            gql.query(proj_op, {"login": board.login, "number": board.number}),
+        )
+    except ItemNotFoundError as exc:
+        raise ProviderError(
+            f"GitHub could not find what the configuration names ({exc}); check --target {repo.full_name!r} "
+            f"and the board URL (project {board.number} of {owner_kind} {board.login!r}), and that the token can see both"
+        ) from exc
+    repository = repo_result.data.repository
+    owner = project_result.data.organization if board.owner_is_org else project_result.data.user
+    project = owner.project_v2 if owner else None
+    if repository is None or project is None:
+        missing = f"repository {repo.full_name}" if repository is None else f"project {board.number} of {owner_kind} {board.login}"
+        raise ProviderError(f"GitHub could not find {missing}, or the token cannot see it")
+
+    variables = {"owner": repo.owner, "name": repo.name}
+    labels = await _pages(
+        repo_result.data,
+        lambda after: _data(gql.query(repo_ops.repository_labels, {**variables, "after": after})),
+        lambda d: d.repository.labels,
+    )
+    issue_types: list[Any] = []
+    if repository.issue_types is not None:
+        issue_types = await _pages(
+            repo_result.data,
+            lambda after: _data(gql.query(repo_ops.repository_issue_types, {**variables, "after": after})),
+            lambda d: d.repository.issue_types,
+        )
+    fields = await _pages(
+        project,
+        lambda after: _data(gql.query(project_ops.Operations.query.project_fields, {"projectId": project.id, "after": after})),
+        lambda d: d.fields if hasattr(d, "fields") else d.node.fields,
+    )
+    parsed_fields = [f for f in (_field(n) for n in fields if n) if f is not None]
+    return Resolved(
+        repository_id=repository.id,
+        repository=repository.name_with_owner,
+        owner_is_org=repository.owner.__typename__ == "Organization",
+        labels={label.name: label.id for label in labels if label},
+        issue_types={t.name: t.id for t in issue_types if t and t.is_enabled},
+        project_id=project.id,
+        project_title=project.title,
+        project_url=str(project.url),
+        fields={f.name: f for f in parsed_fields},
+    )
+
+
+async def _data(pending: Any) -> Any:
+    return (await pending).data
+
+
+@attrs.frozen(kw_only=True)
+class TypeStrategy:
+    strategy: Literal["issue-type", "label"]
+    reason: str
+    issue_type_ids: Mapping[PlanItemType, str]
+
+
+def choose_type_strategy(config: FieldConfig, resolved: Resolved) -> TypeStrategy:
+    """Native issue types when configured and possible, else type labels (logged, and visible in ``check``).
+
+    Native types need an organisation-owned repository with an enabled issue type for every mapped
+    name. A caller that must not fall back requires ``Capability.ITEM_TYPES_NATIVE``; the capability
+    check on enter then fails with ``ProviderCapabilityError(capability="types.native")``.
+    """
+    if config.create_type_strategy == "label":
+        return TypeStrategy(strategy="label", reason="configured", issue_type_ids={})
+    if not resolved.owner_is_org:
+        reason = f"{resolved.repository} is owned by a user; GitHub issue types exist only in organizations"
+    else:
+        by_name = {name.casefold(): type_id for name, type_id in resolved.issue_types.items()}
+        ids = {t: by_name.get(name.casefold()) for t, name in config.create_type_map.items()}
+        missing = [config.create_type_map[t] for t, type_id in ids.items() if type_id is None]
+        if not missing:
+            return TypeStrategy(
+                strategy="issue-type",
+                reason="configured; every mapped issue type exists",
+                issue_type_ids={t: i for t, i in ids.items() if i is not None},
+            )
+        known = ", ".join(sorted(resolved.issue_types)) or "none"
+        reason = f"issue type(s) {', '.join(missing)} not enabled in the organization (enabled: {known})"
+    log.warning("using type labels instead of issue types: %s", reason)
+    return TypeStrategy(strategy="label", reason=reason, issue_type_ids={})
+
+
+def _find_field(fields: Mapping[str, ProjectField], name: str) -> ProjectField | None:
+    wanted = name.casefold()
+    return next((f for n, f in fields.items() if n.casefold() == wanted), None)
+
+
+def _option_value(field: ProjectField, wanted: str, setting: str) -> FieldValue:
+    option = field.option_id(wanted)
+    if option is None:
+        choices = ", ".join(field.options) or "none"
+        raise ProviderError(
+            f"project field {field.name!r} has no option {wanted!r} (options: {choices}); "
+            f"set field_config.{setting} to one of them, or to None to leave it unset"
+        )
+    return FieldValue(field_id=field.id, field_name=field.name, value={"singleSelectOptionId": option}, display=wanted)
+
+
+def creation_defaults(config: FieldConfig, fields: Mapping[str, ProjectField], today: dt.date) -> tuple[FieldValue, ...]:
+    """Status, priority and iteration values for new items; a misconfigured value is an error now,
+    before anything is written. A board without the field simply gets no value."""
+    values: list[FieldValue] = []
+    for setting, field_name in (("status", "Status"), ("priority", "Priority")):
+        wanted = getattr(config, setting)
+        field = _find_field(fields, field_name)
+        if wanted is None or field is None:
+            continue
+        if field.data_type != "SINGLE_SELECT":
+            raise ProviderError(f"project field {field.name!r} is {field.data_type}, expected a single-select field")
+        values.append(_option_value(field, wanted, setting))
+    iteration_field = _find_field(fields, "Iteration")
+    if config.iteration is not None and iteration_field is not None:
+        if config.iteration.casefold() == "active":
+            current = next((i for i in iteration_field.iterations if i.contains(today)), None)
+            if current is None:
+                log.warning("project has no iteration covering %s; new items get no iteration", today)
+        else:
+            current = next((i for i in iteration_field.iterations if i.title.casefold() == config.iteration.casefold()), None)
+            if current is None:
+                titles = ", ".join(i.title for i in iteration_field.iterations) or "none"
+                raise ProviderError(
+                    f"iteration {config.iteration!r} not found on the board (iterations: {titles}); "
+                    "set field_config.iteration to one of them, 'active', or None"
+                )
+        if current is not None:
+            values.append(
+                FieldValue(field_id=iteration_field.id, field_name=iteration_field.name, value={"iterationId": current.id}, display=current.title)
+            )
+    return tuple(values)
+
+
+def size_field(config: FieldConfig, fields: Mapping[str, ProjectField]) -> ProjectField | None:
+    field = _find_field(fields, config.size_field)
+    if field is not None and field.data_type not in ("SINGLE_SELECT", "NUMBER", "TEXT"):
+        raise ProviderError(
+            f"size field {field.name!r} is {field.data_type}; use a single-select, number or text field"
+        )
+    return field
+
+
+def size_value(config: FieldConfig, field: ProjectField | None, size: str) -> FieldValue:
+    """The field value for a plan size; an unknown size is a clear error before anything is written."""
+    if field is None:
+        raise ProviderError(
+            f"the plan sets size {size!r} but the project has no field named {config.size_field!r}; "
+            "add the field or set field_config.size_field"
+        )
+    if field.data_type == "SINGLE_SELECT":
+        return _option_value(field, size, "size_field (plan size)")
+    if field.data_type == "NUMBER":
+        if config.size_from_tshirt:
+            points = TSHIRT_POINTS.get(size.upper())
+            if points is None:
+                raise ProviderError(f"size {size!r} is not a t-shirt size ({', '.join(TSHIRT_POINTS)})")
+            return FieldValue(field_id=field.id, field_name=field.name, value={"number": float(points)}, display=size)
+        try:
+            return FieldValue(field_id=field.id, field_name=field.name, value={"number": float(size)}, display=size)
+        except ValueError:
+            raise ProviderError(f"size {size!r} is not a number, but {field.name!r} is a number field") from None
+    return FieldValue(field_id=field.id, field_name=field.name, value={"text": size}, display=size)

@@ -1,0 +1,168 @@
+"""RateLimitGate and Pacer: extend-only shared pause, release together, spacing under concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import math
+import time
+
+import pytest
+
+from planpilot_providers_core.reliability import Pacer, RateLimitGate
+
+
+class FakeClock:
+    def __init__(self, now: float = 100.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+# --- RateLimitGate -------------------------------------------------------------------------------
+
+
+def test_gate_pause_only_extends() -> None:
+    clock = FakeClock()
+    gate = RateLimitGate(clock=clock)
+    assert gate.remaining() == 0.0
+    assert gate.pause_for(5) == 5.0
+    assert gate.pause_for(2) == 5.0  # shorter request does not shorten the pause
+    clock.now += 3
+    assert gate.remaining() == 2.0
+    assert gate.pause_for(4) == 4.0  # longer one extends
+    clock.now += 10
+    assert gate.remaining() == 0.0
+
+
+@pytest.mark.parametrize("bogus", [-5.0, math.nan, 0.0])
+def test_gate_ignores_non_positive_pauses(bogus: float) -> None:
+    clock = FakeClock()
+    gate = RateLimitGate(clock=clock)
+    gate.pause_for(3)
+    assert gate.pause_for(bogus) == 3.0
+
+
+def test_gate_caps_pause_at_max_pause() -> None:
+    gate = RateLimitGate(max_pause=900, clock=FakeClock())
+    assert gate.pause_for(10_000) == 900.0
+    assert gate.pause_for(math.inf) == 900.0
+    assert gate.max_pause == 900.0
+
+
+def test_gate_pause_until_uses_wall_time() -> None:
+    gate = RateLimitGate(clock=FakeClock())
+    assert gate.pause_until(1_000_030.0, now=lambda: 1_000_000.0) == 30.0
+    assert gate.pause_until(5.0, now=lambda: 1_000_000.0) == 30.0  # reset in the past: no change
+
+
+@pytest.mark.parametrize("bad", [0, -1, math.inf, math.nan])
+def test_gate_rejects_bad_max_pause(bad: float) -> None:
+    with pytest.raises(ValueError, match="max_pause must be a positive number"):
+        RateLimitGate(max_pause=bad)
+
+
+async def test_gate_open_does_not_wait() -> None:
+    started = time.monotonic()
+    await RateLimitGate().wait()
+    assert time.monotonic() - started < 0.01
+
+
+async def test_gate_releases_concurrent_waiters_together() -> None:
+    gate = RateLimitGate()
+    started = time.monotonic()
+    gate.pause_for(0.08)
+
+    async def waiter() -> float:
+        await gate.wait()
+        return time.monotonic() - started
+
+    released = await asyncio.gather(*(waiter() for _ in range(50)))
+    assert min(released) >= 0.08
+    assert max(released) - min(released) < 0.03
+
+
+async def test_gate_extension_while_waiting_is_honoured() -> None:
+    gate = RateLimitGate()
+    started = time.monotonic()
+    gate.pause_for(0.05)
+    waiter = asyncio.create_task(gate.wait())
+    await asyncio.sleep(0.02)
+    gate.pause_for(0.1)  # now ends at ~0.12
+    await waiter
+    assert time.monotonic() - started >= 0.11
+
+
+async def test_gate_wait_can_be_cancelled() -> None:
+    gate = RateLimitGate()
+    gate.pause_for(10)
+    waiter = asyncio.create_task(gate.wait())
+    await asyncio.sleep(0.01)
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    assert gate.remaining() > 9  # cancelling a waiter does not lift the pause
+
+
+def test_gate_survives_several_event_loops() -> None:
+    gate = RateLimitGate()
+    for _ in range(2):
+        gate.pause_for(0.02)
+        started = time.monotonic()
+        asyncio.run(gate.wait())
+        assert time.monotonic() - started >= 0.02
+
+
+# --- Pacer ---------------------------------------------------------------------------------------
+
+
+async def test_pacer_spaces_concurrent_callers() -> None:
+    pacer = Pacer(0.03)
+    starts: list[float] = []
+
+    async def caller() -> None:
+        await pacer.wait_turn()
+        starts.append(time.monotonic())
+
+    began = time.monotonic()
+    await asyncio.gather(*(caller() for _ in range(5)))
+    starts.sort()
+    assert starts[0] - began < 0.02  # the first caller goes at once
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
+    assert all(gap >= 0.03 - 0.003 for gap in gaps), gaps
+
+
+async def test_pacer_reserves_slots_synchronously() -> None:
+    clock = FakeClock(50.0)
+    pacer = Pacer(1.0, clock=clock)
+    await pacer.wait_turn()  # slot at 50.0, no wait
+    waits = [asyncio.create_task(pacer.wait_turn()) for _ in range(3)]
+    await asyncio.sleep(0)
+    assert pacer._next_start == 54.0  # slots 51, 52, 53 were reserved before anyone slept
+    for task in waits:
+        task.cancel()
+    await asyncio.gather(*waits, return_exceptions=True)
+
+
+async def test_pacer_zero_interval_never_waits() -> None:
+    pacer = Pacer(0)
+    started = time.monotonic()
+    for _ in range(200):
+        await pacer.wait_turn()
+    assert time.monotonic() - started < 0.05
+
+
+async def test_pacer_after_idle_period_does_not_wait() -> None:
+    pacer = Pacer(0.02)
+    await pacer.wait_turn()
+    await asyncio.sleep(0.03)
+    started = time.monotonic()
+    await pacer.wait_turn()
+    assert time.monotonic() - started < 0.01
+
+
+@pytest.mark.parametrize("bad", [-0.1, math.nan, math.inf])
+def test_pacer_rejects_bad_interval(bad: float) -> None:
+    with pytest.raises(ValueError, match="min_interval must be"):
+        Pacer(bad)
