@@ -36,7 +36,31 @@ _EXPORTS = {
     "list_providers": "registry",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "DISCOVERY_CAPABILITIES",
+    "AuthenticationError",
+    "Capability",
+    "CreateItemInput",
+    "CreateItemPartialFailureError",
+    "FieldConfig",
+    "Item",
+    "ItemNotFoundError",
+    "ItemRelations",
+    "ItemSearchFilters",
+    "PlanItemType",
+    "PlanPilotError",
+    "PluginError",
+    "ProjectURLError",
+    "Provider",
+    "ProviderCapabilityError",
+    "ProviderContext",
+    "ProviderError",
+    "ProviderSpec",
+    "UpdateItemInput",
+    "check_capabilities",
+    "create_provider",
+    "list_providers",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -40,6 +40,8 @@ DISCOVERY_CAPABILITIES: Final[frozenset[Capability]] = frozenset(
 
 def parse_capabilities(values: Iterable[str | Capability]) -> frozenset[Capability]:
     """Turn names into capabilities, rejecting unknown ones with the vocabulary in the message."""
+    if isinstance(values, str):
+        raise TypeError(f"capabilities must be a collection of names, not the single string {values!r}")
     result: set[Capability] = set()
     for value in values:
         try:

@@ -44,7 +44,13 @@ def cmd_list(args: argparse.Namespace) -> int:
     elif providers:
         header = ["NAME", "DISTRIBUTION", "VERSION", "CAPABILITIES", "SUMMARY"]
         body = [
-            [str(p["name"]), str(p["distribution"] or "-"), str(p["version"] or "-"), ",".join(p["capabilities"]), str(p["summary"])]  # type: ignore[arg-type]
+            [
+                str(p["name"]),
+                str(p["distribution"] or "-"),
+                str(p["version"] or "-"),
+                ",".join(p["capabilities"]),  # type: ignore[arg-type]
+                str(p["summary"]),
+            ]
             for p in providers
         ]
         print(_format_table([header, *body]))
@@ -55,13 +61,53 @@ def cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_sync(args: argparse.Namespace) -> int:
+    from planpilot_providers_core.sync.commands import run_sync
+
+    return run_sync(args)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from planpilot_providers_core.sync.commands import run_check
+
+    return run_check(args)
+
+
+MAX_CONCURRENT_LIMIT: Final = 64
+
+
+def _concurrency(text: str) -> int:
+    """``--max-concurrent``: a whole number from 1 to ``MAX_CONCURRENT_LIMIT``."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= MAX_CONCURRENT_LIMIT:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_CONCURRENT_LIMIT}, got {value}")
+    return value
+
+
+def _add_provider_options(parser: argparse.ArgumentParser, *, provider_default: str | None) -> None:
+    if provider_default is None:
+        parser.add_argument("--provider", required=True, metavar="NAME", help="provider name (see 'list')")
+    else:
+        parser.add_argument(
+            "--provider", default=provider_default, metavar="NAME", help=f"provider name (default: {provider_default})"
+        )
+    parser.add_argument("--target", metavar="OWNER/REPO", help="where items live (required except for dry-run)")
+    parser.add_argument("--board-url", metavar="URL", help="the board (e.g. a GitHub Projects v2 URL)")
+    parser.add_argument(
+        "--api-url", metavar="URL", help="API endpoint, for GitHub Enterprise or the emulator (passed as api_url)"
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
 def _version_text() -> str:
+    registry = get_registry()
     lines = [f"planpilot-providers-core {__version__}"]
-    seen: set[tuple[str | None, str | None]] = set()
-    for reg in get_registry().providers.values():
-        if (reg.distribution, reg.version) not in seen:
-            seen.add((reg.distribution, reg.version))
-            lines.append(f"  {reg.distribution or reg.plugin} {reg.version or ''}".rstrip())
+    for plugin, (distribution, version) in registry.plugins.items():
+        lines.append(f"  {distribution or plugin} {version or ''}".rstrip())
+    lines += [f"  problem: {problem}" for problem in registry.problems]
     return "\n".join(lines)
 
 
@@ -69,7 +115,9 @@ class _VersionAction(argparse.Action):
     """Prints core and plugin versions; resolved lazily so ``--help`` does not run discovery."""
 
     def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: object) -> None:
-        super().__init__(option_strings, dest=dest, nargs=0, help="show versions of core and installed plugins and exit")
+        super().__init__(
+            option_strings, dest=dest, nargs=0, help="show versions of core and installed plugins and exit"
+        )
 
     def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
         print(_version_text())
@@ -86,6 +134,34 @@ def build_parser() -> argparse.ArgumentParser:
     p_list = sub.add_parser("list", help="list installed providers with distribution, version and capabilities")
     p_list.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p_list.set_defaults(func=cmd_list)
+    p_sync = sub.add_parser(
+        "sync",
+        help="sync a plan into a tracker (dry-run by default)",
+        description="Create or update the plan's epics, stories and tasks in a tracker, then set their relations. "
+        "Exit codes: 0 success, 2 bad plan or configuration, 3 provider or authentication error, "
+        "4 some items failed (run again to converge).",
+    )
+    p_sync.add_argument(
+        "plans", nargs="+", metavar="PLAN", help="one unified plan file, or the epics, stories and tasks files"
+    )
+    _add_provider_options(p_sync, provider_default="dry-run")
+    p_sync.add_argument("--label", default="planpilot", help="discovery label put on every item (default: planpilot)")
+    p_sync.add_argument(
+        "--max-concurrent",
+        type=_concurrency,
+        default=4,
+        metavar="N",
+        help=f"provider calls in flight at once, 1-{MAX_CONCURRENT_LIMIT} (default: 4)",
+    )
+    p_sync.set_defaults(func=cmd_sync)
+    p_check = sub.add_parser(
+        "check",
+        help="enter a provider and show what it resolved, writing nothing",
+        description="Exit codes: 0 resolved, 2 bad configuration, 3 provider or authentication error.",
+    )
+    _add_provider_options(p_check, provider_default=None)
+    p_check.add_argument("--label", default="planpilot", help="discovery label (default: planpilot)")
+    p_check.set_defaults(func=cmd_check)
     return parser
 
 

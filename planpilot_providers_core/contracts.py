@@ -31,11 +31,12 @@ class PlanItemType(enum.StrEnum):
 def _labels(value: Iterable[str]) -> tuple[str, ...]:
     if isinstance(value, str):
         raise TypeError(f"labels must be a sequence of strings, not the string {value!r}")
-    labels = tuple(dict.fromkeys(value))
-    for label in labels:
+    labels: dict[str, str] = {}
+    for label in value:
         if not isinstance(label, str) or not label.strip():
             raise ValueError(f"every label must be a non-empty string, got {label!r}")
-    return labels
+        labels.setdefault(label.casefold(), label)  # trackers compare labels case-insensitively
+    return tuple(labels.values())
 
 
 def _optional_labels(value: Iterable[str] | None) -> tuple[str, ...] | None:
@@ -89,9 +90,7 @@ class ItemSearchFilters:
 
     def __attrs_post_init__(self) -> None:
         if not self.labels and not self.body_contains:
-            raise ValueError(
-                "a search needs at least one label or a body_contains text; refusing to list everything"
-            )
+            raise ValueError("a search needs at least one label or a body_contains text; refusing to list everything")
 
     def matches(self, labels: Iterable[str], body: str) -> bool:
         """The conjunctive filter's meaning, for providers that check results locally."""
@@ -173,15 +172,11 @@ class FieldConfig:
     create_type_strategy: CreateTypeStrategy = attrs.field(
         default="issue-type", validator=attrs.validators.in_(CREATE_TYPE_STRATEGIES)
     )
-    create_type_map: Mapping[PlanItemType, str] = attrs.field(
-        default=DEFAULT_CREATE_TYPE_MAP, converter=_type_map
-    )
+    create_type_map: Mapping[PlanItemType, str] = attrs.field(default=DEFAULT_CREATE_TYPE_MAP, converter=_type_map)
 
 
 #: Points a t-shirt size becomes when the size field is a number field.
-TSHIRT_POINTS: Final[Mapping[str, float]] = frozen_mapping(
-    {"XS": 1, "S": 2, "M": 3, "L": 5, "XL": 8, "XXL": 13}
-)
+TSHIRT_POINTS: Final[Mapping[str, float]] = frozen_mapping({"XS": 1, "S": 2, "M": 3, "L": 5, "XL": 8, "XXL": 13})
 
 
 class Provider(ABC):

@@ -101,9 +101,7 @@ class CreateItemPartialFailureError(ProviderError):
         steps = tuple(completed_steps)
         unknown = [s for s in steps if s not in CANONICAL_STEPS]
         if unknown:
-            raise ValueError(
-                f"unknown create step name(s) {unknown}; expected some of {list(CANONICAL_STEPS)}"
-            )
+            raise ValueError(f"unknown create step name(s) {unknown}; expected some of {list(CANONICAL_STEPS)}")
         super().__init__(message)
         self.created_item_id = created_item_id
         self.created_item_key = created_item_key

@@ -91,8 +91,7 @@ class RegisteredProvider:
             ) from exc
         if not (isinstance(cls, type) and issubclass(cls, Provider)):
             raise PluginError(
-                f"provider {self.spec.name!r} from {self.origin}: "
-                f"{self.spec.provider_class} is not a Provider subclass"
+                f"provider {self.spec.name!r} from {self.origin}: {self.spec.provider_class} is not a Provider subclass"
             )
         return cls
 
@@ -110,6 +109,11 @@ class PluginProblem:
         return f"{origin}: {self.error}"
 
 
+def _normalize(name: str) -> str:
+    """Distribution names compare as PEP 503 does: case and ``-_.`` runs do not matter."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 def _env_blocked() -> frozenset[str]:
     return frozenset(n.strip() for n in os.environ.get(BLOCK_PLUGINS_ENV, "").split(",") if n.strip())
 
@@ -125,9 +129,7 @@ class _Origin:
 
 
 # Usable providers by name, names claimed more than once, and registration hooks that failed.
-_Collected = tuple[
-    dict[str, RegisteredProvider], dict[str, list[RegisteredProvider]], tuple[PluginProblem, ...]
-]
+_Collected = tuple[dict[str, RegisteredProvider], dict[str, list[RegisteredProvider]], tuple[PluginProblem, ...]]
 
 
 class ProviderRegistry:
@@ -136,7 +138,7 @@ class ProviderRegistry:
     def __init__(self, *, autoload: bool | None = None, blocked: Iterable[str] | None = None) -> None:
         self.plugin_manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self.plugin_manager.add_hookspecs(hookspecs)
-        self._blocked = frozenset(blocked) if blocked is not None else _env_blocked()
+        self._blocked = frozenset(_normalize(n) for n in (blocked if blocked is not None else _env_blocked()))
         self._origins: dict[str, _Origin] = {}
         self._problems: list[PluginProblem] = []
         self._collected: _Collected | None = None
@@ -148,7 +150,7 @@ class ProviderRegistry:
         for ep in metadata.entry_points(group=group):
             dist = ep.dist.name if ep.dist else None
             version = ep.dist.version if ep.dist else None
-            if ep.name in self._blocked or (dist and dist in self._blocked):
+            if _normalize(ep.name) in self._blocked or (dist and _normalize(dist) in self._blocked):
                 continue
             try:
                 module = ep.load()
@@ -170,7 +172,7 @@ class ProviderRegistry:
         version: str | None = None,
     ) -> None:
         """Register a plugin object by hand (built-ins, tests, or an app embedding its own provider)."""
-        if name in self._blocked or self.plugin_manager.is_blocked(name):
+        if _normalize(name) in self._blocked or self.plugin_manager.is_blocked(name):
             return
         if self.plugin_manager.has_plugin(name):
             other = self._origins[name]
@@ -178,8 +180,7 @@ class ProviderRegistry:
                 PluginProblem(
                     plugin=name,
                     distribution=distribution,
-                    error=f"plugin name {name!r} is already used by "
-                    f"{other.distribution or 'another plugin'}; skipped",
+                    error=f"plugin name {name!r} is already used by {other.distribution or 'another plugin'}; skipped",
                 )
             )
             return
@@ -216,7 +217,8 @@ class ProviderRegistry:
                 _specs.append(spec)
 
             try:
-                impl.function(register=register)
+                # pluggy lets an implementation accept fewer arguments than the spec declares.
+                impl.function(**{arg: register for arg in impl.argnames if arg == "register"})
             except Exception as exc:
                 hook_problems.append(
                     PluginProblem(
@@ -241,6 +243,11 @@ class ProviderRegistry:
         return self._collected
 
     @property
+    def plugins(self) -> dict[str, tuple[str | None, str | None]]:
+        """Every registered plugin: name -> (distribution, version)."""
+        return {name: (o.distribution, o.version) for name, o in sorted(self._origins.items())}
+
+    @property
     def providers(self) -> Mapping[str, RegisteredProvider]:
         """Usable providers by name, sorted; names claimed twice are left out (see ``problems``)."""
         return dict(sorted(self._collect()[0].items()))
@@ -250,9 +257,7 @@ class ProviderRegistry:
         """Plugins that failed to load or register, and provider names claimed more than once."""
         _, conflicts, hook_problems = self._collect()
         duplicate_problems = [
-            PluginProblem(
-                plugin=regs[0].plugin, distribution=regs[0].distribution, error=_conflict_message(name, regs)
-            )
+            PluginProblem(plugin=regs[0].plugin, distribution=regs[0].distribution, error=_conflict_message(name, regs))
             for name, regs in sorted(conflicts.items())
         ]
         return (*self._problems, *hook_problems, *duplicate_problems)
@@ -263,10 +268,7 @@ class ProviderRegistry:
         if name in conflicts:
             raise PluginError(_conflict_message(name, conflicts[name]))
         if name not in providers:
-            known = (
-                ", ".join(sorted(providers))
-                or "none (install a provider plugin, e.g. planpilot-provider-dry-run)"
-            )
+            known = ", ".join(sorted(providers)) or "none (install a provider plugin, e.g. planpilot-provider-dry-run)"
             raise ValueError(f"unknown provider {name!r}; known providers: {known}")
         return providers[name]
 

@@ -58,9 +58,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-def fake_dists(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env: None
-) -> Iterator[FakeDistributions]:
+def fake_dists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env: None) -> Iterator[FakeDistributions]:
     """A directory of fake distributions on ``sys.path``; their imported modules are forgotten afterwards."""
     root = tmp_path / "site-packages"
     root.mkdir()

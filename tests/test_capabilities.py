@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from planpilot_providers_core.capabilities import (
@@ -65,8 +67,8 @@ def test_check_reports_every_missing_capability() -> None:
 
     assert set(excinfo.value.missing) == {Capability.RELATION_PARENT, Capability.DISCOVERY_BY_LABELS}
     assert excinfo.value.capability in excinfo.value.missing
-    for missing in excinfo.value.missing:
-        assert missing.value in str(excinfo.value)
+    for missing in ("relations.parent", "discovery.labels"):
+        assert missing in str(excinfo.value)
 
 
 def test_check_rejects_unknown_names_on_either_side() -> None:
@@ -79,5 +81,7 @@ def test_check_rejects_unknown_names_on_either_side() -> None:
 
 def test_capabilities_compare_equal_to_their_names() -> None:
     """Plugins and JSON output use the plain names; the enum must stay interchangeable with them."""
-    assert Capability.DISCOVERY_COMPLETE == "discovery.complete"
+    name: str = "discovery.complete"
+    assert name == Capability.DISCOVERY_COMPLETE
+    assert json.dumps(sorted(Capability)) == json.dumps(sorted(c.value for c in Capability))
     assert {c.value for c in Capability} == {str(c) for c in Capability}

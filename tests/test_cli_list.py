@@ -22,9 +22,7 @@ if TYPE_CHECKING:
 DRY_RUN_DIST = "planpilot-provider-dry-run"
 
 
-def test_list_prints_a_table_with_the_dry_run_row(
-    clean_env: None, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_list_prints_a_table_with_the_dry_run_row(clean_env: None, capsys: pytest.CaptureFixture[str]) -> None:
     """The table is what a user reads first: one header, one row per provider, all five columns."""
     assert main(["list"]) == 0
 

@@ -27,9 +27,7 @@ from planpilot_providers_core.errors import ProviderCapabilityError, ProviderErr
 
 def test_create_item_input_converts_and_is_frozen() -> None:
     """Providers get normalised values (enum type, label tuple) that no caller can change underneath them."""
-    item = CreateItemInput(
-        title="Login", body="b", item_type="STORY", labels=["planpilot", "auth", "planpilot"]
-    )
+    item = CreateItemInput(title="Login", body="b", item_type="STORY", labels=["planpilot", "auth", "planpilot"])
 
     assert item.item_type is PlanItemType.STORY
     assert item.labels == ("planpilot", "auth")
@@ -316,9 +314,7 @@ async def test_context_before_enter_raises_provider_error() -> None:
 
 async def test_enter_fails_capability_check_and_closes() -> None:
     """The check runs on what was resolved; a provider that falls short fails in ``__aenter__``."""
-    provider = _Provider(
-        capabilities=frozenset({Capability.DISCOVERY_BY_LABELS, Capability.DISCOVERY_COMPLETE})
-    )
+    provider = _Provider(capabilities=frozenset({Capability.DISCOVERY_BY_LABELS, Capability.DISCOVERY_COMPLETE}))
 
     with pytest.raises(ProviderCapabilityError) as excinfo:
         await provider.__aenter__()

@@ -225,9 +225,7 @@ def test_same_entry_point_name_in_two_distributions_is_reported(fake_dists: Fake
     assert len(loaded) == 1
     [problem] = [p for p in registry.problems if p.plugin == "alpha"]
     skipped, kept = (
-        ("fake-alpha-second", "fake-alpha-first")
-        if loaded == {"alpha"}
-        else ("fake-alpha-first", "fake-alpha-second")
+        ("fake-alpha-second", "fake-alpha-first") if loaded == {"alpha"} else ("fake-alpha-first", "fake-alpha-second")
     )
     assert problem.distribution == skipped
     assert kept in problem.error
@@ -278,9 +276,7 @@ def test_block_list_skips_a_plugin_by_entry_point_or_distribution(
 def test_blocking_one_claimant_resolves_a_name_conflict(fake_dists: FakeDistributions) -> None:
     """The conflict message's advice works: block one distribution and the name is usable again."""
     for dist, ep, mod in [("fake-one", "one", "fake_one_plugin"), ("fake-two", "two", "fake_two_plugin")]:
-        fake_dists.add(
-            dist, entry_points={ep: mod}, modules={mod: plugin_source(("shared", "fake_shared_provider:X"))}
-        )
+        fake_dists.add(dist, entry_points={ep: mod}, modules={mod: plugin_source(("shared", "fake_shared_provider:X"))})
 
     registry = ProviderRegistry(blocked=["fake-two"])
 

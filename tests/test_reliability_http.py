@@ -311,9 +311,7 @@ async def test_pooled_client_bounds_in_flight_requests() -> None:
 )
 async def test_gated_transport_429_pauses_the_gate(headers: dict[str, str], expected: float) -> None:
     gate = RateLimitGate(clock=lambda: 1000.0)
-    transport = GatedTransport(
-        httpx.MockTransport(lambda request: httpx.Response(429, headers=headers)), gate
-    )
+    transport = GatedTransport(httpx.MockTransport(lambda request: httpx.Response(429, headers=headers)), gate)
     async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
         assert (await client.get("/")).status_code == 429
     assert gate.remaining() == expected
@@ -403,9 +401,7 @@ async def test_retry_call_over_pooled_client_honours_429_through_the_gate() -> N
     async with PooledClient(config(), transport=httpx.MockTransport(handler)) as pooled:
 
         async def op() -> int:
-            return raise_for_status(
-                await pooled.request("create_issue", "POST", "/"), "create_issue"
-            ).status_code
+            return raise_for_status(await pooled.request("create_issue", "POST", "/"), "create_issue").status_code
 
         policy = RetryPolicy(wait_initial=0.001, wait_max=0.001, wait_jitter=0)
         assert await retry_call("create_issue", op, policy=policy, idempotent=False, gate=pooled.gate) == 200

@@ -20,9 +20,7 @@ class RateLimitGate:
 
     def __init__(self, *, max_pause: float = 900.0, clock: Callable[[], float] = time.monotonic) -> None:
         if not (isinstance(max_pause, int | float) and math.isfinite(max_pause) and max_pause > 0):
-            raise ValueError(
-                f"RateLimitGate max_pause must be a positive number of seconds, got {max_pause!r}"
-            )
+            raise ValueError(f"RateLimitGate max_pause must be a positive number of seconds, got {max_pause!r}")
         self._max_pause = float(max_pause)
         self._clock = clock
         self._resume_at = -math.inf

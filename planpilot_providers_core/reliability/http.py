@@ -245,9 +245,7 @@ class PooledClient:
         through :func:`raise_for_status` (or the provider's own classification).
         """
         started = time.monotonic()
-        response = await self.client.request(
-            method, url, timeout=self._config.httpx_timeout(timeout), **kwargs
-        )
+        response = await self.client.request(method, url, timeout=self._config.httpx_timeout(timeout), **kwargs)
         _log.debug(
             "%s: %s %s -> %d in %.3fs",
             operation,

@@ -60,9 +60,7 @@ class RetryPolicy:
     @wait_max.validator
     def _wait_max_covers_initial(self, attribute: attrs.Attribute[float], value: float) -> None:
         if value < self.wait_initial:
-            raise ValueError(
-                f"RetryPolicy.wait_max must be >= wait_initial ({self.wait_initial!r}), got {value!r}"
-            )
+            raise ValueError(f"RetryPolicy.wait_max must be >= wait_initial ({self.wait_initial!r}), got {value!r}")
 
 
 DEFAULT_RETRY_POLICY = RetryPolicy()
@@ -221,9 +219,7 @@ async def _before_retry(
     cause = _describe(retry.exc)
     waited = retry.own_wait + (gate.remaining() if retry.use_gate and gate is not None else 0.0)
     if not retry.resolve:
-        _log.warning(
-            "retrying %s: attempt %d of %d in %.2fs after %s", operation, num, policy.attempts, waited, cause
-        )
+        _log.warning("retrying %s: attempt %d of %d in %.2fs after %s", operation, num, policy.attempts, waited, cause)
     if retry.own_wait > 0:
         await _sleep(retry.own_wait)
     if retry.use_gate and gate is not None:

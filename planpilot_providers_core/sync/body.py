@@ -71,7 +71,9 @@ def render_metadata(plan_id: str, item: PlanItem) -> str:
     """The metadata block for ``item`` in plan ``plan_id`` (no trailing newline)."""
     for name, value in (("plan id", plan_id), ("item id", item.id), ("parent id", item.parent_id or "")):
         if "\n" in value or "\r" in value:
-            raise ValueError(f"item {item.id!r}: the {name} {value!r} cannot go in a metadata block: it has a line break")
+            raise ValueError(
+                f"item {item.id!r}: the {name} {value!r} cannot go in a metadata block: it has a line break"
+            )
     return "\n".join(
         (
             META_START,

@@ -160,6 +160,12 @@ def _non_blank(_: object, attribute: attrs.Attribute[Any], value: str) -> None:
         raise ValueError(f"{attribute.name} must be a non-empty string, got {value!r}")
 
 
+def _one_line(_: object, attribute: attrs.Attribute[Any], value: str | None) -> None:
+    """Ids go into the one-line-per-key metadata block."""
+    if value is not None and ("\n" in value or "\r" in value):
+        raise ValueError(f"{attribute.name} must not contain a line break, got {value!r}")
+
+
 def _str_mapping(value: Mapping[str, str]) -> Mapping[str, str]:
     for key, text in value.items():
         if not isinstance(key, str) or not isinstance(text, str):
@@ -171,12 +177,12 @@ def _str_mapping(value: Mapping[str, str]) -> Mapping[str, str]:
 class PlanItem:
     """One epic, story or task, with PlanPilot's field names."""
 
-    id: str = attrs.field(validator=_non_blank)
+    id: str = attrs.field(validator=[_non_blank, _one_line])
     type: PlanItemType = attrs.field(converter=_item_type)
     title: str = attrs.field(validator=_non_blank)
     goal: str | None = attrs.field(default=None, validator=_optional_str)
     motivation: str | None = attrs.field(default=None, validator=_optional_str)
-    parent_id: str | None = attrs.field(default=None, validator=_optional_str)
+    parent_id: str | None = attrs.field(default=None, validator=[_optional_str, _one_line])
     sub_item_ids: tuple[str, ...] = attrs.field(default=(), converter=_texts)
     depends_on: tuple[str, ...] = attrs.field(default=(), converter=_texts)
     requirements: tuple[str, ...] = attrs.field(default=(), converter=_texts)
@@ -279,7 +285,7 @@ class Plan:
     """A validated plan; building one with broken references raises :class:`PlanError`."""
 
     items: tuple[PlanItem, ...] = attrs.field(converter=_item_tuple, validator=_check_items)
-    sources: tuple[str, ...] = attrs.field(default=(), converter=_texts)
+    sources: tuple[str, ...] = attrs.field(default=(), converter=_texts, eq=False)
     warnings: tuple[PlanProblem, ...] = attrs.field(default=(), converter=_problem_tuple, eq=False)
     """Things worth telling the user that do not stop the sync, e.g. unknown fields PlanPilot ignores."""
     plan_id: str = attrs.field(
@@ -347,9 +353,8 @@ def validate_items(items: Sequence[PlanItem], *, unreadable: Iterable[str] = ())
             elif item.parent_id == item.id:
                 problem("parent_id names the item itself")
             elif parent is None:
-                if item.parent_id in skip:
-                    continue
-                problem(f"parent_id {json.dumps(item.parent_id)} does not name an item in the plan")
+                if item.parent_id not in skip:
+                    problem(f"parent_id {json.dumps(item.parent_id)} does not name an item in the plan")
             elif parent.type is not wanted:
                 problem(
                     f"a {item.type.value.lower()}'s parent must be {_article(wanted)}, "
@@ -510,16 +515,12 @@ def load_unified_plan(path: str | Path) -> Plan:
             )
         elif not isinstance(payload, dict):
             problems.append(
-                PlanProblem(
-                    file=file, message=f'expected an object with an "items" array, got {_kind(payload)}'
-                )
+                PlanProblem(file=file, message=f'expected an object with an "items" array, got {_kind(payload)}')
             )
         elif "items" not in payload:
             problems.append(PlanProblem(file=file, message='missing the "items" array'))
         elif not isinstance(payload["items"], list):
-            problems.append(
-                PlanProblem(file=file, message=f'"items" must be an array, got {_kind(payload["items"])}')
-            )
+            problems.append(PlanProblem(file=file, message=f'"items" must be an array, got {_kind(payload["items"])}'))
         else:
             items = _parse_items(payload["items"], file, None, problems, warnings, unreadable)
     return _build(items, (file,), problems, warnings, unreadable)
@@ -540,8 +541,7 @@ def load_split_plan(epics: str | Path, stories: str | Path, tasks: str | Path) -
             problems.append(
                 PlanProblem(
                     file=file,
-                    message=f"a split plan file must be an array of {role.value.lower()} items, "
-                    f"got {_kind(payload)}",
+                    message=f"a split plan file must be an array of {role.value.lower()} items, got {_kind(payload)}",
                 )
             )
             continue
@@ -585,9 +585,7 @@ def _read_json(path: Path, problems: list[PlanProblem]) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         problems.append(
-            PlanProblem(
-                file=file, message=f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-            )
+            PlanProblem(file=file, message=f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")
         )
         return _MISSING
 
@@ -657,9 +655,7 @@ class _ItemReader:
 
     def problem(self, message: str) -> None:
         self.failed = True
-        self._problems.append(
-            PlanProblem(file=self.file, item_id=self.item_id, index=self.index, message=message)
-        )
+        self._problems.append(PlanProblem(file=self.file, item_id=self.item_id, index=self.index, message=message))
 
     def read(self, role: PlanItemType | None) -> PlanItem | None:
         raw = self.raw
@@ -667,7 +663,9 @@ class _ItemReader:
             self.problem(f"an item must be an object, got {_describe(raw)}")
             return None
         raw_id = raw.get("id")
-        if isinstance(raw_id, str) and raw_id.strip():
+        if isinstance(raw_id, str) and ("\n" in raw_id or "\r" in raw_id):
+            self.problem(f'field "id" must not contain a line break, got {_describe(raw_id)}')
+        elif isinstance(raw_id, str) and raw_id.strip():
             self.item_id = raw_id
         elif raw_id is None:
             self.problem('missing required field "id"')
@@ -692,7 +690,7 @@ class _ItemReader:
         }
         optional: dict[str, Any] = {
             "motivation": self.text(raw, "motivation"),
-            "parent_id": self.text(raw, "parent_id"),
+            "parent_id": self._parent_id(),
             "estimate": self._estimate(),
             "verification": self._verification(),
             "spec_ref": self._spec_ref(),
@@ -701,9 +699,14 @@ class _ItemReader:
         }
         if self.failed or self.item_id is None or item_type is None or title is None:
             return None
-        return PlanItem(
-            id=self.item_id, type=item_type, title=title, goal=goal, source=self.file, **lists, **optional
-        )
+        return PlanItem(id=self.item_id, type=item_type, title=title, goal=goal, source=self.file, **lists, **optional)
+
+    def _parent_id(self) -> str | None:
+        parent_id = self.text(self.raw, "parent_id")
+        if parent_id is not None and ("\n" in parent_id or "\r" in parent_id):
+            self.problem(f'field "parent_id" must not contain a line break, got {_describe(parent_id)}')
+            return None
+        return parent_id
 
     def _type(self, role: PlanItemType | None) -> PlanItemType | None:
         value = self.raw.get("type")
@@ -720,9 +723,7 @@ class _ItemReader:
             return None
         return declared
 
-    def text(
-        self, source: Mapping[str, Any], key: str, *, required: bool = False, name: str = ""
-    ) -> str | None:
+    def text(self, source: Mapping[str, Any], key: str, *, required: bool = False, name: str = "") -> str | None:
         """A string field; ``name`` is the dotted path used in messages (defaults to ``key``)."""
         name = name or key
         value = source.get(key)
@@ -738,9 +739,7 @@ class _ItemReader:
             return None
         return value
 
-    def texts(
-        self, source: Mapping[str, Any], key: str, *, required: bool = False, name: str = ""
-    ) -> tuple[str, ...]:
+    def texts(self, source: Mapping[str, Any], key: str, *, required: bool = False, name: str = "") -> tuple[str, ...]:
         """An array-of-strings field; ``required`` means at least one entry."""
         name = name or key
         value = source.get(key)

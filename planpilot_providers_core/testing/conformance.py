@@ -34,13 +34,9 @@ _MUTABLE_BUILTINS = (list, dict, set, bytearray)
 class ConformanceSettings:
     """What the suite needs to know about the provider under test."""
 
-    page_size: int = attrs.field(
-        default=100, validator=[attrs.validators.instance_of(int), attrs.validators.gt(0)]
-    )
+    page_size: int = attrs.field(default=100, validator=[attrs.validators.instance_of(int), attrs.validators.gt(0)])
     """The provider's search page size; the paging test creates ``page_size + 5`` matching items."""
-    concurrency: int = attrs.field(
-        default=50, validator=[attrs.validators.instance_of(int), attrs.validators.gt(1)]
-    )
+    concurrency: int = attrs.field(default=50, validator=[attrs.validators.instance_of(int), attrs.validators.gt(1)])
     """How many creates the concurrency test runs at once; also bounds the suite's own bulk creates."""
     call_timeout: float = attrs.field(default=30.0, validator=attrs.validators.gt(0))
     """Seconds a call on an exited provider may take before the suite calls it a hang."""
@@ -115,9 +111,7 @@ async def _bounded(call: Awaitable[_T], settings: ConformanceSettings, what: str
         async with asyncio.timeout(settings.call_timeout):
             return await call
     except TimeoutError:
-        pytest.fail(
-            f"{what} did not return within {settings.call_timeout}s; it must fail fast instead of hanging"
-        )
+        pytest.fail(f"{what} did not return within {settings.call_timeout}s; it must fail fast instead of hanging")
 
 
 class ProviderConformance:
@@ -142,9 +136,7 @@ class ProviderConformance:
     @pytest.mark.asyncio
     async def test_declares_discovery_capabilities(self, provider: Provider) -> None:
         missing = sorted(DISCOVERY_CAPABILITIES - provider.capabilities)
-        assert not missing, (
-            f"every provider must offer the discovery capabilities; {provider.name} lacks {missing}"
-        )
+        assert not missing, f"every provider must offer the discovery capabilities; {provider.name} lacks {missing}"
 
     @pytest.mark.asyncio
     async def test_search_filter_is_conjunctive(self, provider: Provider) -> None:
@@ -152,9 +144,7 @@ class ProviderConformance:
         label_only = await provider.create_item(m.create("label only", in_body=False))
         body_only = await provider.create_item(m.create("body only", labels=()))
         both = await provider.create_item(m.create("label and body"))
-        two_labels = await provider.create_item(
-            m.create("two labels and body", labels=(m.label, m.other_label))
-        )
+        two_labels = await provider.create_item(m.create("two labels and body", labels=(m.label, m.other_label)))
         everything = [label_only, body_only, both, two_labels]
 
         cases = [
@@ -197,16 +187,11 @@ class ProviderConformance:
     @pytest.mark.asyncio
     async def test_search_returns_each_item_once(self, provider: Provider) -> None:
         m = _Marker.new()
-        created = [
-            await provider.create_item(m.create(f"once {n}", labels=(m.label, m.other_label)))
-            for n in range(3)
-        ]
+        created = [await provider.create_item(m.create(f"once {n}", labels=(m.label, m.other_label))) for n in range(3)]
         for filters in (m.filters(m.label), m.filters(m.label, m.other_label), m.filters(m.other_label)):
             counts = Counter(_ids(await provider.search_items(filters)))
             repeated = sorted(item_id for item_id, n in counts.items() if n > 1)
-            assert not repeated, (
-                f"search must return the de-duplicated union; {repeated} came back more than once"
-            )
+            assert not repeated, f"search must return the de-duplicated union; {repeated} came back more than once"
             assert set(counts) == set(_ids(created))
 
     # -- items -----------------------------------------------------------------------------------
@@ -225,9 +210,7 @@ class ProviderConformance:
             request.body,
             request.item_type,
         )
-        assert {label.casefold() for label in request.labels} <= _labels(created), (
-            "created item lost input labels"
-        )
+        assert {label.casefold() for label in request.labels} <= _labels(created), "created item lost input labels"
         assert _observable(await provider.get_item(created.id)) == _observable(created)
 
         change = UpdateItemInput(
@@ -240,9 +223,7 @@ class ProviderConformance:
             change.body,
             change.item_type,
         )
-        assert _observable(await provider.get_item(created.id)) == _observable(updated), (
-            "get_item shows stale data"
-        )
+        assert _observable(await provider.get_item(created.id)) == _observable(updated), "get_item shows stale data"
 
         if Capability.ITEM_DELETE not in provider.capabilities:
             with pytest.raises(ProviderCapabilityError):
@@ -253,9 +234,7 @@ class ProviderConformance:
             await provider.get_item(created.id)
         with pytest.raises(ItemNotFoundError):
             await provider.delete_item(created.id)
-        assert created.id not in _ids(await provider.search_items(m.filters())), (
-            "search still finds a deleted item"
-        )
+        assert created.id not in _ids(await provider.search_items(m.filters())), "search still finds a deleted item"
 
     @pytest.mark.asyncio
     async def test_update_leaves_none_fields_alone(self, provider: Provider) -> None:
@@ -297,9 +276,7 @@ class ProviderConformance:
             title=before.title, body=before.body, item_type=before.item_type, labels=tuple(before.labels)
         )
         returned = await provider.update_item(created.id, same)
-        assert _observable(returned) == _observable(before), (
-            "an update with identical values changed the item"
-        )
+        assert _observable(returned) == _observable(before), "an update with identical values changed the item"
         assert _observable(await provider.get_item(created.id)) == _observable(before)
 
     # -- relations -------------------------------------------------------------------------------
@@ -382,31 +359,21 @@ class ProviderConformance:
     ) -> None:
         m = _Marker.new()
         count = conformance_settings.concurrency
-        created = await asyncio.gather(
-            *(provider.create_item(m.create(f"concurrent {n}")) for n in range(count))
-        )
+        created = await asyncio.gather(*(provider.create_item(m.create(f"concurrent {n}")) for n in range(count)))
         for field in ("id", "key", "url"):
             values = Counter(getattr(item, field) for item in created)
             clashes = sorted(value for value, n in values.items() if n > 1)
-            assert not clashes, (
-                f"{count} concurrent creates produced the same {field} more than once: {clashes}"
-            )
-        assert sorted(item.title for item in created) == sorted(
-            f"[conformance] concurrent {n}" for n in range(count)
-        )
+            assert not clashes, f"{count} concurrent creates produced the same {field} more than once: {clashes}"
+        assert sorted(item.title for item in created) == sorted(f"[conformance] concurrent {n}" for n in range(count))
         found = _ids(await provider.search_items(m.filters()))
-        assert sorted(found) == sorted(_ids(created)), (
-            "search does not find exactly the concurrently created items"
-        )
+        assert sorted(found) == sorted(_ids(created)), "search does not find exactly the concurrently created items"
 
     # -- lifecycle -------------------------------------------------------------------------------
 
     @pytest.mark.asyncio
     async def test_context_is_immutable_after_enter(self, provider: Provider) -> None:
         context = provider.context
-        assert isinstance(context, ProviderContext), (
-            "the context must be a ProviderContext (a frozen attrs class)"
-        )
+        assert isinstance(context, ProviderContext), "the context must be a ProviderContext (a frozen attrs class)"
         for field in attrs.fields(type(context)):
             value = getattr(context, field.name)
             with pytest.raises((attrs.exceptions.FrozenInstanceError, AttributeError)):
@@ -466,9 +433,7 @@ class ProviderConformance:
             await provider.__aexit__(None, None, None)
 
     @pytest.mark.asyncio
-    async def test_required_capabilities_are_checked_on_enter(
-        self, make_provider: Callable[[], Provider]
-    ) -> None:
+    async def test_required_capabilities_are_checked_on_enter(self, make_provider: Callable[[], Provider]) -> None:
         async with make_provider() as probe:
             declared = probe.capabilities
         lacking = sorted(set(Capability) - declared)

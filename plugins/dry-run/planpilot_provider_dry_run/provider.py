@@ -250,8 +250,7 @@ class DryRunProvider(Provider):
             updated = attrs.evolve(current, **changes)
             self._items[item_id] = updated
             detail = ", ".join(
-                f"labels +{list(labels[len(current.labels) :])}" if field == "labels" else field
-                for field in changes
+                f"labels +{list(labels[len(current.labels) :])}" if field == "labels" else field for field in changes
             )
             self._log(OperationKind.UPDATE, current.key, detail)
         return updated
@@ -312,9 +311,7 @@ class DryRunProvider(Provider):
             current = self._blockers_of.get(item_id, {})
             for stale in [b for b in current if b not in wanted]:
                 del current[stale]
-                self._log(
-                    OperationKind.REMOVE_DEPENDENCY, item.key, f"no longer blocked by {self._key(stale)}"
-                )
+                self._log(OperationKind.REMOVE_DEPENDENCY, item.key, f"no longer blocked by {self._key(stale)}")
 
     async def _get_relations(self, item_id: str) -> ItemRelations:
         await self._entered()
@@ -341,8 +338,7 @@ class DryRunProvider(Provider):
         while ancestor is not None:
             if ancestor == child_id:
                 raise ProviderError(
-                    f"cannot make {self._key(parent_id)} the parent of {self._key(child_id)}: "
-                    "that would form a cycle"
+                    f"cannot make {self._key(parent_id)} the parent of {self._key(child_id)}: that would form a cycle"
                 )
             ancestor = self._parent_of.get(ancestor)
 

@@ -53,9 +53,7 @@ class OrSearch(DryRunProvider):
         by_labels = await super().search_items(ItemSearchFilters(labels=filters.labels))
         if not filters.body_contains:
             return by_labels
-        by_body = await super().search_items(
-            ItemSearchFilters(labels=(), body_contains=filters.body_contains)
-        )
+        by_body = await super().search_items(ItemSearchFilters(labels=(), body_contains=filters.body_contains))
         return _dedupe([*by_labels, *by_body])
 
 
@@ -65,9 +63,7 @@ class AnyLabelSearch(DryRunProvider):
     async def search_items(self, filters: ItemSearchFilters) -> list[Item]:
         found: list[Item] = []
         for label in filters.labels:
-            found += await super().search_items(
-                ItemSearchFilters(labels=(label,), body_contains=filters.body_contains)
-            )
+            found += await super().search_items(ItemSearchFilters(labels=(label,), body_contains=filters.body_contains))
         return _dedupe(found)
 
 
@@ -123,9 +119,7 @@ class UpdateAlwaysTouches(DryRunProvider):
     """Adds a marker label on every update call, even when nothing differs."""
 
     async def update_item(self, item_id: str, item: UpdateItemInput) -> DryRunItem:
-        return await super().update_item(
-            item_id, attrs.evolve(item, labels=(*(item.labels or ()), "touched"))
-        )
+        return await super().update_item(item_id, attrs.evolve(item, labels=(*(item.labels or ()), "touched")))
 
 
 # -- relations -----------------------------------------------------------------------------------
@@ -264,18 +258,14 @@ CASES = [
     Breakage("test_search_returns_every_page", FirstPageOnly, "returned 10 of 15 .*never truncate"),
     Breakage("test_search_returns_every_page", DuplicatingSearch, "more than once"),
     Breakage("test_search_returns_each_item_once", DuplicatingSearch, "de-duplicated union"),
-    Breakage(
-        "test_create_get_update_delete_round_trip", DeleteDoesNothing, "DID NOT RAISE.*ItemNotFoundError"
-    ),
+    Breakage("test_create_get_update_delete_round_trip", DeleteDoesNothing, "DID NOT RAISE.*ItemNotFoundError"),
     Breakage("test_create_get_update_delete_round_trip", StaleGet, "stale"),
     Breakage("test_update_leaves_none_fields_alone", UpdateClearsNoneBody, "given as None"),
     Breakage("test_update_adds_labels_without_removing_any", UpdateReplacesLabels, "additive"),
     Breakage("test_update_with_identical_values_changes_nothing", UpdateAlwaysTouches, "identical values"),
     Breakage("test_relations_reconcile_idempotently", ReconcileOnlyAdds, "remove a blocker"),
     Breakage("test_relations_reconcile_idempotently", ParentNeverMoves, "move to another parent"),
-    Breakage(
-        "test_relations_reconcile_idempotently", UndeclaredRelationsSucceed, "DID NOT RAISE.*Capability"
-    ),
+    Breakage("test_relations_reconcile_idempotently", UndeclaredRelationsSucceed, "DID NOT RAISE.*Capability"),
     Breakage("test_set_parent_and_add_dependency", UndeclaredRelationsSucceed, "DID NOT RAISE.*Capability"),
     Breakage("test_concurrent_creates_give_distinct_items", RacyCreate, "same id more than once"),
     Breakage("test_context_is_immutable_after_enter", SettableContext, "DID NOT RAISE"),

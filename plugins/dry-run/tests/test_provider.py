@@ -29,9 +29,7 @@ from planpilot_providers_core.errors import ItemNotFoundError, ProviderCapabilit
 TARGET = "acme/roadmap"
 
 
-def task(
-    title: str, *labels: str, body: str = "body", item_type: PlanItemType = PlanItemType.TASK
-) -> CreateItemInput:
+def task(title: str, *labels: str, body: str = "body", item_type: PlanItemType = PlanItemType.TASK) -> CreateItemInput:
     return CreateItemInput(title=title, body=body, item_type=item_type, labels=labels)
 
 
@@ -49,9 +47,7 @@ def kinds(provider: DryRunProvider) -> list[tuple[str, str]]:
 
 
 def test_unknown_keyword_arguments_are_named() -> None:
-    with pytest.raises(
-        TypeError, match=r"unexpected keyword argument\(s\) colour, page_size; it accepts target"
-    ):
+    with pytest.raises(TypeError, match=r"unexpected keyword argument\(s\) colour, page_size; it accepts target"):
         DryRunProvider(target=TARGET, page_size=5, colour="red")
 
 
@@ -91,9 +87,7 @@ async def test_methods_before_enter_raise_provider_error() -> None:
 
 async def test_context_holds_settings_and_capabilities() -> None:
     config = FieldConfig(create_type_map={"EPIC": "kind:epic", "STORY": "kind:story", "TASK": "kind:task"})
-    async with DryRunProvider(
-        target=TARGET, board_url="dry-run://board", label="pp", field_config=config
-    ) as p:
+    async with DryRunProvider(target=TARGET, board_url="dry-run://board", label="pp", field_config=config) as p:
         context = p.context
     assert isinstance(context, DryRunContext)
     assert (context.provider, context.target, context.board_url, context.label) == (

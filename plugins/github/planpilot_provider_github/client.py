@@ -17,7 +17,7 @@ import httpx
 from sgqlc.operation import Operation
 
 from planpilot_provider_github.errors import GraphQLError, check_graphql_errors, check_http
-from planpilot_provider_github.graphql.runtime import parse, render
+from planpilot_provider_github.graphql.runtime import operation_name, parse, render
 from planpilot_providers_core.errors import TransientProviderError
 from planpilot_providers_core.reliability import (
     DEFAULT_RETRY_POLICY,
@@ -47,11 +47,6 @@ class Response:
     data: Any
     tolerated: tuple[GraphQLError, ...] = ()
     recovered: bool = False
-
-
-def operation_name(op: Operation) -> str:
-    """The name declared in the .graphql document (sgqlc keeps it private)."""
-    return str(getattr(op, "_Operation__name", None) or "anonymous")
 
 
 class GitHubGraphQL:

@@ -41,10 +41,15 @@ class IssueState:
 
 def _field_value(node: Any) -> tuple[str, dict[str, Any]] | None:
     field = getattr(node, "field", None)
-    field_id = getattr(field, "id", None) if field is not None else None
+    field_id = getattr(field, "id", None) if field else None
     if not field_id:
         return None
-    for attr, key in (("option_id", "singleSelectOptionId"), ("iteration_id", "iterationId"), ("number", "number"), ("text", "text")):
+    for attr, key in (
+        ("option_id", "singleSelectOptionId"),
+        ("iteration_id", "iterationId"),
+        ("number", "number"),
+        ("text", "text"),
+    ):
         value = getattr(node, attr, None)
         if value is not None:
             return field_id, {key: value}

@@ -97,10 +97,14 @@ def check_http(response: httpx.Response, body: object, operation: str, *, now: C
         )
     if status in (403, 429):
         if _SECONDARY in message.lower():
-            raise RateLimitError(f"{operation}: GitHub secondary rate limit (HTTP {status})", retry_after=_secondary_wait(headers, now))
+            raise RateLimitError(
+                f"{operation}: GitHub secondary rate limit (HTTP {status})", retry_after=_secondary_wait(headers, now)
+            )
         if status == 429 or headers.get("x-ratelimit-remaining") == "0":
             wait = parse_retry_after(headers.get("retry-after"), now=now) or _reset_wait(headers, now)
-            raise RateLimitError(f"{operation}: GitHub rate limit (HTTP {status})", retry_after=wait or SECONDARY_FALLBACK_WAIT)
+            raise RateLimitError(
+                f"{operation}: GitHub rate limit (HTTP {status})", retry_after=wait or SECONDARY_FALLBACK_WAIT
+            )
         hint = _permission_hint(headers)
         raise AuthenticationError(
             f"GitHub refused {operation} (HTTP 403: {message or 'Forbidden'})"
@@ -135,7 +139,9 @@ def check_graphql_errors(
             retry_after=wait if wait is not None else _secondary_wait(response.headers, now),
         )
     if _SECONDARY in lowered:
-        raise RateLimitError(f"{operation}: GitHub secondary rate limit", retry_after=_secondary_wait(response.headers, now))
+        raise RateLimitError(
+            f"{operation}: GitHub secondary rate limit", retry_after=_secondary_wait(response.headers, now)
+        )
     if _SERVER_HICCUP in lowered:
         raise TransientProviderError(f"{operation}: GitHub failed to execute the query", request_sent=True)
     summary = "; ".join(messages)[:500]
@@ -147,5 +153,7 @@ def check_graphql_errors(
     if types == {"NOT_FOUND"}:
         raise ItemNotFoundError(f"{operation}: {summary}")
     if not types - {""}:
-        raise GitHubGraphQLError(f"GitHub rejected the {operation} document as invalid: {summary}", operation=operation, errors=errors)
+        raise GitHubGraphQLError(
+            f"GitHub rejected the {operation} document as invalid: {summary}", operation=operation, errors=errors
+        )
     raise GitHubGraphQLError(f"{operation} failed: {summary}", operation=operation, errors=errors)

@@ -135,7 +135,8 @@ class GitHubProvider(Provider):
         self._claimed_creates: set[str] = set()
 
     def __repr__(self) -> str:
-        return f"GitHubProvider(target={self._repo.full_name!r}, board={self._board.login}/{self._board.number}, api_url={self._gql.api_url!r})"
+        board = f"{self._board.login}/{self._board.number}"
+        return f"GitHubProvider(target={self._repo.full_name!r}, board={board!r}, api_url={self._gql.api_url!r})"
 
     @property
     def github_context(self) -> GitHubContext:
@@ -208,18 +209,25 @@ class GitHubProvider(Provider):
         color = LABEL_COLORS[plan_type.value if plan_type else "discovery"]
         response = await self._gql.mutate(
             issue_mut.Operations.mutation.create_label,
-            {"input": {"repositoryId": context.repository_id, "name": name, "color": color, "description": "Managed by PlanPilot"}},
+            {
+                "input": {
+                    "repositoryId": context.repository_id,
+                    "name": name,
+                    "color": color,
+                    "description": "Managed by PlanPilot",
+                }
+            },
             tolerate=lambda e: _LABEL_TAKEN in error_message(e).lower(),
         )
         label = response.data.create_label
-        if label is not None and label.label is not None:
+        if label and label.label:
             return str(label.label.id)
         # Someone else created it between our read and our write: fetch its id.
         found = await self._gql.query(
             repository_ops.Operations.query.repository_label,
             {"owner": self._repo.owner, "name": self._repo.name, "label": name},
         )
-        if found.data.repository.label is None:
+        if not found.data.repository.label:
             raise ProviderError(f"label {name!r} exists according to GitHub but cannot be read")
         return str(found.data.repository.label.id)
 
@@ -317,7 +325,9 @@ class GitHubProvider(Provider):
 
     # -- create ----------------------------------------------------------------------------
 
-    def _type_and_labels(self, context: GitHubContext, item_type: PlanItemType, labels: Iterable[str]) -> tuple[str | None, list[str]]:
+    def _type_and_labels(
+        self, context: GitHubContext, item_type: PlanItemType, labels: Iterable[str]
+    ) -> tuple[str | None, list[str]]:
         wanted = [context.discovery_label, *labels]
         if context.create_type_strategy == "label":
             wanted.append(context.type_labels[item_type])
@@ -349,7 +359,9 @@ class GitHubProvider(Provider):
             idempotent=False,
             resolve_ambiguous=lambda _exc: self._find_created(item, started),
         )
-        state = response.data if response.recovered else issue_state(response.data.create_issue.issue, context.project_id)
+        state = (
+            response.data if response.recovered else issue_state(response.data.create_issue.issue, context.project_id)
+        )
         self._claimed_creates.add(state.id)
         steps = [STEP_ISSUE_CREATED]
         try:
@@ -402,10 +414,19 @@ class GitHubProvider(Provider):
     async def _find_created(self, item: CreateItemInput, started: float) -> Response | None:
         """After an ambiguous ``createIssue``: the issue it made, if any, read without the search index."""
         cutoff = dt.datetime.fromtimestamp(started - RECENT_CREATE_WINDOW, dt.UTC)
-        recent = await self._list_issues({"states": ["OPEN", "CLOSED"]}, "CREATED_AT", stop=lambda s: s.created_at < cutoff)
+        recent = await self._list_issues(
+            {"states": ["OPEN", "CLOSED"]}, "CREATED_AT", stop=lambda s: s.created_at < cutoff
+        )
         for state in sorted(recent, key=lambda s: s.created_at):
-            if state.created_at >= cutoff and state.title == item.title and state.body == item.body and state.id not in self._claimed_creates:
-                log.info("ambiguous createIssue had created %s; continuing with it instead of creating again", state.key)
+            if (
+                state.created_at >= cutoff
+                and state.title == item.title
+                and state.body == item.body
+                and state.id not in self._claimed_creates
+            ):
+                log.info(
+                    "ambiguous createIssue had created %s; continuing with it instead of creating again", state.key
+                )
                 full = await self._read_issue(state.id)
                 return Response(data=full, tolerated=(), recovered=True)
         return None
@@ -416,22 +437,35 @@ class GitHubProvider(Provider):
         await self._gql.mutate(issue_mut.Operations.mutation.update_issue, {"input": issue_input})
 
     async def _add_labels(self, issue_id: str, label_ids: list[str]) -> None:
-        await self._gql.mutate(issue_mut.Operations.mutation.add_labels, {"input": {"labelableId": issue_id, "labelIds": label_ids}})
+        await self._gql.mutate(
+            issue_mut.Operations.mutation.add_labels, {"input": {"labelableId": issue_id, "labelIds": label_ids}}
+        )
 
     async def _add_to_project(self, context: GitHubContext, issue_id: str) -> str:
         response = await self._gql.mutate(
-            project_mut.Operations.mutation.add_project_item, {"input": {"projectId": context.project_id, "contentId": issue_id}}
+            project_mut.Operations.mutation.add_project_item,
+            {"input": {"projectId": context.project_id, "contentId": issue_id}},
         )
         return str(response.data.add_project_v2_item_by_id.item.id)
 
     async def _set_fields(self, context: GitHubContext, item_id: str, values: Sequence[FieldValue]) -> None:
         """Up to four field values per request (aliased mutations in one document)."""
         ops = project_mut.Operations.mutation
-        by_count = {1: ops.set_project_fields1, 2: ops.set_project_fields2, 3: ops.set_project_fields3, 4: ops.set_project_fields4}
+        by_count = {
+            1: ops.set_project_fields1,
+            2: ops.set_project_fields2,
+            3: ops.set_project_fields3,
+            4: ops.set_project_fields4,
+        }
         for start in range(0, len(values), FIELDS_PER_REQUEST):
             chunk = values[start : start + FIELDS_PER_REQUEST]
             variables = {
-                f"i{n}": {"projectId": context.project_id, "itemId": item_id, "fieldId": v.field_id, "value": dict(v.value)}
+                f"i{n}": {
+                    "projectId": context.project_id,
+                    "itemId": item_id,
+                    "fieldId": v.field_id,
+                    "value": dict(v.value),
+                }
                 for n, v in enumerate(chunk)
             }
             await self._gql.mutate(by_count[len(chunk)], variables)
@@ -447,11 +481,15 @@ class GitHubProvider(Provider):
         """
         context = self._writable()
         state = await self._read_issue(item_id)
-        current_type = infer_item_type(state, context.issue_type_ids, context.type_labels or dict(self._field_config.create_type_map))
+        current_type = infer_item_type(
+            state, context.issue_type_ids, context.type_labels or dict(self._field_config.create_type_map)
+        )
         item_type = item.item_type or current_type
         type_id, wanted_labels = self._type_and_labels(context, item_type, item.labels or ())
-        if context.create_type_strategy == "label" and item.item_type is None and not any(
-            state.has_label(label) for label in context.type_labels.values()
+        if (
+            context.create_type_strategy == "label"
+            and item.item_type is None
+            and not any(state.has_label(label) for label in context.type_labels.values())
         ):
             wanted_labels.remove(context.type_labels[item_type])
         issue_input: dict[str, Any] = {"id": state.id}
@@ -475,7 +513,8 @@ class GitHubProvider(Provider):
         ]
         if stale_type_labels:
             await self._gql.mutate(
-                issue_mut.Operations.mutation.remove_labels, {"input": {"labelableId": state.id, "labelIds": stale_type_labels}}
+                issue_mut.Operations.mutation.remove_labels,
+                {"input": {"labelableId": state.id, "labelIds": stale_type_labels}},
             )
         project_item = state.project_item_id
         if project_item is None:
@@ -506,7 +545,10 @@ class GitHubProvider(Provider):
             return None if item_id in still_there else Response(data=None, tolerated=(), recovered=True)
 
         await self._gql.mutate(
-            issue_mut.Operations.mutation.delete_issue, {"input": {"issueId": item_id}}, idempotent=False, resolve_ambiguous=gone
+            issue_mut.Operations.mutation.delete_issue,
+            {"input": {"issueId": item_id}},
+            idempotent=False,
+            resolve_ambiguous=gone,
         )
 
     async def fetch_relations(self, items: Sequence[Item]) -> dict[str, ItemRelations]:

@@ -68,19 +68,27 @@ class RelationOps:
     async def add_sub_issue(self, *, parent_id: str, child_id: str) -> None:
         """Place the child under the parent, moving it from any other parent."""
         variables = {"input": {"issueId": parent_id, "subIssueId": child_id, "replaceParent": True}}
-        await self._gql.mutate(relation_ops.Operations.mutation.add_sub_issue, variables, tolerate=_matching(_ALREADY_LINKED))
+        await self._gql.mutate(
+            relation_ops.Operations.mutation.add_sub_issue, variables, tolerate=_matching(_ALREADY_LINKED)
+        )
 
     async def remove_sub_issue(self, *, parent_id: str, child_id: str) -> None:
         variables = {"input": {"issueId": parent_id, "subIssueId": child_id}}
-        await self._gql.mutate(relation_ops.Operations.mutation.remove_sub_issue, variables, tolerate=_matching(_ALREADY_ABSENT))
+        await self._gql.mutate(
+            relation_ops.Operations.mutation.remove_sub_issue, variables, tolerate=_matching(_ALREADY_ABSENT)
+        )
 
     async def add_blocked_by(self, *, issue_id: str, blocker_id: str) -> None:
         variables = {"input": {"issueId": issue_id, "blockingIssueId": blocker_id}}
-        await self._gql.mutate(relation_ops.Operations.mutation.add_blocked_by, variables, tolerate=_matching(_ALREADY_LINKED))
+        await self._gql.mutate(
+            relation_ops.Operations.mutation.add_blocked_by, variables, tolerate=_matching(_ALREADY_LINKED)
+        )
 
     async def remove_blocked_by(self, *, issue_id: str, blocker_id: str) -> None:
         variables = {"input": {"issueId": issue_id, "blockingIssueId": blocker_id}}
-        await self._gql.mutate(relation_ops.Operations.mutation.remove_blocked_by, variables, tolerate=_matching(_ALREADY_ABSENT))
+        await self._gql.mutate(
+            relation_ops.Operations.mutation.remove_blocked_by, variables, tolerate=_matching(_ALREADY_ABSENT)
+        )
 
     async def reconcile(self, item_id: str, current: ItemRelations, desired: ItemRelations) -> None:
         """Send only the differences: a parent move is one ``addSubIssue(replaceParent: true)``."""

@@ -61,12 +61,18 @@ def _field(node: Any) -> ProjectField | None:
             Iteration(id=i.id, title=i.title, start_date=i.start_date, duration=i.duration)
             for i in [*config.iterations, *config.completed_iterations]
         )
-    return ProjectField(id=node.id, name=node.name, data_type=str(node.data_type), options=options, iterations=iterations)
+    return ProjectField(
+        id=node.id, name=node.name, data_type=str(node.data_type), options=options, iterations=iterations
+    )
 
 
 async def resolve_remote(gql: GitHubGraphQL, repo: RepoRef, board: BoardRef) -> Resolved:
     repo_ops = repository_ops.Operations.query
-    proj_op = project_ops.Operations.query.organization_project if board.owner_is_org else project_ops.Operations.query.user_project
+    proj_op = (
+        project_ops.Operations.query.organization_project
+        if board.owner_is_org
+        else project_ops.Operations.query.user_project
+    )
     owner_kind = "organization" if board.owner_is_org else "user"
     try:
         repo_result, project_result = await asyncio.gather(
@@ -76,13 +82,18 @@ async def resolve_remote(gql: GitHubGraphQL, repo: RepoRef, board: BoardRef) -> 
     except ItemNotFoundError as exc:
         raise ProviderError(
             f"GitHub could not find what the configuration names ({exc}); check --target {repo.full_name!r} "
-            f"and the board URL (project {board.number} of {owner_kind} {board.login!r}), and that the token can see both"
+            f"and the board URL (project {board.number} of {owner_kind} {board.login!r}), "
+            "and that the token can see both"
         ) from exc
     repository = repo_result.data.repository
     owner = project_result.data.organization if board.owner_is_org else project_result.data.user
-    project = owner.project_v2 if owner else None
-    if repository is None or project is None:
-        missing = f"repository {repo.full_name}" if repository is None else f"project {board.number} of {owner_kind} {board.login}"
+    project = owner.project_v2 if owner else None  # sgqlc: a JSON null object is falsy, not None
+    if not repository or not project:
+        missing = (
+            f"repository {repo.full_name}"
+            if not repository
+            else f"project {board.number} of {owner_kind} {board.login}"
+        )
         raise ProviderError(f"GitHub could not find {missing}, or the token cannot see it")
 
     variables = {"owner": repo.owner, "name": repo.name}
@@ -92,7 +103,7 @@ async def resolve_remote(gql: GitHubGraphQL, repo: RepoRef, board: BoardRef) -> 
         lambda d: d.repository.labels,
     )
     issue_types: list[Any] = []
-    if repository.issue_types is not None:
+    if repository.issue_types:
         issue_types = await _pages(
             repo_result.data,
             lambda after: _data(gql.query(repo_ops.repository_issue_types, {**variables, "after": after})),
@@ -100,7 +111,9 @@ async def resolve_remote(gql: GitHubGraphQL, repo: RepoRef, board: BoardRef) -> 
         )
     fields = await _pages(
         project,
-        lambda after: _data(gql.query(project_ops.Operations.query.project_fields, {"projectId": project.id, "after": after})),
+        lambda after: _data(
+            gql.query(project_ops.Operations.query.project_fields, {"projectId": project.id, "after": after})
+        ),
         lambda d: d.fields if hasattr(d, "fields") else d.node.fields,
     )
     parsed_fields = [f for f in (_field(n) for n in fields if n) if f is not None]
@@ -171,7 +184,9 @@ def _option_value(field: ProjectField, wanted: str, setting: str) -> FieldValue:
     return FieldValue(field_id=field.id, field_name=field.name, value={"singleSelectOptionId": option}, display=wanted)
 
 
-def creation_defaults(config: FieldConfig, fields: Mapping[str, ProjectField], today: dt.date) -> tuple[FieldValue, ...]:
+def creation_defaults(
+    config: FieldConfig, fields: Mapping[str, ProjectField], today: dt.date
+) -> tuple[FieldValue, ...]:
     """Status, priority and iteration values for new items; a misconfigured value is an error now,
     before anything is written. A board without the field simply gets no value."""
     values: list[FieldValue] = []
@@ -190,7 +205,9 @@ def creation_defaults(config: FieldConfig, fields: Mapping[str, ProjectField], t
             if current is None:
                 log.warning("project has no iteration covering %s; new items get no iteration", today)
         else:
-            current = next((i for i in iteration_field.iterations if i.title.casefold() == config.iteration.casefold()), None)
+            current = next(
+                (i for i in iteration_field.iterations if i.title.casefold() == config.iteration.casefold()), None
+            )
             if current is None:
                 titles = ", ".join(i.title for i in iteration_field.iterations) or "none"
                 raise ProviderError(
@@ -199,7 +216,12 @@ def creation_defaults(config: FieldConfig, fields: Mapping[str, ProjectField], t
                 )
         if current is not None:
             values.append(
-                FieldValue(field_id=iteration_field.id, field_name=iteration_field.name, value={"iterationId": current.id}, display=current.title)
+                FieldValue(
+                    field_id=iteration_field.id,
+                    field_name=iteration_field.name,
+                    value={"iterationId": current.id},
+                    display=current.title,
+                )
             )
     return tuple(values)
 

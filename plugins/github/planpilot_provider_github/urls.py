@@ -14,7 +14,9 @@ ACCEPTED_BOARD_URLS: Final = (
     "https://github.com/orgs/<org>/projects/<number>",
     "https://github.com/users/<user>/projects/<number>",
 )
-_BOARD_PATH = re.compile(r"^/(?P<kind>orgs|users)/(?P<login>[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)/projects/(?P<number>[1-9][0-9]*)(?:/views/[0-9]+)?/?$")
+_BOARD_PATH = re.compile(
+    r"^/(?P<kind>orgs|users)/(?P<login>[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)/projects/(?P<number>[1-9][0-9]*)(?:/views/[0-9]+)?/?$"
+)
 _TARGET = re.compile(r"^(?P<owner>[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)/(?P<name>[A-Za-z0-9._-]+)$")
 
 

@@ -4,8 +4,8 @@ from typing import Any
 
 import httpx
 import pytest
-
 from planpilot_provider_github.errors import GitHubGraphQLError, check_graphql_errors, check_http
+
 from planpilot_providers_core.errors import (
     AuthenticationError,
     ItemNotFoundError,
@@ -18,7 +18,9 @@ NOW = 1_700_000_000.0
 
 
 def _response(status: int, headers: dict[str, str] | None = None) -> httpx.Response:
-    return httpx.Response(status, headers=headers or {}, request=httpx.Request("POST", "https://api.github.com/graphql"))
+    return httpx.Response(
+        status, headers=headers or {}, request=httpx.Request("POST", "https://api.github.com/graphql")
+    )
 
 
 def _clock() -> float:
@@ -67,14 +69,18 @@ def test_primary_exhaustion_on_403_waits_until_reset() -> None:
 def test_403_that_is_not_a_rate_limit_names_the_missing_permission() -> None:
     headers = {"x-accepted-github-permissions": "issues=write", "x-ratelimit-remaining": "4000"}
     with pytest.raises(AuthenticationError) as info:
-        check_http(_response(403, headers), {"message": "Resource not accessible by integration"}, "CreateIssue", now=_clock)
+        check_http(
+            _response(403, headers), {"message": "Resource not accessible by integration"}, "CreateIssue", now=_clock
+        )
     assert "issues=write" in str(info.value)
     assert "Resource not accessible by integration" in str(info.value)
 
 
 def test_5xx_is_transient_and_possibly_applied() -> None:
     with pytest.raises(TransientProviderError) as info:
-        check_http(_response(502), {"message": "We couldn't respond to your request in time"}, "CreateIssue", now=_clock)
+        check_http(
+            _response(502), {"message": "We couldn't respond to your request in time"}, "CreateIssue", now=_clock
+        )
     assert info.value.request_sent is True
     assert not isinstance(info.value, RateLimitError)
 
@@ -90,7 +96,11 @@ def test_other_4xx_is_permanent() -> None:
     "error",
     [
         {"type": "RATE_LIMITED", "message": "API rate limit exceeded for user ID 1."},
-        {"type": "RATE_LIMIT", "code": "graphql_rate_limit", "message": "API rate limit already exceeded for user ID 1."},
+        {
+            "type": "RATE_LIMIT",
+            "code": "graphql_rate_limit",
+            "message": "API rate limit already exceeded for user ID 1.",
+        },
     ],
 )
 def test_200_rate_limit_types(error: dict[str, Any]) -> None:

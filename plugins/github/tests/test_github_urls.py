@@ -1,8 +1,8 @@
 """Board URL and target parsing: the accepted shapes and the errors for everything else."""
 
 import pytest
-
 from planpilot_provider_github.urls import BoardRef, RepoRef, parse_board_url, parse_target
+
 from planpilot_providers_core.errors import ProjectURLError, ProviderError
 
 
@@ -11,7 +11,10 @@ from planpilot_providers_core.errors import ProjectURLError, ProviderError
     [
         ("https://github.com/orgs/acme/projects/3", BoardRef(owner_is_org=True, login="acme", number=3)),
         ("https://github.com/users/octo/projects/12/", BoardRef(owner_is_org=False, login="octo", number=12)),
-        ("https://github.com/orgs/acme-inc/projects/1/views/4", BoardRef(owner_is_org=True, login="acme-inc", number=1)),
+        (
+            "https://github.com/orgs/acme-inc/projects/1/views/4",
+            BoardRef(owner_is_org=True, login="acme-inc", number=1),
+        ),
         ("https://ghe.example.com/orgs/acme/projects/2", BoardRef(owner_is_org=True, login="acme", number=2)),
     ],
 )

@@ -323,8 +323,7 @@ def generate(operations_dir: Path, work_dir: Path) -> dict[str, str]:
 
     schema_json = work_dir / "github_schema_pruned.json"
     schema_json.write_text(
-        json.dumps({"data": {"__schema": pruned_introspection(schema, kept)}}, indent=1, sort_keys=True)
-        + "\n",
+        json.dumps({"data": {"__schema": pruned_introspection(schema, kept)}}, indent=1, sort_keys=True) + "\n",
         encoding="utf-8",
     )
 
@@ -347,9 +346,7 @@ def generate(operations_dir: Path, work_dir: Path) -> dict[str, str]:
         ]
     )
     out = {
-        schema_py.name: _header(
-            "graphql/schema/github.graphql + graphql/operations/*.graphql", version, digest
-        )
+        schema_py.name: _header("graphql/schema/github.graphql + graphql/operations/*.graphql", version, digest)
         + schema_py.read_text(encoding="utf-8")
     }
     for path in files:

@@ -15,15 +15,17 @@ It also fixes sgqlc 18 bug "union to JSON" (notes/sgqlc.md section 3.4, bug 2): 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from sgqlc.operation import Operation
 from sgqlc.types import ContainerType, UnionMeta, Variable
 
-__all__ = ["apply_sgqlc_patches", "obj_or_none", "parse", "render"]
+__all__ = ["apply_sgqlc_patches", "obj_or_none", "operation_name", "parse", "render"]
 
 _PATCH_MARKER = "__planpilot_union_json_patch__"
+_OPERATION_NAME = re.compile(r"\s*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)")
 
 
 def _union_to_json_value(cls: Any, value: Any) -> Any:
@@ -48,6 +50,12 @@ apply_sgqlc_patches()
 def render(op: Operation) -> str:
     """The compact GraphQL document of ``op`` (no indentation): the ``query`` member of a request body."""
     return bytes(op).decode()
+
+
+def operation_name(op: Operation) -> str:
+    """The operation name declared in the .graphql document (``"CreateIssue"``), e.g. for logs."""
+    match = _OPERATION_NAME.match(render(op))
+    return match.group(1) if match else "anonymous"
 
 
 def parse(op: Operation, data: Mapping[str, Any]) -> Any:

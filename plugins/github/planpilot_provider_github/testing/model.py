@@ -3,6 +3,7 @@ the default resolver maps ``nameWithOwner`` to ``name_with_owner``, so plain fie
 
 from __future__ import annotations
 
+import datetime as _dt
 from datetime import date, datetime, timedelta
 from typing import Literal
 
@@ -63,6 +64,10 @@ class Owner:
     @property
     def name(self) -> str:
         return self.login
+
+    @property
+    def avatar_url(self) -> str:
+        return f"https://avatars.githubusercontent.com/u/{self.database_id}"
 
 
 @define(eq=False)
@@ -443,8 +448,8 @@ class FieldValue:
         return self.value if isinstance(self.value, str) and self.field.data_type in {"TEXT", "TITLE"} else None
 
     @property
-    def date(self) -> date | None:
-        return self.value if isinstance(self.value, date) else None
+    def date(self) -> _dt.date | None:
+        return self.value if isinstance(self.value, _dt.date) else None
 
     # ProjectV2ItemFieldIterationValue
     @property
@@ -462,7 +467,7 @@ class FieldValue:
         return self.title
 
     @property
-    def start_date(self) -> date | None:
+    def start_date(self) -> _dt.date | None:
         iteration = self._iteration()
         return iteration.start_date if iteration else None
 

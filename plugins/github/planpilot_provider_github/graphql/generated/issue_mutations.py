@@ -79,6 +79,13 @@ def mutation_add_labels():
     return _op
 
 
+def mutation_remove_labels():
+    _op = sgqlc.operation.Operation(_schema_root.mutation_type, name='RemoveLabels', variables=dict(input=sgqlc.types.Arg(sgqlc.types.non_null(_schema.RemoveLabelsFromLabelableInput))))
+    _op_remove_labels_from_labelable = _op.remove_labels_from_labelable(input=sgqlc.types.Variable('input'))
+    _op_remove_labels_from_labelable.client_mutation_id()
+    return _op
+
+
 def mutation_create_label():
     _op = sgqlc.operation.Operation(_schema_root.mutation_type, name='CreateLabel', variables=dict(input=sgqlc.types.Arg(sgqlc.types.non_null(_schema.CreateLabelInput))))
     _op_create_label = _op.create_label(input=sgqlc.types.Variable('input'))
@@ -93,6 +100,7 @@ class Mutation:
     create_issue = mutation_create_issue()
     create_label = mutation_create_label()
     delete_issue = mutation_delete_issue()
+    remove_labels = mutation_remove_labels()
     update_issue = mutation_update_issue()
 
 

@@ -258,6 +258,14 @@ class RemoveBlockedByInput(sgqlc.types.Input):
     issue_id = sgqlc.types.Field(sgqlc.types.non_null(ID), graphql_name='issueId')
 
 
+class RemoveLabelsFromLabelableInput(sgqlc.types.Input):
+    __schema__ = github_schema
+    __field_names__ = ('client_mutation_id', 'label_ids', 'labelable_id')
+    client_mutation_id = sgqlc.types.Field(String, graphql_name='clientMutationId')
+    label_ids = sgqlc.types.Field(sgqlc.types.non_null(sgqlc.types.list_of(sgqlc.types.non_null(ID))), graphql_name='labelIds')
+    labelable_id = sgqlc.types.Field(sgqlc.types.non_null(ID), graphql_name='labelableId')
+
+
 class RemoveSubIssueInput(sgqlc.types.Input):
     __schema__ = github_schema
     __field_names__ = ('client_mutation_id', 'issue_id', 'sub_issue_id')
@@ -378,7 +386,7 @@ class LabelConnection(sgqlc.types.relay.Connection):
 
 class Mutation(sgqlc.types.Type):
     __schema__ = github_schema
-    __field_names__ = ('add_blocked_by', 'add_labels_to_labelable', 'add_project_v2_item_by_id', 'add_sub_issue', 'create_issue', 'create_label', 'delete_issue', 'remove_blocked_by', 'remove_sub_issue', 'update_issue', 'update_project_v2_item_field_value')
+    __field_names__ = ('add_blocked_by', 'add_labels_to_labelable', 'add_project_v2_item_by_id', 'add_sub_issue', 'create_issue', 'create_label', 'delete_issue', 'remove_blocked_by', 'remove_labels_from_labelable', 'remove_sub_issue', 'update_issue', 'update_project_v2_item_field_value')
     add_blocked_by = sgqlc.types.Field(AddBlockedByPayload, graphql_name='addBlockedBy', args=sgqlc.types.ArgDict((
         ('input', sgqlc.types.Arg(sgqlc.types.non_null(AddBlockedByInput), graphql_name='input', default=None)),
 ))
@@ -409,6 +417,10 @@ class Mutation(sgqlc.types.Type):
     )
     remove_blocked_by = sgqlc.types.Field('RemoveBlockedByPayload', graphql_name='removeBlockedBy', args=sgqlc.types.ArgDict((
         ('input', sgqlc.types.Arg(sgqlc.types.non_null(RemoveBlockedByInput), graphql_name='input', default=None)),
+))
+    )
+    remove_labels_from_labelable = sgqlc.types.Field('RemoveLabelsFromLabelablePayload', graphql_name='removeLabelsFromLabelable', args=sgqlc.types.ArgDict((
+        ('input', sgqlc.types.Arg(sgqlc.types.non_null(RemoveLabelsFromLabelableInput), graphql_name='input', default=None)),
 ))
     )
     remove_sub_issue = sgqlc.types.Field('RemoveSubIssuePayload', graphql_name='removeSubIssue', args=sgqlc.types.ArgDict((
@@ -479,6 +491,12 @@ class RemoveBlockedByPayload(sgqlc.types.Type):
     __field_names__ = ('blocking_issue', 'issue')
     blocking_issue = sgqlc.types.Field('Issue', graphql_name='blockingIssue')
     issue = sgqlc.types.Field('Issue', graphql_name='issue')
+
+
+class RemoveLabelsFromLabelablePayload(sgqlc.types.Type):
+    __schema__ = github_schema
+    __field_names__ = ('client_mutation_id',)
+    client_mutation_id = sgqlc.types.Field(String, graphql_name='clientMutationId')
 
 
 class RemoveSubIssuePayload(sgqlc.types.Type):

@@ -1,0 +1,67 @@
+"""Every routine task is a nox session; each builds its own virtualenv and installs what it needs.
+
+nox                     # tests, lint, typecheck
+nox -s tests -- -k registry -x
+nox -s isolation        # fresh venvs per plugin combination (needs the package index)
+nox -s codegen          # regenerate the GitHub plugin's sgqlc code from its .graphql files
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.error_on_missing_interpreters = True
+
+CORE = "."
+DRY_RUN = "./plugins/dry-run"
+GITHUB = "./plugins/github[emulator]"
+TEST_DEPS = ("pytest>=8", "pytest-asyncio>=0.24")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Install core and both plugins as users get them (plain installs), then run the whole test suite."""
+    session.install(CORE, DRY_RUN, GITHUB, *TEST_DEPS)
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Ruff lint rules and formatting, as configured in pyproject.toml."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over core and both plugins (the files listed in pyproject.toml)."""
+    # Editable, so mypy sees each module once (the source tree) with its dependencies installed.
+    session.install("-e", CORE, "-e", DRY_RUN, "-e", GITHUB, "mypy", *TEST_DEPS)
+    session.run("mypy", *session.posargs)
+
+
+@nox.session
+def isolation(session: nox.Session) -> None:
+    """Each plugin installs and is discovered on its own: core alone, core + dry-run, core + github.
+
+    The script builds its own fresh virtualenvs (one per combination), so this session installs nothing.
+    Pass scenario names to run some of them: ``nox -s isolation -- core-only dry-run``.
+    """
+    session.run("python", "tests/support/isolation_check.py", *session.posargs)
+
+
+@nox.session
+def codegen(session: nox.Session) -> None:
+    """Regenerate the GitHub plugin's typed GraphQL layer from the vendored schema and .graphql files."""
+    session.install(CORE, GITHUB)
+    session.run("python", "plugins/github/tools/codegen.py", *session.posargs)
+
+
+@nox.session
+def codegen_check(session: nox.Session) -> None:
+    """Fail if the committed generated code differs from what codegen would write now."""
+    session.install(CORE, GITHUB)
+    session.run("python", "plugins/github/tools/codegen.py", "--check")

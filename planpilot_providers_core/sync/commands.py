@@ -1,0 +1,330 @@
+"""The ``sync`` and ``check`` commands of ``planpilot-providers``.
+
+``sync PLAN...`` loads a plan (one unified file, or the epics, stories and tasks files of a split
+plan), enters the provider (``dry-run`` unless ``--provider`` says otherwise) and runs the reference
+sync. Progress goes to stderr; the summary (or ``--json``) to stdout. ``check`` enters a provider and
+prints what it resolved, writing nothing.
+
+Providers other than ``dry-run`` get a token from ``GITHUB_TOKEN``, ``GH_TOKEN`` or ``gh auth token``.
+The token is never printed: every line either command writes has it masked.
+
+Exit codes:
+
+====  =============================================================================================
+0     success: the tracker matches the plan (``sync``), or the provider resolved (``check``)
+2     bad input: a plan file that is missing, malformed or invalid, or bad configuration (an option
+      value, a missing ``--target``, an option the provider does not accept, a malformed board URL)
+3     provider or authentication error: unknown provider, plugin that fails to load, no token or a
+      refused one, a missing capability, or a provider failure while entering or during discovery
+4     sync failure: some items failed or were skipped; the summary names each one (for a partial
+      create: what was created and which steps completed). Running the sync again converges.
+====  =============================================================================================
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import enum
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any, Final, TextIO
+
+import attrs
+
+from planpilot_providers_core import registry
+from planpilot_providers_core.contracts import Provider
+from planpilot_providers_core.errors import PluginError, ProjectURLError, ProviderError
+from planpilot_providers_core.sync.plan import LEVELS, Plan, PlanError, load_plan
+from planpilot_providers_core.sync.runner import ItemAction, SyncResult, sync_plan
+from planpilot_providers_core.sync.token import redact, resolve_token
+
+__all__ = [
+    "DRY_RUN",
+    "EXIT_BAD_INPUT",
+    "EXIT_OK",
+    "EXIT_PROVIDER",
+    "EXIT_SYNC_FAILED",
+    "run_check",
+    "run_sync",
+]
+
+EXIT_OK: Final = 0
+EXIT_BAD_INPUT: Final = 2
+EXIT_PROVIDER: Final = 3
+EXIT_SYNC_FAILED: Final = 4
+
+DRY_RUN: Final = "dry-run"
+#: The target a dry run uses when ``--target`` is not given; it only appears in placeholder urls.
+DRY_RUN_TARGET: Final = "example/roadmap"
+
+
+class _Failure(Exception):
+    """Ends a command early with an exit code and a message for the user."""
+
+    def __init__(self, code: int, kind: str, message: str, details: Sequence[Mapping[str, object]] = ()) -> None:
+        super().__init__(message)
+        self.code = code
+        self.kind = kind
+        self.details = details
+
+
+class _Output:
+    """stdout and stderr with the token masked out of everything written."""
+
+    def __init__(self, stdout: TextIO | None, stderr: TextIO | None) -> None:
+        self.stdout = stdout or sys.stdout
+        self.stderr = stderr or sys.stderr
+        self.secret: str | None = None
+
+    def out(self, text: str = "") -> None:
+        print(redact(text, self.secret), file=self.stdout)
+
+    def err(self, text: str, *, end: str = "\n") -> None:
+        print(redact(text, self.secret), file=self.stderr, end=end, flush=True)
+
+
+class _Progress:
+    """Phase and items done out of total, on stderr: one updating line on a terminal, else a line per quarter."""
+
+    def __init__(self, output: _Output) -> None:
+        self.output = output
+        self.tty = output.stderr.isatty()
+        self._last_quarter = -1
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        if self.tty:
+            self.output.err(f"\r\x1b[K{phase}: {done}/{total}", end="\n" if done == total else "")
+            return
+        quarter = 4 if total == 0 else done * 4 // total
+        if done == 0 or quarter != self._last_quarter:
+            self._last_quarter = quarter
+            self.output.err(f"{phase}: {done}/{total}")
+
+
+# -- shared setup ------------------------------------------------------------------------------------
+
+
+def _provider(args: argparse.Namespace, output: _Output, *, target: str) -> Provider:
+    """Find, authenticate and instantiate the provider (not yet entered)."""
+    name: str = args.provider
+    try:
+        registry.get_registry().get(name)
+    except (ValueError, PluginError) as exc:
+        raise _Failure(EXIT_PROVIDER, "provider", str(exc)) from exc
+    token = ""
+    if name != DRY_RUN:
+        try:
+            token = resolve_token(api_url=args.api_url)
+        except ProviderError as exc:
+            raise _Failure(EXIT_PROVIDER, "authentication", str(exc)) from exc
+        output.secret = token
+    extra: dict[str, Any] = {"api_url": args.api_url} if args.api_url else {}
+    try:
+        return registry.create_provider(
+            name, target=target, token=token, board_url=args.board_url or "", label=args.label, **extra
+        )
+    except ProjectURLError as exc:
+        raise _Failure(EXIT_BAD_INPUT, "config", str(exc)) from exc
+    except (ProviderError, PluginError) as exc:
+        raise _Failure(EXIT_PROVIDER, "provider", str(exc)) from exc
+    except (TypeError, ValueError) as exc:
+        raise _Failure(EXIT_BAD_INPUT, "config", f"provider {name!r} rejected the configuration: {exc}") from exc
+
+
+def _target(args: argparse.Namespace) -> str:
+    if args.target:
+        return str(args.target)
+    if args.provider == DRY_RUN:
+        return DRY_RUN_TARGET
+    raise _Failure(EXIT_BAD_INPUT, "config", f"--target is required for provider {args.provider!r} (e.g. OWNER/REPO)")
+
+
+def _entered_failure(exc: ProviderError, phase: str) -> _Failure:
+    if isinstance(exc, ProjectURLError):
+        return _Failure(EXIT_BAD_INPUT, "config", str(exc))
+    return _Failure(EXIT_PROVIDER, "provider", f"{phase}: {type(exc).__name__}: {exc}")
+
+
+def _report_failure(failure: _Failure, output: _Output, *, as_json: bool) -> int:
+    output.err(f"error: {failure}")
+    if as_json:
+        error: dict[str, object] = {"kind": failure.kind, "message": str(failure)}
+        if failure.details:
+            error["problems"] = list(failure.details)
+        output.out(json.dumps({"ok": False, "exit_code": failure.code, "error": error}, indent=2))
+    return failure.code
+
+
+# -- sync --------------------------------------------------------------------------------------------
+
+
+def run_sync(args: argparse.Namespace, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """``planpilot-providers sync``; returns the exit code (see the module docstring)."""
+    output = _Output(stdout, stderr)
+    try:
+        plan = _load(args.plans)
+        for warning in plan.warnings:
+            output.err(f"warning: {warning}")
+        target = _target(args)
+        provider = _provider(args, output, target=target)
+        result, operations = asyncio.run(_sync(provider, plan, args, _Progress(output)))
+    except _Failure as failure:
+        return _report_failure(failure, output, as_json=args.json)
+    code = EXIT_OK if result.ok else EXIT_SYNC_FAILED
+    if args.json:
+        payload = {**result.to_json(), "target": target, "exit_code": code}
+        if operations is not None:
+            payload["operations"] = operations
+        output.out(json.dumps(payload, indent=2))
+    else:
+        _print_summary(result, plan, target, provider, output)
+    return code
+
+
+def _load(paths: Sequence[str]) -> Plan:
+    try:
+        return load_plan(paths)
+    except PlanError as exc:
+        details = [problem.to_json() for problem in exc.problems]
+        raise _Failure(EXIT_BAD_INPUT, "plan", str(exc), details) from exc
+
+
+async def _sync(
+    provider: Provider, plan: Plan, args: argparse.Namespace, progress: _Progress
+) -> tuple[SyncResult, list[str] | None]:
+    try:
+        await provider.__aenter__()
+    except ProviderError as exc:
+        raise _entered_failure(exc, f"could not enter provider {provider.name!r}") from exc
+    try:
+        try:
+            result = await sync_plan(
+                provider, plan, label=args.label, max_concurrent=args.max_concurrent, progress=progress
+            )
+        except ProviderError as exc:
+            raise _entered_failure(exc, "sync stopped") from exc
+    finally:
+        await provider.__aexit__(None, None, None)
+    log = getattr(provider, "operations", None)
+    operations = [str(op) for op in log] if isinstance(log, tuple | list) else None
+    return result, operations
+
+
+def _table(rows: Sequence[Sequence[str]], *, right: frozenset[int] = frozenset()) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = [
+            cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+_SUMMARY_ACTIONS: Final = tuple(ItemAction)
+
+
+def _print_summary(result: SyncResult, plan: Plan, target: str, provider: Provider, output: _Output) -> None:
+    format_operations = getattr(provider, "format_operations", None)
+    if callable(format_operations):
+        output.out("Dry run: nothing was written to a tracker. A real sync would make these changes:")
+        output.out(str(format_operations()))
+        output.out()
+    rows = [["TYPE", "ID", "ACTION", "KEY", "URL", "TITLE"]]
+    rows += [[o.item_type.value, o.item_id, o.action.value, o.key or "-", o.url or "-", o.title] for o in result.items]
+    output.out(_table(rows))
+    output.out()
+    counts = result.counts()
+    header = ["", *(action.value for action in _SUMMARY_ACTIONS)]
+    body = [[level.value, *(str(counts[level][a]) for a in _SUMMARY_ACTIONS)] for level in LEVELS]
+    totals = ["total", *(str(sum(counts[level][a] for level in LEVELS)) for a in _SUMMARY_ACTIONS)]
+    output.out(f"Plan {result.plan_id} ({len(plan)} items) -> {result.provider} {target}")
+    output.out(_table([header, *body, totals], right=frozenset(range(1, len(header)))))
+    changed = sum(o.relations.value == "updated" for o in result.items)
+    same = sum(o.relations.value == "unchanged" for o in result.items)
+    output.out(f"Relations: {changed} item(s) updated, {same} unchanged")
+    for capability in result.unsupported_relations:
+        output.out(f"Relations not synced: the provider lacks {capability}")
+    for warning in result.warnings:
+        output.err(f"warning: {warning}")
+    if result.problems:
+        output.out()
+        output.out(f"Problems ({len(result.problems)}):")
+        for problem in result.problems:
+            output.out(f"  {problem}")
+            if problem.partial:
+                steps = ", ".join(problem.completed_steps) or "none"
+                created = problem.created_item_key or problem.created_item_id or "?"
+                output.out(f"    created {created} {problem.created_item_url or ''}".rstrip())
+                output.out(f"    completed steps: {steps}; retryable: {problem.retryable}")
+        skipped = [o for o in result.items if o.action is ItemAction.SKIPPED]
+        for outcome in skipped:
+            output.out(f"  {outcome.item_id} skipped: {outcome.reason}")
+        output.out("Sync FAILED: run it again to converge once the cause is fixed.")
+    else:
+        output.out(f"Sync OK ({result.writes} write(s)).")
+
+
+# -- check -------------------------------------------------------------------------------------------
+
+
+def run_check(args: argparse.Namespace, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """``planpilot-providers check``: enter the provider, print what it resolved, write nothing."""
+    output = _Output(stdout, stderr)
+    try:
+        target = _target(args)
+        provider = _provider(args, output, target=target)
+        report = asyncio.run(_check(provider))
+    except _Failure as failure:
+        return _report_failure(failure, output, as_json=args.json)
+    registered = registry.get_registry().get(args.provider)
+    report = {
+        "provider": provider.name,
+        "distribution": registered.distribution,
+        "version": registered.version,
+        "target": target,
+        **report,
+    }
+    if args.json:
+        output.out(json.dumps(report, indent=2))
+        return EXIT_OK
+    output.out(f"Provider {report['provider']} ({report['distribution'] or '-'} {report['version'] or ''})".rstrip())
+    output.out(f"Target: {target}")
+    output.out(f"Capabilities: {', '.join(report['capabilities'])}")
+    output.out("Context:")
+    for key, value in report["context"].items():
+        shown = value if isinstance(value, str) else json.dumps(value)
+        output.out(f"  {key}: {shown}")
+    return EXIT_OK
+
+
+async def _check(provider: Provider) -> dict[str, Any]:
+    try:
+        async with provider:
+            context = provider.context
+            return {
+                "capabilities": sorted(c.value for c in provider.capabilities),
+                "context": _json_safe(context),
+            }
+    except ProviderError as exc:
+        raise _entered_failure(exc, f"could not enter provider {provider.name!r}") from exc
+
+
+def _json_safe(value: object) -> Any:
+    """Any provider context as plain JSON values: attrs classes and mappings become objects."""
+    cls: Any = type(value)
+    if attrs.has(cls):
+        return {field.name: _json_safe(getattr(value, field.name)) for field in attrs.fields(cls)}
+    if isinstance(value, enum.Enum):
+        return _json_safe(value.value)
+    if isinstance(value, Mapping):
+        return {str(_json_safe(key)): _json_safe(member) for key, member in value.items()}
+    if isinstance(value, set | frozenset):
+        return sorted((_json_safe(member) for member in value), key=lambda m: json.dumps(m, sort_keys=True))
+    if isinstance(value, list | tuple):
+        return [_json_safe(member) for member in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)

@@ -1,0 +1,606 @@
+"""The reference sync engine: drive any entered provider until the tracker matches a plan.
+
+It runs PlanPilot's four phases:
+
+1. **discover** — one search for the discovery label plus ``PLAN_ID:<plan id>``; each hit's metadata
+   block maps its ``ITEM_ID`` to the tracker item. Items of other plans (or without a block) are ignored.
+2. **upsert** — epics, then stories, then tasks. Within a level items run concurrently, at most
+   ``max_concurrent`` provider calls at a time. An item waits for the items it names (parent and
+   dependencies of its own or an earlier level), so its first body already carries their keys, and it
+   is *skipped* when one of them failed or was skipped. Existing items are left for the next phase.
+3. **enrich** — every item's full body (parent, sub-items, blocked-by, by key) is compared with the
+   tracker's copy, together with title, type, the plan's labels (additive: present is enough) and size;
+   only items that differ get ``update_item``. An unchanged re-sync therefore writes nothing.
+4. **relations** — current parents and blockers are read in batches (``provider.fetch_relations``) and
+   ``reconcile_relations`` is called only for items whose relations differ. Blockers are the item's
+   ``depends_on`` plus PlanPilot's roll-ups (a task blocked by a task of another story makes its story
+   blocked by that story; likewise stories to epics). Relation kinds the provider lacks are skipped and
+   named in the result.
+
+The engine never retries (providers own retries). A failure of one item is recorded and the run goes
+on; ``CreateItemPartialFailureError`` is recorded with the created item and its completed steps. As
+the metadata block is in the body from the first write, the next run discovers that item and updates it
+instead of creating a second one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import functools
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Any, Final, TypeVar
+
+import attrs
+
+from planpilot_providers_core.capabilities import Capability
+from planpilot_providers_core.contracts import (
+    CreateItemInput,
+    Item,
+    ItemRelations,
+    ItemSearchFilters,
+    PlanItemType,
+    Provider,
+    UpdateItemInput,
+)
+from planpilot_providers_core.errors import CreateItemPartialFailureError
+from planpilot_providers_core.sync.body import References, bodies_match, parse_metadata, render_body
+from planpilot_providers_core.sync.plan import LEVELS, Plan, PlanItem
+
+__all__ = [
+    "DEFAULT_MAX_CONCURRENT",
+    "ItemAction",
+    "ItemOutcome",
+    "Phase",
+    "ProgressCallback",
+    "RelationsAction",
+    "SyncProblem",
+    "SyncResult",
+    "sync_plan",
+]
+
+_T = TypeVar("_T")
+
+DEFAULT_MAX_CONCURRENT: Final = 4
+DEFAULT_RELATION_BATCH: Final = 50
+
+#: ``progress(phase, done, total)``: called when a phase starts (``done == 0``) and after each item.
+ProgressCallback = Callable[[str, int, int], None]
+
+
+class Phase(enum.StrEnum):
+    DISCOVER = "discover"
+    UPSERT = "upsert"
+    ENRICH = "enrich"
+    RELATIONS = "relations"
+
+
+class ItemAction(enum.StrEnum):
+    """What the sync did to an item."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    """Not written at all, because an item it depends on failed or was skipped."""
+
+
+class RelationsAction(enum.StrEnum):
+    """What the relations phase did to an item's parent and blockers."""
+
+    UNCHANGED = "unchanged"
+    UPDATED = "updated"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    """Not checked: the item was not synced, or the provider supports no relation kind."""
+
+
+@attrs.frozen(kw_only=True)
+class SyncProblem:
+    """A failure of one item in one phase; partial creates carry what was created and done."""
+
+    item_id: str
+    phase: Phase
+    error: str
+    """The exception's class name."""
+    message: str
+    created_item_id: str | None = None
+    created_item_key: str | None = None
+    created_item_url: str | None = None
+    completed_steps: tuple[str, ...] = ()
+    retryable: bool | None = None
+
+    @property
+    def partial(self) -> bool:
+        return self.error == CreateItemPartialFailureError.__name__
+
+    def __str__(self) -> str:
+        return f"{self.item_id} ({self.phase.value}): {self.error}: {self.message}"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "item_id": self.item_id,
+            "phase": self.phase.value,
+            "error": self.error,
+            "message": self.message,
+            "partial": self.partial,
+            "created_item_id": self.created_item_id,
+            "created_item_key": self.created_item_key,
+            "created_item_url": self.created_item_url,
+            "completed_steps": list(self.completed_steps),
+            "retryable": self.retryable,
+        }
+
+
+@attrs.frozen(kw_only=True)
+class ItemOutcome:
+    """One plan item after the sync: what happened, and where it lives in the tracker."""
+
+    item_id: str
+    item_type: PlanItemType
+    title: str
+    action: ItemAction
+    key: str | None = None
+    url: str | None = None
+    relations: RelationsAction = RelationsAction.SKIPPED
+    reason: str | None = None
+    """Why the item failed or was skipped."""
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.item_id,
+            "type": self.item_type.value,
+            "title": self.title,
+            "action": self.action.value,
+            "key": self.key,
+            "url": self.url,
+            "relations": self.relations.value,
+            "reason": self.reason,
+        }
+
+
+@attrs.frozen(kw_only=True)
+class SyncResult:
+    """Everything a sync did, per item, with the failures that make it unsuccessful."""
+
+    plan_id: str
+    provider: str
+    items: tuple[ItemOutcome, ...]
+    problems: tuple[SyncProblem, ...] = ()
+    unsupported_relations: tuple[str, ...] = ()
+    """Relation capabilities the provider lacks; those relations were not synced."""
+    warnings: tuple[str, ...] = ()
+    writes: int = 0
+    """Provider calls that change the tracker (create, update, relation changes)."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def outcome(self, item_id: str) -> ItemOutcome:
+        for outcome in self.items:
+            if outcome.item_id == item_id:
+                return outcome
+        raise KeyError(item_id)
+
+    def counts(self) -> dict[PlanItemType, dict[ItemAction, int]]:
+        """How many items of each type got each action (all actions present, zeros included)."""
+        table = {level: dict.fromkeys(ItemAction, 0) for level in LEVELS}
+        for outcome in self.items:
+            table[outcome.item_type][outcome.action] += 1
+        return table
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "plan_id": self.plan_id,
+            "provider": self.provider,
+            "ok": self.ok,
+            "writes": self.writes,
+            "summary": {
+                level.value: {action.value: n for action, n in row.items()} for level, row in self.counts().items()
+            },
+            "items": [outcome.to_json() for outcome in self.items],
+            "relations": {
+                "updated": sum(o.relations is RelationsAction.UPDATED for o in self.items),
+                "unchanged": sum(o.relations is RelationsAction.UNCHANGED for o in self.items),
+                "unsupported": list(self.unsupported_relations),
+            },
+            "problems": [problem.to_json() for problem in self.problems],
+            "warnings": list(self.warnings),
+        }
+
+
+async def sync_plan(
+    provider: Provider,
+    plan: Plan,
+    *,
+    label: str = "planpilot",
+    max_concurrent: int = DEFAULT_MAX_CONCURRENT,
+    relation_batch_size: int = DEFAULT_RELATION_BATCH,
+    progress: ProgressCallback | None = None,
+) -> SyncResult:
+    """Make the tracker behind the entered ``provider`` match ``plan``; see the module docstring.
+
+    Raises only for run-wide failures (the provider is not entered, discovery fails); failures of
+    single items are in the result's ``problems``.
+    """
+    if not isinstance(label, str) or not label.strip():
+        raise ValueError(f"label must be a non-empty string, got {label!r}")
+    for name, value in (("max_concurrent", max_concurrent), ("relation_batch_size", relation_batch_size)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    provider.capabilities  # noqa: B018 - raises a clear ProviderError when the provider is not entered
+    run = _Run(provider, plan, label, asyncio.Semaphore(max_concurrent), relation_batch_size, progress)
+    return await run.execute()
+
+
+@attrs.define
+class _State:
+    """Mutable per-item bookkeeping of one run."""
+
+    action: ItemAction | None = None
+    existed: bool = False
+    relations: RelationsAction = RelationsAction.SKIPPED
+    reason: str | None = None
+    key: str | None = None
+    url: str | None = None
+    settled: asyncio.Event = attrs.field(factory=asyncio.Event)
+
+
+class _Run:
+    """One sync of one plan; holds the state the phases share."""
+
+    def __init__(
+        self,
+        provider: Provider,
+        plan: Plan,
+        label: str,
+        semaphore: asyncio.Semaphore,
+        batch_size: int,
+        progress: ProgressCallback | None,
+    ) -> None:
+        self.provider = provider
+        self.plan = plan
+        self.label = label
+        self.semaphore = semaphore
+        self.batch_size = batch_size
+        self.progress = progress
+        self.tracked: dict[str, Item] = {}
+        """Plan item id -> its tracker item, as last seen (discovered, created or updated)."""
+        self.state = {item.id: _State() for item in plan}
+        self.problems: list[SyncProblem] = []
+        self.warnings: list[str] = []
+        self.unsupported: list[str] = []
+        self.writes = 0
+        self._done = 0
+        self._phase_total = 0
+
+    # -- plumbing ----------------------------------------------------------------------------------
+
+    def _start(self, phase: Phase, total: int) -> None:
+        self._done = 0
+        self._phase_total = total
+        if self.progress is not None:
+            self.progress(phase.value, 0, total)
+
+    def _tick(self, phase: Phase) -> None:
+        self._done += 1
+        if self.progress is not None:
+            self.progress(phase.value, self._done, self._phase_total)
+
+    async def _call(self, operation: Callable[[], Awaitable[_T]], *, write: bool) -> _T:
+        """One provider call inside the concurrency bound."""
+        async with self.semaphore:
+            if write:
+                self.writes += 1
+            return await operation()
+
+    def _fail(self, item: PlanItem, phase: Phase, exc: Exception) -> None:
+        state = self.state[item.id]
+        state.action = ItemAction.FAILED
+        state.reason = f"{phase.value} failed: {exc}"
+        problem = SyncProblem(item_id=item.id, phase=phase, error=type(exc).__name__, message=str(exc))
+        if isinstance(exc, CreateItemPartialFailureError):
+            problem = attrs.evolve(
+                problem,
+                message=str(exc.args[0]) if exc.args else str(exc),
+                created_item_id=exc.created_item_id,
+                created_item_key=exc.created_item_key,
+                created_item_url=exc.created_item_url,
+                completed_steps=exc.completed_steps,
+                retryable=exc.retryable,
+            )
+            state.key = exc.created_item_key
+            state.url = exc.created_item_url
+            steps = ", ".join(exc.completed_steps) or "none"
+            state.reason = (
+                f"created {exc.created_item_key or exc.created_item_id} but not fully configured "
+                f"(completed steps: {steps}); run the sync again to finish it"
+            )
+        self.problems.append(problem)
+
+    def _track(self, item_id: str, tracker_item: Item) -> None:
+        self.tracked[item_id] = tracker_item
+        state = self.state[item_id]
+        state.key, state.url = tracker_item.key, tracker_item.url
+
+    # -- the run -----------------------------------------------------------------------------------
+
+    async def execute(self) -> SyncResult:
+        discovered = await self._discover()
+        await self._upsert(discovered)
+        await self._enrich()
+        await self._relations()
+        return self._result()
+
+    async def _discover(self) -> dict[str, Item]:
+        self._start(Phase.DISCOVER, 1)
+        plan_id = self.plan.plan_id
+        filters = ItemSearchFilters(labels=(self.label,), body_contains=f"PLAN_ID:{plan_id}")
+        found = await self._call(lambda: self.provider.search_items(filters), write=False)
+        candidates: dict[str, list[Item]] = {}
+        for tracker_item in found:
+            meta = parse_metadata(tracker_item.body)
+            if meta is None or meta.plan_id != plan_id:
+                continue
+            if meta.item_id not in self.plan:
+                self.warnings.append(
+                    f"{tracker_item.key} carries ITEM_ID:{meta.item_id}, which this plan does not have; left alone"
+                )
+                continue
+            candidates.setdefault(meta.item_id, []).append(tracker_item)
+        discovered: dict[str, Item] = {}
+        for item_id, items in candidates.items():
+            ordered = sorted(items, key=lambda i: (len(i.key), i.key, i.id))
+            discovered[item_id] = ordered[0]
+            if len(ordered) > 1:
+                others = ", ".join(i.key for i in ordered[1:])
+                self.warnings.append(
+                    f"{item_id} has {len(ordered)} tracker items ({ordered[0].key}, {others}); "
+                    f"syncing {ordered[0].key} and leaving the others alone"
+                )
+        self._tick(Phase.DISCOVER)
+        return discovered
+
+    async def _upsert(self, discovered: Mapping[str, Item]) -> None:
+        self._start(Phase.UPSERT, len(self.plan))
+        for level in LEVELS:
+            rank = LEVELS.index(level)
+            await asyncio.gather(*(self._upsert_item(item, rank, discovered) for item in self.plan.level(level)))
+
+    def _waits_for(self, item: PlanItem, rank: int) -> list[tuple[str, str]]:
+        """``(relation, item id)`` the item must wait for: its parent, and dependencies not of a later level."""
+        waits = [("parent", item.parent_id)] if item.parent_id else []
+        for dep_id in dict.fromkeys(item.depends_on):
+            if LEVELS.index(self.plan[dep_id].type) <= rank:
+                waits.append(("dependency", dep_id))
+        return waits
+
+    async def _upsert_item(self, item: PlanItem, rank: int, discovered: Mapping[str, Item]) -> None:
+        state = self.state[item.id]
+        try:
+            for relation, other_id in self._waits_for(item, rank):
+                other = self.state[other_id]
+                await other.settled.wait()
+                if other.action in (ItemAction.FAILED, ItemAction.SKIPPED):
+                    state.action = ItemAction.SKIPPED
+                    state.reason = f"its {relation} {other_id} was {other.action.value}"
+                    return
+            existing = discovered.get(item.id)
+            if existing is not None:
+                state.existed = True
+                self._track(item.id, existing)
+                return
+            body = render_body(item, self.plan.plan_id, self._references(item))
+            request = CreateItemInput(
+                title=item.title, body=body, item_type=item.type, labels=(self.label,), size=item.size
+            )
+            try:
+                created = await self._call(lambda: self.provider.create_item(request), write=True)
+            except Exception as exc:
+                self._fail(item, Phase.UPSERT, exc)
+                return
+            state.action = ItemAction.CREATED
+            self._track(item.id, created)
+        finally:
+            state.settled.set()
+            self._tick(Phase.UPSERT)
+
+    def _references(self, item: PlanItem) -> References:
+        """The keys of the referenced items that exist in the tracker right now."""
+        parent = self.tracked.get(item.parent_id) if item.parent_id else None
+        children = [
+            (self.tracked[child.id].key, child.title)
+            for child in self.plan.children(item.id)
+            if child.id in self.tracked
+        ]
+        blocked_by = {dep_id: self.tracked[dep_id].key for dep_id in item.depends_on if dep_id in self.tracked}
+        return References(parent=parent.key if parent else None, sub_items=children, blocked_by=blocked_by)
+
+    def _matches(self, current: Item, item: PlanItem, body: str) -> bool:
+        """Whether the tracker already has every plan-authoritative field as the plan wants it."""
+        labels = {label.casefold() for label in current.labels}
+        size_ok = True
+        if item.size is not None:
+            have = getattr(current, "size", _UNKNOWN)
+            size_ok = have is _UNKNOWN or have == item.size
+        return (
+            current.title == item.title
+            and current.item_type == item.type
+            and bodies_match(current.body, body)
+            and self.label.casefold() in labels
+            and size_ok
+        )
+
+    async def _enrich(self) -> None:
+        todo = [item for item in self.plan if item.id in self.tracked]
+        self._start(Phase.ENRICH, len(todo))
+        await asyncio.gather(*(self._enrich_item(item) for item in todo))
+
+    async def _enrich_item(self, item: PlanItem) -> None:
+        state = self.state[item.id]
+        try:
+            body = render_body(item, self.plan.plan_id, self._references(item))
+            current = self.tracked[item.id]
+            if self._matches(current, item, body):
+                if state.existed:
+                    state.action = ItemAction.UNCHANGED
+                return
+            request = UpdateItemInput(
+                title=item.title, body=body, item_type=item.type, labels=(self.label,), size=item.size
+            )
+            try:
+                updated = await self._call(lambda: self.provider.update_item(current.id, request), write=True)
+            except Exception as exc:
+                self._fail(item, Phase.ENRICH, exc)
+                return
+            self._track(item.id, updated)
+            if state.existed:
+                state.action = ItemAction.UPDATED
+        finally:
+            self._tick(Phase.ENRICH)
+
+    # -- relations ---------------------------------------------------------------------------------
+
+    def _wanted_blockers(self) -> dict[str, set[str]]:
+        """Plan id -> plan ids blocking it: ``depends_on`` plus PlanPilot's roll-ups to stories and epics."""
+        plan = self.plan
+        direct = {(item.id, dep) for item in plan for dep in item.depends_on if dep != item.id}
+
+        def roll_up(edges: Iterable[tuple[str, str]], child_type: PlanItemType) -> set[tuple[str, str]]:
+            rolled = set()
+            for blocked, blocker in edges:
+                a, b = plan[blocked], plan[blocker]
+                same_kind = a.type is child_type and b.type is child_type
+                if same_kind and a.parent_id and b.parent_id and a.parent_id != b.parent_id:
+                    rolled.add((a.parent_id, b.parent_id))
+            return rolled
+
+        stories = roll_up(direct, PlanItemType.TASK)
+        epics = roll_up(direct | stories, PlanItemType.STORY)
+        wanted: dict[str, set[str]] = {item.id: set() for item in plan}
+        for blocked, blocker in direct | stories | epics:
+            wanted[blocked].add(blocker)
+        return wanted
+
+    async def _relations(self) -> None:
+        capabilities = self.provider.capabilities
+        parents_ok = Capability.RELATION_PARENT in capabilities
+        blockers_ok = Capability.RELATION_BLOCKED_BY in capabilities
+        for capability, ok in ((Capability.RELATION_PARENT, parents_ok), (Capability.RELATION_BLOCKED_BY, blockers_ok)):
+            if not ok:
+                self.unsupported.append(capability.value)
+                self.warnings.append(
+                    f"provider {self.provider.name!r} lacks {capability.value}; those relations were not synced"
+                )
+        items = [item for item in self.plan if item.id in self.tracked]
+        if not (parents_ok or blockers_ok):
+            self._start(Phase.RELATIONS, 0)
+            return
+        self._start(Phase.RELATIONS, len(items))
+        wanted = self._wanted_blockers()
+        batches = [items[n : n + self.batch_size] for n in range(0, len(items), self.batch_size)]
+        await asyncio.gather(*(self._relations_batch(batch, wanted, parents_ok, blockers_ok) for batch in batches))
+
+    async def _relations_batch(
+        self, batch: Sequence[PlanItem], wanted: Mapping[str, set[str]], parents_ok: bool, blockers_ok: bool
+    ) -> None:
+        tracker_items = [self.tracked[item.id] for item in batch]
+        try:
+            current = await self._call(lambda: self.provider.fetch_relations(tracker_items), write=False)
+        except Exception as exc:
+            for item in batch:
+                self._relations_failed(item, exc)
+                self._tick(Phase.RELATIONS)
+            return
+        await asyncio.gather(
+            *(self._relations_item(item, current, wanted[item.id], parents_ok, blockers_ok) for item in batch)
+        )
+
+    def _relations_failed(self, item: PlanItem, exc: Exception) -> None:
+        self.state[item.id].relations = RelationsAction.FAILED
+        self.problems.append(
+            SyncProblem(item_id=item.id, phase=Phase.RELATIONS, error=type(exc).__name__, message=str(exc))
+        )
+
+    async def _relations_item(
+        self,
+        item: PlanItem,
+        current_by_id: Mapping[str, ItemRelations],
+        blocker_ids: set[str],
+        parents_ok: bool,
+        blockers_ok: bool,
+    ) -> None:
+        state = self.state[item.id]
+        try:
+            tracker_item = self.tracked[item.id]
+            current = current_by_id.get(tracker_item.id)
+            if current is None:
+                raise LookupError(f"fetch_relations returned nothing for {tracker_item.key}")
+            parent = self.tracked.get(item.parent_id) if item.parent_id else None
+            blockers = sorted((self.tracked[b] for b in blocker_ids if b in self.tracked), key=lambda i: i.id)
+            parent_differs = parents_ok and current.parent_id != (parent.id if parent else None)
+            blockers_differ = blockers_ok and current.blocker_ids != frozenset(b.id for b in blockers)
+            if not (parent_differs or blockers_differ):
+                state.relations = RelationsAction.UNCHANGED
+                return
+            if parents_ok and blockers_ok:
+                await self._call(lambda: tracker_item.reconcile_relations(parent=parent, blockers=blockers), write=True)
+            elif parents_ok:
+                await self._set_parent_only(item, tracker_item, parent)
+            else:
+                await self._add_blockers_only(item, tracker_item, current, blockers)
+            state.relations = RelationsAction.UPDATED
+        except Exception as exc:
+            self._relations_failed(item, exc)
+        finally:
+            self._tick(Phase.RELATIONS)
+
+    async def _set_parent_only(self, item: PlanItem, tracker_item: Item, parent: Item | None) -> None:
+        """Without blocked-by support ``reconcile_relations`` is unavailable; a parent can still be set."""
+        if parent is None:
+            self.warnings.append(f"{item.id}: the tracker shows a parent the plan does not; cannot remove it")
+            return
+        await self._call(lambda: tracker_item.set_parent(parent), write=True)
+
+    async def _add_blockers_only(
+        self, item: PlanItem, tracker_item: Item, current: ItemRelations, blockers: Sequence[Item]
+    ) -> None:
+        """Without parent support only missing blockers can be added; stale ones are reported."""
+        stale = current.blocker_ids - {b.id for b in blockers}
+        if stale:
+            self.warnings.append(f"{item.id}: {len(stale)} blocker(s) not in the plan; cannot remove them")
+        for blocker in blockers:
+            if blocker.id not in current.blocker_ids:
+                await self._call(functools.partial(tracker_item.add_dependency, blocker), write=True)
+
+    def _result(self) -> SyncResult:
+        outcomes = []
+        for level in LEVELS:
+            for item in self.plan.level(level):
+                state = self.state[item.id]
+                outcomes.append(
+                    ItemOutcome(
+                        item_id=item.id,
+                        item_type=item.type,
+                        title=item.title,
+                        action=state.action or ItemAction.UNCHANGED,
+                        key=state.key,
+                        url=state.url,
+                        relations=state.relations,
+                        reason=state.reason,
+                    )
+                )
+        return SyncResult(
+            plan_id=self.plan.plan_id,
+            provider=self.provider.name,
+            items=tuple(outcomes),
+            problems=tuple(self.problems),
+            unsupported_relations=tuple(self.unsupported),
+            warnings=tuple(self.warnings),
+            writes=self.writes,
+        )
+
+
+_UNKNOWN: Final = object()

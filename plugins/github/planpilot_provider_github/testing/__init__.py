@@ -1,0 +1,46 @@
+"""GitHub emulator for tests, benchmarks and demos: GitHub's GraphQL API over the pinned schema, with
+in-memory state, search index lag, rate limits, latency, seeded fault injection and request accounting.
+
+Needs the ``emulator`` extra (graphql-core). Never imported by the provider itself.
+"""
+
+from __future__ import annotations
+
+from .clock import Clock, ManualClock, SystemClock
+from .emulator import AuthPolicy, EmulatorResponse, GitHubEmulator
+from .errors import ApiError
+from .faults import SAML_MESSAGE, FaultKind, FaultPlan
+from .scenario import DEFAULT_ISSUE_TYPES, DEFAULT_ORG, DEFAULT_REPO, DEFAULT_USER, DEFAULT_USER_REPO
+from .schema import SCHEMA_PATH, github_schema
+from .server import EmulatorServer, serve_in_thread
+from .state import EmulatorState, IssueSeed, IssueView, IterationSpec
+from .stats import EmulatorStats
+from .transport import EmulatorTransport
+
+__all__ = [
+    "DEFAULT_ISSUE_TYPES",
+    "DEFAULT_ORG",
+    "DEFAULT_REPO",
+    "DEFAULT_USER",
+    "DEFAULT_USER_REPO",
+    "SAML_MESSAGE",
+    "SCHEMA_PATH",
+    "ApiError",
+    "AuthPolicy",
+    "Clock",
+    "EmulatorResponse",
+    "EmulatorServer",
+    "EmulatorState",
+    "EmulatorStats",
+    "EmulatorTransport",
+    "FaultKind",
+    "FaultPlan",
+    "GitHubEmulator",
+    "IssueSeed",
+    "IssueView",
+    "IterationSpec",
+    "ManualClock",
+    "SystemClock",
+    "github_schema",
+    "serve_in_thread",
+]

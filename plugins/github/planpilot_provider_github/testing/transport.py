@@ -1,0 +1,36 @@
+"""In-process access: an httpx async transport, so a provider's own httpx client talks to the emulator
+without sockets while latency, concurrency and dropped connections still behave like the network."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+import httpx
+
+if TYPE_CHECKING:
+    from .emulator import GitHubEmulator
+
+__all__ = ["EmulatorTransport"]
+
+
+class EmulatorTransport(httpx.AsyncBaseTransport):
+    """Answers every request (any host) from one :class:`GitHubEmulator`."""
+
+    def __init__(self, emulator: GitHubEmulator) -> None:
+        self.emulator = emulator
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = await request.aread()
+        stats = self.emulator.stats
+        stats.enter()
+        try:
+            delay = self.emulator.next_delay()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            answer = self.emulator.handle(request.method, request.url.raw_path.decode(), dict(request.headers), body)
+        finally:
+            stats.leave()
+        if answer.drop:
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+        return httpx.Response(answer.status, headers=dict(answer.headers), content=answer.body, request=request)
