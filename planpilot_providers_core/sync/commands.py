@@ -106,13 +106,14 @@ class _Progress:
 # -- shared setup ------------------------------------------------------------------------------------
 
 
-def _provider(args: argparse.Namespace, output: _Output, *, target: str) -> Provider:
-    """Find, authenticate and instantiate the provider (not yet entered)."""
+def _provider(args: argparse.Namespace, output: _Output) -> tuple[Provider, str]:
+    """Find, authenticate and instantiate the provider (not yet entered); also returns the target."""
     name: str = args.provider
     try:
         registry.get_registry().get(name)
     except (ValueError, PluginError) as exc:
         raise _Failure(EXIT_PROVIDER, "provider", str(exc)) from exc
+    target = _target(args)
     token = ""
     if name != DRY_RUN:
         try:
@@ -122,7 +123,7 @@ def _provider(args: argparse.Namespace, output: _Output, *, target: str) -> Prov
         output.secret = token
     extra: dict[str, Any] = {"api_url": args.api_url} if args.api_url else {}
     try:
-        return registry.create_provider(
+        provider = registry.create_provider(
             name, target=target, token=token, board_url=args.board_url or "", label=args.label, **extra
         )
     except ProjectURLError as exc:
@@ -131,6 +132,7 @@ def _provider(args: argparse.Namespace, output: _Output, *, target: str) -> Prov
         raise _Failure(EXIT_PROVIDER, "provider", str(exc)) from exc
     except (TypeError, ValueError) as exc:
         raise _Failure(EXIT_BAD_INPUT, "config", f"provider {name!r} rejected the configuration: {exc}") from exc
+    return provider, target
 
 
 def _target(args: argparse.Namespace) -> str:
@@ -167,8 +169,7 @@ def run_sync(args: argparse.Namespace, *, stdout: TextIO | None = None, stderr: 
         plan = _load(args.plans)
         for warning in plan.warnings:
             output.err(f"warning: {warning}")
-        target = _target(args)
-        provider = _provider(args, output, target=target)
+        provider, target = _provider(args, output)
         result, operations = asyncio.run(_sync(provider, plan, args, _Progress(output)))
     except _Failure as failure:
         return _report_failure(failure, output, as_json=args.json)
@@ -274,8 +275,7 @@ def run_check(args: argparse.Namespace, *, stdout: TextIO | None = None, stderr:
     """``planpilot-providers check``: enter the provider, print what it resolved, write nothing."""
     output = _Output(stdout, stderr)
     try:
-        target = _target(args)
-        provider = _provider(args, output, target=target)
+        provider, target = _provider(args, output)
         report = asyncio.run(_check(provider))
     except _Failure as failure:
         return _report_failure(failure, output, as_json=args.json)

@@ -263,6 +263,14 @@ def _index(plan: Plan) -> Mapping[str, PlanItem]:
     return frozen_mapping({item.id: item for item in plan.items})
 
 
+def _children_index(plan: Plan) -> Mapping[str, tuple[PlanItem, ...]]:
+    children: dict[str, list[PlanItem]] = {}
+    for item in plan.items:
+        if item.parent_id is not None:
+            children.setdefault(item.parent_id, []).append(item)
+    return frozen_mapping({parent: tuple(items) for parent, items in children.items()})
+
+
 def _item_tuple(value: Iterable[PlanItem]) -> tuple[PlanItem, ...]:
     return tuple(value)
 
@@ -294,6 +302,9 @@ class Plan:
     _by_id: Mapping[str, PlanItem] = attrs.field(
         init=False, eq=False, repr=False, default=attrs.Factory(_index, takes_self=True)
     )
+    _children: Mapping[str, tuple[PlanItem, ...]] = attrs.field(
+        init=False, eq=False, repr=False, default=attrs.Factory(_children_index, takes_self=True)
+    )
 
     def __getitem__(self, item_id: str) -> PlanItem:
         return self._by_id[item_id]
@@ -312,7 +323,8 @@ class Plan:
         return tuple(item for item in self.items if item.type is item_type)
 
     def children(self, item_id: str) -> tuple[PlanItem, ...]:
-        return tuple(item for item in self.items if item.parent_id == item_id)
+        """The items whose parent is ``item_id``, in file order."""
+        return self._children.get(item_id, ())
 
 
 # -- relational validation ----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import attrs
 import httpx
 from sgqlc.operation import Operation
 
-from planpilot_provider_github.errors import GraphQLError, check_graphql_errors, check_http
+from planpilot_provider_github.errors import SECONDARY_FALLBACK_WAIT, GraphQLError, check_graphql_errors, check_http
 from planpilot_provider_github.graphql.runtime import operation_name, parse, render
 from planpilot_providers_core.errors import TransientProviderError
 from planpilot_providers_core.reliability import (
@@ -60,6 +60,7 @@ class GitHubGraphQL:
         transport: httpx.AsyncBaseTransport | None = None,
         retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
         mutation_interval: float = 1.0,
+        secondary_limit_wait: float = SECONDARY_FALLBACK_WAIT,
         max_connections: int = 10,
         timeout: float = 30.0,
         gate: RateLimitGate | None = None,
@@ -67,6 +68,7 @@ class GitHubGraphQL:
         self.api_url = api_url
         self.gate = gate or RateLimitGate()
         self.retry_policy = retry_policy
+        self.secondary_limit_wait = secondary_limit_wait
         self._pacer = Pacer(mutation_interval)
         self._http = PooledClient(
             HttpClientConfig(
@@ -137,12 +139,14 @@ class GitHubGraphQL:
             body = json.loads(response.content) if response.content else None
         except ValueError:
             body = None
-        check_http(response, body, name)
+        check_http(response, body, name, fallback_wait=self.secondary_limit_wait)
         if not isinstance(body, dict):
             raise TransientProviderError(f"{name}: GitHub answered 200 without a JSON object", request_sent=True)
         errors = [e for e in body.get("errors") or [] if isinstance(e, Mapping)]
         tolerated = tuple(e for e in errors if tolerate is not None and tolerate(e))
-        check_graphql_errors([e for e in errors if e not in tolerated], response, name)
+        check_graphql_errors(
+            [e for e in errors if e not in tolerated], response, name, fallback_wait=self.secondary_limit_wait
+        )
         if body.get("data") is None:
             raise TransientProviderError(f"{name}: GitHub answered without data", request_sent=True)
         return Response(data=parse(op, {"data": body["data"]}), tolerated=tolerated)

@@ -56,7 +56,7 @@ def _reset_wait(headers: httpx.Headers, now: Callable[[], float]) -> float | Non
         return None
 
 
-def _secondary_wait(headers: httpx.Headers, now: Callable[[], float]) -> float:
+def _secondary_wait(headers: httpx.Headers, now: Callable[[], float], fallback: float) -> float:
     """GitHub's order for secondary limits: retry-after, else the reset time if exhausted, else 60 s."""
     retry_after = parse_retry_after(headers.get("retry-after"), now=now)
     if retry_after is not None:
@@ -65,7 +65,7 @@ def _secondary_wait(headers: httpx.Headers, now: Callable[[], float]) -> float:
         wait = _reset_wait(headers, now)
         if wait is not None:
             return wait
-    return SECONDARY_FALLBACK_WAIT
+    return fallback
 
 
 def _message(body: object) -> str:
@@ -83,7 +83,14 @@ def _permission_hint(headers: httpx.Headers) -> str:
     return "; ".join(hints)
 
 
-def check_http(response: httpx.Response, body: object, operation: str, *, now: Callable[[], float] = time.time) -> None:
+def check_http(
+    response: httpx.Response,
+    body: object,
+    operation: str,
+    *,
+    now: Callable[[], float] = time.time,
+    fallback_wait: float = SECONDARY_FALLBACK_WAIT,
+) -> None:
     """Raise for any non-200 answer; ``body`` is the decoded JSON (or None when it was not JSON)."""
     status = response.status_code
     if status == 200:
@@ -98,13 +105,12 @@ def check_http(response: httpx.Response, body: object, operation: str, *, now: C
     if status in (403, 429):
         if _SECONDARY in message.lower():
             raise RateLimitError(
-                f"{operation}: GitHub secondary rate limit (HTTP {status})", retry_after=_secondary_wait(headers, now)
+                f"{operation}: GitHub secondary rate limit (HTTP {status})",
+                retry_after=_secondary_wait(headers, now, fallback_wait),
             )
         if status == 429 or headers.get("x-ratelimit-remaining") == "0":
             wait = parse_retry_after(headers.get("retry-after"), now=now) or _reset_wait(headers, now)
-            raise RateLimitError(
-                f"{operation}: GitHub rate limit (HTTP {status})", retry_after=wait or SECONDARY_FALLBACK_WAIT
-            )
+            raise RateLimitError(f"{operation}: GitHub rate limit (HTTP {status})", retry_after=wait or fallback_wait)
         hint = _permission_hint(headers)
         raise AuthenticationError(
             f"GitHub refused {operation} (HTTP 403: {message or 'Forbidden'})"
@@ -125,6 +131,7 @@ def check_graphql_errors(
     operation: str,
     *,
     now: Callable[[], float] = time.time,
+    fallback_wait: float = SECONDARY_FALLBACK_WAIT,
 ) -> None:
     """Raise for GraphQL ``errors`` in a 200 answer: rate limits are transient, the rest permanent."""
     if not errors:
@@ -136,11 +143,12 @@ def check_graphql_errors(
         wait = _reset_wait(response.headers, now) if response.headers.get("x-ratelimit-remaining") == "0" else None
         raise RateLimitError(
             f"{operation}: GitHub GraphQL rate limit ({', '.join(sorted(types & _RATE_LIMIT_TYPES))})",
-            retry_after=wait if wait is not None else _secondary_wait(response.headers, now),
+            retry_after=wait if wait is not None else _secondary_wait(response.headers, now, fallback_wait),
         )
     if _SECONDARY in lowered:
         raise RateLimitError(
-            f"{operation}: GitHub secondary rate limit", retry_after=_secondary_wait(response.headers, now)
+            f"{operation}: GitHub secondary rate limit",
+            retry_after=_secondary_wait(response.headers, now, fallback_wait),
         )
     if _SERVER_HICCUP in lowered:
         raise TransientProviderError(f"{operation}: GitHub failed to execute the query", request_sent=True)

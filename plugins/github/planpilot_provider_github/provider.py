@@ -86,7 +86,8 @@ class GitHubProvider(Provider):
     the emulator's URL), ``transport`` (an httpx transport, e.g. the in-process emulator),
     ``mutation_interval`` (seconds between mutations; default 1 s as GitHub asks, 0 for a loopback
     ``api_url``), ``max_connections``, ``timeout``, ``retry_policy``, ``search_lag_window`` (seconds of
-    recent updates read without search, to see past the search index lag; default 1 hour), and
+    recent updates read without search, to see past the search index lag; default 1 hour),
+    ``secondary_limit_wait`` (the pause after a secondary rate limit that names no wait; GitHub says 60 s), and
     ``read_only`` (enter without creating labels; writes are refused).
     """
 
@@ -108,6 +109,7 @@ class GitHubProvider(Provider):
         timeout: float = 30.0,
         retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
         search_lag_window: float = 3600.0,
+        secondary_limit_wait: float = 60.0,
         read_only: bool = False,
     ) -> None:
         super().__init__(required_capabilities=required_capabilities)
@@ -127,6 +129,7 @@ class GitHubProvider(Provider):
             transport=transport,
             retry_policy=retry_policy,
             mutation_interval=interval,
+            secondary_limit_wait=secondary_limit_wait,
             max_connections=max_connections,
             timeout=timeout,
         )
@@ -249,10 +252,10 @@ class GitHubProvider(Provider):
         )
 
     async def _read_issues(self, ids: Sequence[str]) -> dict[str, IssueState]:
+        project_id = self.github_context.project_id
         response = await self._gql.query(
             issue_ops.Operations.query.get_issues, {"ids": list(ids)}, tolerate=lambda e: error_type(e) == "NOT_FOUND"
         )
-        project_id = self.github_context.project_id
         return {
             node.id: issue_state(node, project_id)
             for node in response.data.nodes
@@ -552,4 +555,5 @@ class GitHubProvider(Provider):
         )
 
     async def fetch_relations(self, items: Sequence[Item]) -> dict[str, ItemRelations]:
+        _ = self.context  # a ProviderError when not entered, before any request
         return await self.relations.fetch([item.id for item in items])

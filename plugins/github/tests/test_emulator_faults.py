@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-
 from planpilot_provider_github.testing import FaultKind, FaultPlan, GitHubEmulator, ManualClock
 
 REPO = "acme/roadmap"
@@ -192,7 +191,7 @@ def test_fault_plan_can_target_mutations_only() -> None:
 
 
 def test_fault_plan_validates_its_inputs() -> None:
-    with pytest.raises(ValueError, match="1.0"):
+    with pytest.raises(ValueError, match=r"1\.0"):
         FaultPlan(1.5)
     with pytest.raises(ValueError, match="not_a_kind"):
         FaultPlan(0.1, kinds=("not_a_kind",))

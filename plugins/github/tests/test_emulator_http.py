@@ -7,7 +7,6 @@ import time
 
 import httpx
 import pytest
-
 from planpilot_provider_github.testing import SAML_MESSAGE, GitHubEmulator, ManualClock
 
 VIEWER = "query Viewer { viewer { login } }"
@@ -90,9 +89,7 @@ async def test_latency_and_peak_concurrency() -> None:
         transport=emulator.transport(), headers={"Authorization": "bearer t"}, base_url="https://ghe.example"
     ) as client:
         started = time.perf_counter()
-        responses = await asyncio.gather(
-            *(client.post("/api/graphql", json={"query": VIEWER}) for _ in range(10))
-        )
+        responses = await asyncio.gather(*(client.post("/api/graphql", json={"query": VIEWER}) for _ in range(10)))
         elapsed = time.perf_counter() - started
     assert all(r.status_code == 200 for r in responses)
     assert 0.1 <= elapsed < 0.6  # concurrent, not serial

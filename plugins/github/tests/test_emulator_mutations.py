@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-
 from planpilot_provider_github.testing import GitHubEmulator, ManualClock
 from planpilot_provider_github.testing.model import Issue, Project
 
@@ -95,9 +95,12 @@ def test_create_issue_applies_labels_type_project_and_parent(emulator: GitHubEmu
     assert payload["labels"] == {"totalCount": 1, "nodes": [{"id": label.id, "name": "planpilot"}]}
     assert payload["parent"] == {"id": parent.id, "number": 1}
     [item] = payload["projectItems"]["nodes"]
-    assert item["id"].startswith("PVTI_") and item["project"]["id"] == project.id
+    assert item["id"].startswith("PVTI_")
+    assert item["project"]["id"] == project.id
     view = emulator.state.issue(REPO, 2)
-    assert view.labels == ("planpilot",) and view.issue_type == "Story" and view.parent == 1
+    assert view.labels == ("planpilot",)
+    assert view.issue_type == "Story"
+    assert view.parent == 1
     assert view.project_fields == {"acme/1": {}}
     assert emulator.state.issue(REPO, 1).sub_issues == (2,)
 
@@ -114,7 +117,8 @@ def test_create_issue_is_atomic_when_an_input_is_invalid(emulator: GitHubEmulato
         },
     )
     error = only_error(body)
-    assert error["type"] == "NOT_FOUND" and error["path"] == ["createIssue"]
+    assert error["type"] == "NOT_FOUND"
+    assert error["path"] == ["createIssue"]
     assert error["message"] == "Could not resolve to a node with the global id of 'LA_nope'."
     assert body["data"] == {"createIssue": None}
     assert emulator.state.issues(REPO) == []
@@ -127,11 +131,14 @@ def test_create_issue_type_rules(emulator: GitHubEmulator) -> None:
     body = gql(emulator, CREATE, input={"repositoryId": repo_id, "title": "x", "issueTypeId": disabled.id})
     assert "disabled" in only_error(body)["message"]
     user_repo = emulator.state.repository("octo/side").id
-    body = gql(emulator, CREATE, input={"repositoryId": user_repo, "title": "x", "issueTypeId": type_id(emulator, "Task")})
+    body = gql(
+        emulator, CREATE, input={"repositoryId": user_repo, "title": "x", "issueTypeId": type_id(emulator, "Task")}
+    )
     assert only_error(body)["type"] == "UNPROCESSABLE"
     body = gql(emulator, CREATE, input={"repositoryId": repo_id, "title": "  "})
     assert only_error(body)["message"] == "Title can't be blank"
-    assert emulator.state.issues(REPO) == [] and emulator.state.issues("octo/side") == []
+    assert emulator.state.issues(REPO) == []
+    assert emulator.state.issues("octo/side") == []
 
 
 UPDATE = """mutation($input: UpdateIssueInput!) { updateIssue(input: $input) {
@@ -164,7 +171,8 @@ def test_update_issue_replaces_labels_and_sets_type_and_state(emulator: GitHubEm
     assert cleared["updateIssue"]["issue"]["issueType"] is None
     assert cleared["updateIssue"]["issue"]["labels"]["nodes"] == []
     untouched = data(emulator, UPDATE, input={"id": issue.id, "body": "again"})["updateIssue"]["issue"]
-    assert untouched["title"] == "New" and untouched["state"] == "CLOSED"
+    assert untouched["title"] == "New"
+    assert untouched["state"] == "CLOSED"
 
 
 def test_delete_issue_removes_it_everywhere(emulator: GitHubEmulator, project: Project) -> None:
@@ -186,7 +194,9 @@ def test_delete_issue_removes_it_everywhere(emulator: GitHubEmulator, project: P
     assert emulator.state.issue(REPO, 1).sub_issues == ()
     assert emulator.state.issue(REPO, 3).blocking == ()
     assert project.items == {}
-    again = gql(emulator, 'mutation($id: ID!) { deleteIssue(input: {issueId: $id}) { clientMutationId } }', id=doomed.id)
+    again = gql(
+        emulator, "mutation($id: ID!) { deleteIssue(input: {issueId: $id}) { clientMutationId } }", id=doomed.id
+    )
     assert only_error(again)["type"] == "NOT_FOUND"
 
 
@@ -198,8 +208,9 @@ def test_add_and_remove_labels(emulator: GitHubEmulator) -> None:
       labelable { ... on Issue { number labels(first: 10) { nodes { name } } } } } }"""
     result = data(emulator, add, id=issue.id, labels=[a.id, b.id])["addLabelsToLabelable"]["labelable"]
     assert result == {"number": 1, "labels": {"nodes": [{"name": "a"}, {"name": "b"}]}}
-    remove = """mutation($id: ID!, $labels: [ID!]!) { removeLabelsFromLabelable(input: {labelableId: $id, labelIds: $labels}) {
-      labelable { labels(first: 10) { nodes { name } } } } }"""
+    remove = """mutation($id: ID!, $labels: [ID!]!) {
+      removeLabelsFromLabelable(input: {labelableId: $id, labelIds: $labels}) {
+        labelable { labels(first: 10) { nodes { name } } } } }"""
     result = data(emulator, remove, id=issue.id, labels=[a.id])["removeLabelsFromLabelable"]["labelable"]
     assert result == {"labels": {"nodes": [{"name": "b"}]}}
     other_repo_label = emulator.state.add_label("octo/side", "elsewhere")
@@ -224,14 +235,16 @@ def test_add_project_item_is_idempotent(emulator: GitHubEmulator, project: Proje
     add = "mutation($p: ID!, $c: ID!) { addProjectV2ItemById(input: {projectId: $p, contentId: $c}) { item { id } } }"
     first = data(emulator, add, p=project.id, c=issue.id)["addProjectV2ItemById"]["item"]["id"]
     second = data(emulator, add, p=project.id, c=issue.id)["addProjectV2ItemById"]["item"]["id"]
-    assert first == second and first.startswith("PVTI_")
+    assert first == second
+    assert first.startswith("PVTI_")
     assert len(project.items) == 1
     missing = gql(emulator, add, p="PVT_nope", c=issue.id)
     assert only_error(missing)["message"] == "Could not resolve to a node with the global id of 'PVT_nope'."
 
 
 SET_VALUE = """mutation($p: ID!, $i: ID!, $f: ID!, $v: ProjectV2FieldValue!) {
-  updateProjectV2ItemFieldValue(input: {projectId: $p, itemId: $i, fieldId: $f, value: $v}) { projectV2Item { id } } }"""
+  updateProjectV2ItemFieldValue(input: {projectId: $p, itemId: $i, fieldId: $f, value: $v}) {
+    projectV2Item { id } } }"""
 CLEAR_VALUE = """mutation($p: ID!, $i: ID!, $f: ID!) {
   clearProjectV2ItemFieldValue(input: {projectId: $p, itemId: $i, fieldId: $f}) { projectV2Item { id } } }"""
 
@@ -305,7 +318,8 @@ def test_field_value_validation(emulator: GitHubEmulator, project: Project) -> N
 
 
 ADD_SUB = """mutation($p: ID!, $c: ID!, $replace: Boolean) {
-  addSubIssue(input: {issueId: $p, subIssueId: $c, replaceParent: $replace}) { issue { number } subIssue { number } } }"""
+  addSubIssue(input: {issueId: $p, subIssueId: $c, replaceParent: $replace}) {
+    issue { number } subIssue { number } } }"""
 REMOVE_SUB = """mutation($p: ID!, $c: ID!) {
   removeSubIssue(input: {issueId: $p, subIssueId: $c}) { issue { number } subIssue { number } } }"""
 
@@ -322,7 +336,10 @@ def test_sub_issue_rules(emulator: GitHubEmulator) -> None:
     assert emulator.state.issue(REPO, 1).sub_issues == ()
     query = """query($id: ID!) { node(id: $id) { ... on Issue { parent { number } subIssues(first: 10) {
       totalCount nodes { id } } } } }"""
-    assert data(emulator, query, id=c.id)["node"] == {"parent": None, "subIssues": {"totalCount": 1, "nodes": [{"id": b.id}]}}
+    assert data(emulator, query, id=c.id)["node"] == {
+        "parent": None,
+        "subIssues": {"totalCount": 1, "nodes": [{"id": b.id}]},
+    }
     assert data(emulator, REMOVE_SUB, p=c.id, c=b.id)["removeSubIssue"]["subIssue"] == {"number": 2}
     assert emulator.state.issue(REPO, 2).parent is None
     assert only_error(gql(emulator, REMOVE_SUB, p=c.id, c=b.id))["type"] == "NOT_FOUND"
@@ -336,11 +353,13 @@ def test_sub_issue_limits(emulator: GitHubEmulator) -> None:
     error = only_error(gql(emulator, ADD_SUB, p=parent.id, c=children[100].id))
     assert "100" in error["message"]
     chain = [new_issue(emulator, f"level {i}") for i in range(9)]
-    for upper, lower in zip(chain[:7], chain[1:8], strict=True):
+    for upper, lower in itertools.pairwise(chain[:8]):
         emulator.state.link_sub_issue(upper, lower)
     error = only_error(gql(emulator, ADD_SUB, p=chain[7].id, c=chain[8].id))
     assert "8 levels" in error["message"]
-    create = gql(emulator, CREATE, input={"repositoryId": parent.repository.id, "title": "x", "parentIssueId": chain[7].id})
+    create = gql(
+        emulator, CREATE, input={"repositoryId": parent.repository.id, "title": "x", "parentIssueId": chain[7].id}
+    )
     assert "8 levels" in only_error(create)["message"]
 
 
@@ -388,7 +407,8 @@ def test_several_mutations_run_in_order_and_fail_independently(emulator: GitHubE
     body = gql(emulator, document, r=repo_id)
     assert body["data"] == {"first": {"issue": {"number": 1}}, "broken": None, "third": {"issue": {"number": 2}}}
     error = only_error(body)
-    assert error["path"] == ["broken"] and error["type"] == "NOT_FOUND"
+    assert error["path"] == ["broken"]
+    assert error["type"] == "NOT_FOUND"
     assert [v.title for v in emulator.state.issues(REPO)] == ["one", "three"]
     assert emulator.stats.mutation_fields_applied == 2
     assert emulator.stats.mutation_requests == 1
@@ -409,5 +429,5 @@ def test_read_only_token_gets_forbidden_per_mutation_field(emulator: GitHubEmula
     assert only_error(body)["type"] == "FORBIDDEN"
     assert only_error(body)["message"] == "Resource not accessible by personal access token"
     assert emulator.state.issues(REPO) == []
-    reads = emulator.request('{ viewer { login } }', token="ro").json()
+    reads = emulator.request("{ viewer { login } }", token="ro").json()
     assert reads == {"data": {"viewer": {"login": "octo"}}}

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-
 from planpilot_provider_github.testing import GitHubEmulator, IssueSeed, ManualClock
 
 REPO_QUERY = """
@@ -50,7 +49,9 @@ def test_invalid_document_is_rejected_like_github(emulator: GitHubEmulator) -> N
 
 
 def test_missing_required_input_field_is_a_validation_error(emulator: GitHubEmulator) -> None:
-    body = emulator.request('mutation { addBlockedBy(input: {issueId: "I_1", blockedByIssueId: "I_2"}) { issue { id } } }').json()
+    body = emulator.request(
+        'mutation { addBlockedBy(input: {issueId: "I_1", blockedByIssueId: "I_2"}) { issue { id } } }'
+    ).json()
     assert "data" not in body
     messages = " | ".join(e["message"] for e in body["errors"])
     assert "AddBlockedByInput.blockingIssueId" in messages
@@ -151,12 +152,15 @@ def test_project_fields_union_and_current_iteration(emulator: GitHubEmulator, cl
     assert [o["name"] for o in fields["Status"]["options"]] == ["Backlog", "Todo", "In Progress", "Done"]
     assert [o["name"] for o in fields["Priority"]["options"]] == ["P0", "P1", "P2"]
     assert [o["name"] for o in fields["Size"]["options"]] == ["XS", "S", "M", "L", "XL"]
-    assert fields["Status"]["id"].startswith("PVTSSF_") and fields["Status"]["dataType"] == "SINGLE_SELECT"
-    assert fields["Estimate"]["dataType"] == "NUMBER" and fields["Estimate"]["id"].startswith("PVTF_")
+    assert fields["Status"]["id"].startswith("PVTSSF_")
+    assert fields["Status"]["dataType"] == "SINGLE_SELECT"
+    assert fields["Estimate"]["dataType"] == "NUMBER"
+    assert fields["Estimate"]["id"].startswith("PVTF_")
     iteration = fields["Iteration"]
     assert iteration["id"].startswith("PVTIF_")
     iterations = iteration["configuration"]["iterations"]
-    assert len(iterations) == 3 and len(iteration["configuration"]["completedIterations"]) == 1
+    assert len(iterations) == 3
+    assert len(iteration["configuration"]["completedIterations"]) == 1
     today = clock.now().date()
 
     def current(it: dict[str, Any]) -> bool:
@@ -179,7 +183,7 @@ def test_connections_need_first_or_last(emulator: GitHubEmulator) -> None:
 
 @pytest.mark.parametrize("first", [0, 101])
 def test_connection_page_size_must_be_1_to_100(emulator: GitHubEmulator, first: int) -> None:
-    query = "query($n: Int) { repository(owner: \"acme\", name: \"roadmap\") { issues(first: $n) { totalCount } } }"
+    query = 'query($n: Int) { repository(owner: "acme", name: "roadmap") { issues(first: $n) { totalCount } } }'
     body = emulator.request(query, {"n": first}).json()
     assert "data" not in body
     assert body["errors"][0]["type"] == "EXCESSIVE_PAGINATION"
@@ -250,7 +254,8 @@ def test_issue_listing_pages_with_stable_opaque_cursors(emulator: GitHubEmulator
         if not issues["pageInfo"]["hasNextPage"]:
             break
         after = issues["pageInfo"]["endCursor"]
-        assert "Issue" not in after and not after.isdigit()
+        assert "Issue" not in after
+        assert not after.isdigit()
     assert pages == 3
     assert seen == list(range(1, 251))
 
@@ -279,7 +284,8 @@ def test_issue_listing_filters(emulator: GitHubEmulator, clock: ManualClock) -> 
     )
     query = """query($labels: [String!], $states: [IssueState!], $filter: IssueFilters, $order: IssueOrder) {
       repository(owner: "acme", name: "roadmap") {
-        issues(first: 50, labels: $labels, states: $states, filterBy: $filter, orderBy: $order) { nodes { title } } } }"""
+        issues(first: 50, labels: $labels, states: $states, filterBy: $filter, orderBy: $order) {
+          nodes { title } } } }"""
 
     def titles(**variables: Any) -> list[str]:
         return [n["title"] for n in ok(emulator, query, variables)["repository"]["issues"]["nodes"]]

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-
 from planpilot_provider_github.testing import GitHubEmulator, IssueSeed, ManualClock
 from planpilot_provider_github.testing.search import Range, parse_query, parse_range
 
@@ -58,7 +57,8 @@ def test_parse_query_qualifiers() -> None:
     assert query.label_groups == [frozenset({"in progress"}), frozenset({"planpilot"})]
     assert query.terms == ["plan_id:abc", "hello"]
     assert (query.in_title, query.in_body) == (False, True)
-    assert query.sort_field == "created" and not query.sort_descending
+    assert query.sort_field == "created"
+    assert not query.sort_descending
     assert query.created == [Range(lower=datetime(2025, 1, 1, tzinfo=UTC))]
     assert not query.matches_nothing
     assert parse_query("PLAN_ID:abc").matches_nothing  # unquoted: an unknown qualifier, as on GitHub
@@ -157,7 +157,8 @@ def test_search_never_pages_past_1000_results(emulator: GitHubEmulator) -> None:
     assert len(seen) == 1000
     assert seen == list(range(1, 1001))
     beyond = search(emulator, query, after=page["pageInfo"]["endCursor"])
-    assert beyond["nodes"] == [] and not beyond["pageInfo"]["hasNextPage"]
+    assert beyond["nodes"] == []
+    assert not beyond["pageInfo"]["hasNextPage"]
     # Splitting by created: ranges reaches the rest, as GitHub recommends.
     split = base + timedelta(hours=1000)
     rest = search(emulator, f"{query} created:>={split.isoformat()}")
@@ -167,7 +168,8 @@ def test_search_never_pages_past_1000_results(emulator: GitHubEmulator) -> None:
 def test_query_length_and_operator_limits(emulator: GitHubEmulator) -> None:
     long_text = "x" * 257
     error = search_error(emulator, f'repo:{REPO} label:planpilot "{long_text[:-2]}"')
-    assert "Validation failed" in error["message"] and error["path"] == ["search"]
+    assert "Validation failed" in error["message"]
+    assert error["path"] == ["search"]
     assert search(emulator, f"repo:{REPO} label:planpilot {'y' * 250}")["issueCount"] == 0  # qualifiers not counted
     six = " AND ".join(["a"] * 7)
     assert "Validation failed" in search_error(emulator, f"repo:{REPO} {six}")["message"]

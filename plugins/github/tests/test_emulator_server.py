@@ -9,7 +9,6 @@ import sys
 
 import httpx
 import pytest
-
 from planpilot_provider_github.testing import GitHubEmulator, ManualClock, serve_in_thread
 
 HEADERS = {"Authorization": "bearer t"}
@@ -22,7 +21,8 @@ def emulator() -> GitHubEmulator:
 
 def test_serve_in_thread_answers_graphql_and_admin_endpoints(emulator: GitHubEmulator) -> None:
     with serve_in_thread(emulator) as url, httpx.Client(headers=HEADERS) as client:
-        assert url.startswith("http://127.0.0.1:") and url.endswith("/graphql")
+        assert url.startswith("http://127.0.0.1:")
+        assert url.endswith("/graphql")
         response = client.post(
             url,
             json={
@@ -36,10 +36,12 @@ def test_serve_in_thread_answers_graphql_and_admin_endpoints(emulator: GitHubEmu
         assert response.headers["x-ratelimit-remaining"] == "4999"
         base = url.removesuffix("/graphql")
         stats = client.get(f"{base}/_emulator/stats").json()
-        assert stats["requests"] == 1 and stats["operations"] == {"Make": 1}
+        assert stats["requests"] == 1
+        assert stats["operations"] == {"Make": 1}
         state = client.get(f"{base}/_emulator/state").json()
         [issue] = state["repositories"]["acme/roadmap"]["issues"]
-        assert issue["title"] == "over http" and issue["number"] == 1
+        assert issue["title"] == "over http"
+        assert issue["number"] == 1
         assert client.post(f"{base}/_emulator/reset-stats").json()["requests"] == 0
         assert client.post(f"{base}/_emulator/inject", json={"kind": "http_504"}).json() == {"pending": 1}
         assert client.post(url, json={"query": "{ viewer { login } }"}).status_code == 504
@@ -80,7 +82,7 @@ def test_command_line_server_starts_and_stops_cleanly(stop_signal: signal.Signal
         response = httpx.post(
             url,
             headers=HEADERS,
-            json={'query': '{ repository(owner: "acme", name: "roadmap") { nameWithOwner } }'},
+            json={"query": '{ repository(owner: "acme", name: "roadmap") { nameWithOwner } }'},
         )
         assert response.json() == {"data": {"repository": {"nameWithOwner": "acme/roadmap"}}}
         process.send_signal(stop_signal)

@@ -1,7 +1,14 @@
 """GitHub emulator for tests, benchmarks and demos: GitHub's GraphQL API over the pinned schema, with
 in-memory state, search index lag, rate limits, latency, seeded fault injection and request accounting.
 
-Needs the ``emulator`` extra (graphql-core). Never imported by the provider itself.
+Needs the ``emulator`` extra (graphql-core). Never imported by the provider itself. Typical use::
+
+    emulator = GitHubEmulator.with_default_scenario(clock=ManualClock(), search_lag=30)
+    emulator.state.add_issue("acme/roadmap", "Seeded", labels=["planpilot"])
+    emulator.inject("drop_after_commit", operation="CreateIssue")
+    async with httpx.AsyncClient(transport=emulator.transport()) as client: ...
+    with serve_in_thread(emulator) as url: ...          # or: python -m planpilot_provider_github.testing
+    emulator.state.issues("acme/roadmap"), emulator.stats.as_dict()
 """
 
 from __future__ import annotations
