@@ -3,8 +3,8 @@
 from collections.abc import Callable
 
 import pytest
-from planpilot_provider_dry_run.provider import DryRunProvider
 
+from planpilot_provider_dry_run.provider import DryRunProvider
 from planpilot_providers_core.testing import ProviderConformance
 
 

@@ -20,8 +20,8 @@ from typing import Any, Self
 
 import attrs
 import pytest
-from planpilot_provider_dry_run.provider import DryRunContext, DryRunItem, DryRunProvider
 
+from planpilot_provider_dry_run.provider import DryRunContext, DryRunItem, DryRunProvider
 from planpilot_providers_core.capabilities import Capability, check_capabilities
 from planpilot_providers_core.contracts import (
     CreateItemInput,

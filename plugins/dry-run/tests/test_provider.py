@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import attrs
 import pytest
+
 from planpilot_provider_dry_run.provider import (
     DryRunContext,
     DryRunItem,
@@ -14,7 +15,6 @@ from planpilot_provider_dry_run.provider import (
     Operation,
     OperationKind,
 )
-
 from planpilot_providers_core.capabilities import Capability
 from planpilot_providers_core.contracts import (
     CreateItemInput,

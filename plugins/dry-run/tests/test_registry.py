@@ -6,8 +6,8 @@ import subprocess
 import sys
 
 import pytest
-from planpilot_provider_dry_run.provider import DryRunProvider
 
+from planpilot_provider_dry_run.provider import DryRunProvider
 from planpilot_providers_core.contracts import CreateItemInput, ItemSearchFilters
 from planpilot_providers_core.errors import ProviderCapabilityError, ProviderError
 from planpilot_providers_core.registry import create_provider, list_providers

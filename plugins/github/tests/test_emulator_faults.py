@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from planpilot_provider_github.testing import FaultKind, FaultPlan, GitHubEmulator, ManualClock
 
 REPO = "acme/roadmap"

@@ -7,6 +7,7 @@ import time
 
 import httpx
 import pytest
+
 from planpilot_provider_github.testing import SAML_MESSAGE, GitHubEmulator, ManualClock
 
 VIEWER = "query Viewer { viewer { login } }"

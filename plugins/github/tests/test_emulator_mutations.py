@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+
 from planpilot_provider_github.testing import GitHubEmulator, ManualClock
 from planpilot_provider_github.testing.model import Issue, Project
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+
 from planpilot_provider_github.testing import GitHubEmulator, IssueSeed, ManualClock
 from planpilot_provider_github.testing.search import Range, parse_query, parse_range
 

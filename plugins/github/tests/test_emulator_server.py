@@ -9,6 +9,7 @@ import sys
 
 import httpx
 import pytest
+
 from planpilot_provider_github.testing import GitHubEmulator, ManualClock, serve_in_thread
 
 HEADERS = {"Authorization": "bearer t"}

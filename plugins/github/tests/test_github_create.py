@@ -34,7 +34,11 @@ def _assert_configured(emulator: GitHubEmulator, n: int, item_type: PlanItemType
     assert view.issue_type == TYPE_NAMES[item_type], view
     fields = view.project_fields.get(BOARD)
     assert fields is not None, f"issue {view.number} is not on the board"
-    assert fields.get("Size") == size and fields.get("Status") == "Backlog" and fields.get("Priority") == "P1", fields
+    assert {k: fields.get(k) for k in ("Size", "Status", "Priority")} == {
+        "Size": size,
+        "Status": "Backlog",
+        "Priority": "P1",
+    }
     assert fields.get("Iteration"), fields
 
 
@@ -46,7 +50,8 @@ async def test_create_is_one_create_and_one_field_request(make_github: MakeGitHu
     assert emulator.stats.requests == 2
     assert emulator.stats.operations["CreateIssue"] == 1
     assert emulator.stats.operations["SetProjectFields4"] == 1
-    assert item.key.startswith("#") and item.url.endswith(f"/issues/{item.key[1:]}")
+    assert item.key.startswith("#")
+    assert item.url.endswith(f"/issues/{item.key[1:]}")
     assert item.item_type is PlanItemType.EPIC
     _assert_configured(emulator, 1, PlanItemType.EPIC)
 
@@ -96,7 +101,9 @@ async def test_permanent_failure_after_create_reports_exact_steps_and_converges(
             STEP_PROJECT_ITEM_ADDED,
         )
         assert error.retryable is False
-        assert error.created_item_id and error.created_item_key and error.created_item_url
+        assert error.created_item_id
+        assert error.created_item_key
+        assert error.created_item_url
         [view] = emulator.state.issues("acme/roadmap")
         assert view.id == error.created_item_id
         assert "Status" not in view.project_fields[BOARD]

@@ -27,8 +27,9 @@ async def test_org_board_resolves_native_types_fields_and_defaults(make_github: 
         assert context.create_type_strategy == "issue-type"
         assert set(context.issue_type_ids) == set(PlanItemType)
         assert Capability.ITEM_TYPES_NATIVE in provider.capabilities
-        assert DISCOVERY_CAPABILITIES <= provider.capabilities
-        assert context.size_field is not None and context.size_field.name == "Size"
+        assert provider.capabilities >= DISCOVERY_CAPABILITIES
+        assert context.size_field is not None
+        assert context.size_field.name == "Size"
         defaults = {v.field_name: v.display for v in context.creation_defaults}
         assert defaults == {"Status": "Backlog", "Priority": "P1", "Iteration": defaults["Iteration"]}
         current = next(f for f in context.fields.values() if f.name == "Iteration")
@@ -131,7 +132,9 @@ async def test_misconfigured_status_is_a_clear_error_before_any_write(
         async with make_github(field_config=FieldConfig(status="Triage")):
             pass
     message = str(info.value)
-    assert "Triage" in message and "Backlog" in message and "field_config.status" in message
+    assert "Triage" in message
+    assert "Backlog" in message
+    assert "field_config.status" in message
     assert emulator.stats.mutation_requests == 0
 
 

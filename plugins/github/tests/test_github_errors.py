@@ -4,8 +4,8 @@ from typing import Any
 
 import httpx
 import pytest
-from planpilot_provider_github.errors import GitHubGraphQLError, check_graphql_errors, check_http
 
+from planpilot_provider_github.errors import GitHubGraphQLError, check_graphql_errors, check_http
 from planpilot_providers_core.errors import (
     AuthenticationError,
     ItemNotFoundError,

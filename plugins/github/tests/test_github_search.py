@@ -4,8 +4,8 @@ import datetime as dt
 import re
 
 import pytest
-from planpilot_provider_github.search import SEARCH_CAP, CreatedRange, SearchPage, build_query, search_all
 
+from planpilot_provider_github.search import SEARCH_CAP, CreatedRange, SearchPage, build_query, search_all
 from planpilot_providers_core.contracts import ItemSearchFilters
 from planpilot_providers_core.errors import ProviderError
 

@@ -1,8 +1,8 @@
 """Board URL and target parsing: the accepted shapes and the errors for everything else."""
 
 import pytest
-from planpilot_provider_github.urls import BoardRef, RepoRef, parse_board_url, parse_target
 
+from planpilot_provider_github.urls import BoardRef, RepoRef, parse_board_url, parse_target
 from planpilot_providers_core.errors import ProjectURLError, ProviderError
 
 

@@ -18,6 +18,7 @@ from graphql import (
     parse,
     validate,
 )
+
 from planpilot_provider_github import graphql as gql_pkg
 
 CODEGEN_PATH = Path(__file__).resolve().parents[1] / "tools" / "codegen.py"

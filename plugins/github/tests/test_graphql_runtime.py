@@ -8,12 +8,13 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-import planpilot_provider_github.graphql as gql_pkg
 import pytest
-from planpilot_provider_github.graphql import runtime
-from planpilot_provider_github.graphql.generated import issue_mutations, issues, project_mutations, search
 from sgqlc.operation import GraphQLErrors
 from sgqlc.types import UnionMeta
+
+import planpilot_provider_github.graphql as gql_pkg
+from planpilot_provider_github.graphql import runtime
+from planpilot_provider_github.graphql.generated import issue_mutations, issues, project_mutations, search
 
 GENERATED = "planpilot_provider_github.graphql.generated"
 ALL_MODULES = [f"{GENERATED}.schema", *(f"{GENERATED}.{p.stem}" for p in gql_pkg.operation_files())]

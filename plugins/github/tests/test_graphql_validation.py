@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from graphql import GraphQLSchema, OperationDefinitionNode, build_schema, parse, validate
+
 from planpilot_provider_github import graphql as gql_pkg
 
 OPERATION_FILES = gql_pkg.operation_files()
