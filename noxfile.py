@@ -4,6 +4,7 @@ nox                     # tests, lint, typecheck
 nox -s tests -- -k registry -x
 nox -s isolation        # fresh venvs per plugin combination (needs the package index)
 nox -s codegen          # regenerate the GitHub plugin's sgqlc code from its .graphql files
+nox -s bench            # request counts, sync wall time and memory, CLI start-up (benchmarks/)
 """
 
 from __future__ import annotations
@@ -65,3 +66,13 @@ def codegen_check(session: nox.Session) -> None:
     """Fail if the committed generated code differs from what codegen would write now."""
     session.install(CORE, GITHUB)
     session.run("python", "plugins/github/tools/codegen.py", "--check")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks (never run as tests): provider request costs, then sync of 50 and 500 items to the
+    emulator on loopback (20 ms latency) at concurrency 1 and 10, plus CLI start-up. Plain installs,
+    so modules are byte-compiled as users get them. Results: a table on stdout, JSON in benchmarks/results/."""
+    session.install(CORE, DRY_RUN, GITHUB)
+    session.run("python", "benchmarks/bench_provider.py", "--items", "100")
+    session.run("python", "benchmarks/bench_sync.py", *session.posargs)

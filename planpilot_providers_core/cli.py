@@ -147,6 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_provider_options(p_sync, provider_default="dry-run")
     p_sync.add_argument("--label", default="planpilot", help="discovery label put on every item (default: planpilot)")
     p_sync.add_argument(
+        "--plan-id",
+        metavar="ID",
+        help="pin the plan id (default: PlanPilot's hash of the plan's content, so an edited plan is a new plan); "
+        "a pinned id keeps updating the same items as the plan changes",
+    )
+    p_sync.add_argument(
         "--max-concurrent",
         type=_concurrency,
         default=4,

@@ -68,6 +68,9 @@ class CreateItemInput:
     item_type: PlanItemType = attrs.field(converter=_item_type)
     labels: tuple[str, ...] = attrs.field(default=(), converter=_labels)
     size: str | None = attrs.field(default=None, validator=_non_blank)
+    parent_id: str | None = attrs.field(default=None, validator=_non_blank)
+    """An existing item to create this one under. Providers with ``relations.parent`` set it, in the
+    create request itself where the tracker allows (saving a relation call later); others ignore it."""
 
 
 @attrs.frozen(kw_only=True)

@@ -12,11 +12,11 @@ from typing import Any, ClassVar
 
 import attrs
 import pytest
-from planpilot_provider_dry_run.provider import DryRunItem, DryRunProvider
 
+from planpilot_provider_dry_run.provider import DryRunContext, DryRunItem, DryRunProvider
+from planpilot_provider_github.testing import GitHubEmulator, serve_in_thread
 from planpilot_providers_core import registry as registry_module
 from planpilot_providers_core.cli import main
-from planpilot_providers_core.context import ProviderContext
 from planpilot_providers_core.contracts import CreateItemInput
 from planpilot_providers_core.errors import AuthenticationError, CreateItemPartialFailureError
 from planpilot_providers_core.hookspecs import hookimpl
@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ROADMAP = str(ROOT / "examples" / "roadmap.json")
 SPLIT = [str(ROOT / "examples" / "split" / f"{name}.json") for name in ("epics", "stories", "tasks")]
 CLI = Path(sys.executable).with_name("planpilot-providers")
+BOARD = "https://github.com/orgs/acme/projects/1"
 SENTINEL = "ghp_SENTINEL_token_must_never_be_shown_0123456789"
 
 
@@ -79,7 +80,7 @@ class RefusingProvider(DryRunProvider):
         self.token = token
         super().__init__(token=token, **kwargs)
 
-    async def resolve_context(self) -> ProviderContext:
+    async def resolve_context(self) -> DryRunContext:
         raise AuthenticationError(f"Bad credentials: token {self.token} was refused")
 
 
@@ -192,7 +193,8 @@ def test_json_output_shape(capsys: pytest.CaptureFixture[str]) -> None:
     assert (first["id"], first["type"], first["action"]) == ("E1", "EPIC", "created")
     assert first["key"].startswith("DRY-")
     assert first["url"].startswith("dry-run://example/roadmap/items/")
-    assert payload["relations"] == {"updated": 42, "unchanged": 1, "unsupported": []}
+    # Parents are set at creation (CreateItemInput.parent_id), so only items with blockers need a relation update.
+    assert payload["relations"] == {"updated": 35, "unchanged": 8, "unsupported": []}
     assert payload["problems"] == []
     assert sum(op.lstrip().startswith("create") for op in payload["operations"]) == 43
     assert "upsert: 43/43" in err, "progress stays on stderr"
@@ -226,6 +228,35 @@ def test_help_and_list_do_not_import_the_sync_machinery(tmp_path: Path) -> None:
     )
     completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
     assert completed.returncode == 0, completed.stderr
+
+
+def test_sync_and_check_against_the_github_emulator_with_api_url(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", SENTINEL)
+    emulator = GitHubEmulator.with_default_scenario()
+    with serve_in_thread(emulator) as url:
+        github = ("--provider", "github", "--target", "acme/roadmap", "--board-url", BOARD, "--api-url", url)
+
+        code, out, err = _run(capsys, "check", *github, "--json")
+        assert code == 0, err
+        report = json.loads(out)
+        assert report["context"]["create_type_strategy"] == "issue-type"
+        assert "Size" in report["context"]["fields"]
+        assert SENTINEL not in out + err
+
+        code, out, err = _run(capsys, "sync", ROADMAP, *github, "--max-concurrent", "16")
+        assert code == 0, err
+        assert "Dry run" not in out
+        assert _summary_row(out, "total") == [43, 0, 0, 0, 0]
+        assert re.search(r"^TASK\s+T30\s+created\s+#\d+\s+https://github.com/acme/roadmap/issues/\d+", out, re.M)
+
+        code, out, err = _run(capsys, "sync", ROADMAP, *github, "--json")
+        assert code == 0, err
+        assert json.loads(out)["writes"] == 0
+        assert json.loads(out)["summary"]["TASK"]["unchanged"] == 30
+        assert SENTINEL not in out + err
+    assert len(emulator.state.issues("acme/roadmap")) == 43
 
 
 # -- exit codes ----------------------------------------------------------------------------------------
@@ -265,7 +296,9 @@ def test_exit_2_for_an_invalid_plan_naming_file_and_item(capsys: pytest.CaptureF
     ]
 
 
-def test_exit_2_for_malformed_json_and_bad_configuration(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_exit_2_for_malformed_json_and_bad_configuration(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     broken = tmp_path / "broken.json"
     broken.write_text('{"items": [\n  {"id": "E1"\n]}')
     code, _, err = _run(capsys, "sync", str(broken))
@@ -280,6 +313,11 @@ def test_exit_2_for_malformed_json_and_bad_configuration(capsys: pytest.CaptureF
     assert code == 2
     assert "provider 'dry-run' rejected the configuration" in err
     assert "api_url" in err
+
+    monkeypatch.setenv("GITHUB_TOKEN", SENTINEL)
+    code, _, err = _run(capsys, "sync", ROADMAP, "--provider", "github", "--target", "acme/roadmap")
+    assert code == 2
+    assert "board URL '' is not a GitHub Projects v2 URL" in err
 
     with pytest.raises(SystemExit) as usage:
         main(["sync", ROADMAP, "--max-concurrent", "0"])

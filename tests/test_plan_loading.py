@@ -382,10 +382,10 @@ def test_validation_error_names_file_item_and_problem(
 
 
 def test_an_item_without_id_is_named_by_position(tmp_path: Path) -> None:
-    items = _items()
-    items[2].pop("id")
+    items: list[object] = [*_items()]
+    items[2].pop("id")  # type: ignore[attr-defined]
     items.append("not an object")
-    path = _unified(tmp_path, items)
+    path = _write(tmp_path / "plan.json", {"items": items})
 
     problems = _problems(path)
 

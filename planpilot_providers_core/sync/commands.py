@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import enum
 import json
 import sys
@@ -37,7 +38,7 @@ from planpilot_providers_core import registry
 from planpilot_providers_core.contracts import Provider
 from planpilot_providers_core.errors import PluginError, ProjectURLError, ProviderError
 from planpilot_providers_core.sync.plan import LEVELS, Plan, PlanError, load_plan
-from planpilot_providers_core.sync.runner import ItemAction, SyncResult, sync_plan
+from planpilot_providers_core.sync.runner import ItemAction, RelationsAction, SyncResult, sync_plan
 from planpilot_providers_core.sync.token import redact, resolve_token
 
 __all__ = [
@@ -166,7 +167,7 @@ def run_sync(args: argparse.Namespace, *, stdout: TextIO | None = None, stderr: 
     """``planpilot-providers sync``; returns the exit code (see the module docstring)."""
     output = _Output(stdout, stderr)
     try:
-        plan = _load(args.plans)
+        plan = _load(args.plans, getattr(args, "plan_id", None))
         for warning in plan.warnings:
             output.err(f"warning: {warning}")
         provider, target = _provider(args, output)
@@ -184,30 +185,34 @@ def run_sync(args: argparse.Namespace, *, stdout: TextIO | None = None, stderr: 
     return code
 
 
-def _load(paths: Sequence[str]) -> Plan:
+def _load(paths: Sequence[str], plan_id: str | None = None) -> Plan:
     try:
-        return load_plan(paths)
+        plan = load_plan(paths)
     except PlanError as exc:
         details = [problem.to_json() for problem in exc.problems]
         raise _Failure(EXIT_BAD_INPUT, "plan", str(exc), details) from exc
+    if plan_id is None:
+        return plan
+    try:
+        return attrs.evolve(plan, plan_id=plan_id)
+    except ValueError as exc:
+        raise _Failure(EXIT_BAD_INPUT, "config", f"--plan-id: {exc}") from exc
 
 
 async def _sync(
     provider: Provider, plan: Plan, args: argparse.Namespace, progress: _Progress
 ) -> tuple[SyncResult, list[str] | None]:
-    try:
-        await provider.__aenter__()
-    except ProviderError as exc:
-        raise _entered_failure(exc, f"could not enter provider {provider.name!r}") from exc
-    try:
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            await stack.enter_async_context(provider)
+        except ProviderError as exc:
+            raise _entered_failure(exc, f"could not enter provider {provider.name!r}") from exc
         try:
             result = await sync_plan(
                 provider, plan, label=args.label, max_concurrent=args.max_concurrent, progress=progress
             )
         except ProviderError as exc:
             raise _entered_failure(exc, "sync stopped") from exc
-    finally:
-        await provider.__aexit__(None, None, None)
     log = getattr(provider, "operations", None)
     operations = [str(op) for op in log] if isinstance(log, tuple | list) else None
     return result, operations
@@ -243,8 +248,8 @@ def _print_summary(result: SyncResult, plan: Plan, target: str, provider: Provid
     totals = ["total", *(str(sum(counts[level][a] for level in LEVELS)) for a in _SUMMARY_ACTIONS)]
     output.out(f"Plan {result.plan_id} ({len(plan)} items) -> {result.provider} {target}")
     output.out(_table([header, *body, totals], right=frozenset(range(1, len(header)))))
-    changed = sum(o.relations.value == "updated" for o in result.items)
-    same = sum(o.relations.value == "unchanged" for o in result.items)
+    changed = sum(o.relations is RelationsAction.UPDATED for o in result.items)
+    same = sum(o.relations is RelationsAction.UNCHANGED for o in result.items)
     output.out(f"Relations: {changed} item(s) updated, {same} unchanged")
     for capability in result.unsupported_relations:
         output.out(f"Relations not synced: the provider lacks {capability}")

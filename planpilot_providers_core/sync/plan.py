@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -252,6 +253,13 @@ def _prune(value: object) -> object:
     return value
 
 
+def _plan_id(_: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", value):
+        raise ValueError(
+            f"plan id must be 1-64 letters, digits, '.', '_' or '-' (it is written into every item's body), got {value!r}"
+        )
+
+
 def compute_plan_id(items: Iterable[PlanItem]) -> str:
     """PlanPilot's plan id: 12 hex digits of SHA-256 over the canonical, sorted items."""
     ordered = sorted(items, key=lambda item: (item.type.value, item.id))
@@ -297,8 +305,10 @@ class Plan:
     warnings: tuple[PlanProblem, ...] = attrs.field(default=(), converter=_problem_tuple, eq=False)
     """Things worth telling the user that do not stop the sync, e.g. unknown fields PlanPilot ignores."""
     plan_id: str = attrs.field(
-        init=False, default=attrs.Factory(lambda self: compute_plan_id(self.items), takes_self=True)
+        default=attrs.Factory(lambda self: compute_plan_id(self.items), takes_self=True), validator=_plan_id
     )
+    """PlanPilot's content hash by default. Pin it (``attrs.evolve(plan, plan_id=...)``, CLI ``--plan-id``)
+    to keep updating the same items while the plan's content changes; otherwise an edited plan is a new plan."""
     _by_id: Mapping[str, PlanItem] = attrs.field(
         init=False, eq=False, repr=False, default=attrs.Factory(_index, takes_self=True)
     )

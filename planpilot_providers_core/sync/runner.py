@@ -379,6 +379,7 @@ class _Run:
 
     async def _upsert_item(self, item: PlanItem, rank: int, discovered: Mapping[str, Item]) -> None:
         state = self.state[item.id]
+        existing = discovered.get(item.id)
         try:
             for relation, other_id in self._waits_for(item, rank):
                 other = self.state[other_id]
@@ -386,15 +387,22 @@ class _Run:
                 if other.action in (ItemAction.FAILED, ItemAction.SKIPPED):
                     state.action = ItemAction.SKIPPED
                     state.reason = f"its {relation} {other_id} was {other.action.value}"
+                    if existing is not None:
+                        state.key, state.url = existing.key, existing.url
                     return
-            existing = discovered.get(item.id)
             if existing is not None:
                 state.existed = True
                 self._track(item.id, existing)
                 return
             body = render_body(item, self.plan.plan_id, self._references(item))
+            parent = self.tracked.get(item.parent_id) if item.parent_id else None
             request = CreateItemInput(
-                title=item.title, body=body, item_type=item.type, labels=(self.label,), size=item.size
+                title=item.title,
+                body=body,
+                item_type=item.type,
+                labels=(self.label,),
+                size=item.size,
+                parent_id=parent.id if parent is not None and self._parent_supported() else None,
             )
             try:
                 created = await self._call(lambda: self.provider.create_item(request), write=True)
@@ -406,6 +414,9 @@ class _Run:
         finally:
             state.settled.set()
             self._tick(Phase.UPSERT)
+
+    def _parent_supported(self) -> bool:
+        return Capability.RELATION_PARENT in self.provider.capabilities
 
     def _references(self, item: PlanItem) -> References:
         """The keys of the referenced items that exist in the tracker right now."""

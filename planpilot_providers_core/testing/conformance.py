@@ -305,6 +305,17 @@ class ProviderConformance:
                 await child.add_dependency(blocker)
 
     @pytest.mark.asyncio
+    async def test_create_under_a_parent(self, provider: Provider) -> None:
+        m = _Marker.new()
+        parent = await provider.create_item(m.create("parent at create", item_type=PlanItemType.STORY))
+        child = await provider.create_item(attrs.evolve(m.create("child at create"), parent_id=parent.id))
+        relations = await child.get_relations()
+        if Capability.RELATION_PARENT in provider.capabilities:
+            assert relations.parent_id == parent.id, "create_item ignored parent_id"
+        else:
+            assert relations.parent_id is None, "a provider without relations.parent set a parent"
+
+    @pytest.mark.asyncio
     async def test_relations_reconcile_idempotently(self, provider: Provider) -> None:
         m = _Marker.new()
         first, second, child, b1, b2 = await _create_all(

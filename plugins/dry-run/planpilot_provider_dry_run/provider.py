@@ -214,7 +214,10 @@ class DryRunProvider(Provider):
     async def create_item(self, item: CreateItemInput) -> DryRunItem:
         context = await self._entered()
         labels = _merge_labels(item.labels, (context.label, context.type_labels[item.item_type]))
+        parent_id = item.parent_id if Capability.RELATION_PARENT in context.capabilities else None
         with self._lock:
+            if parent_id is not None:
+                self._get(item.parent_id)  # an unknown parent fails before anything is created
             number = self._next_number
             self._next_number += 1
             created = DryRunItem(
@@ -230,6 +233,8 @@ class DryRunProvider(Provider):
             )
             self._items[created.id] = created
             self._log(OperationKind.CREATE, created.key, f"{item.item_type.value} {item.title!r}")
+            if parent_id is not None:
+                self._link_parent(created.id, parent_id)
         return created
 
     async def update_item(self, item_id: str, item: UpdateItemInput) -> DryRunItem:

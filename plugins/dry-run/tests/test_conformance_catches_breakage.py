@@ -133,6 +133,11 @@ class ReconcileOnlyAdds(DryRunProvider):
             await self._add_dependency(item_id, blocker_id)
 
 
+class IgnoresParentAtCreate(DryRunProvider):
+    async def create_item(self, item: CreateItemInput) -> DryRunItem:
+        return await super().create_item(attrs.evolve(item, parent_id=None))
+
+
 class ParentNeverMoves(DryRunProvider):
     def _link_parent(self, child_id: str, parent_id: str) -> None:
         if child_id not in self._parent_of:
@@ -265,6 +270,7 @@ CASES = [
     Breakage("test_update_with_identical_values_changes_nothing", UpdateAlwaysTouches, "identical values"),
     Breakage("test_relations_reconcile_idempotently", ReconcileOnlyAdds, "remove a blocker"),
     Breakage("test_relations_reconcile_idempotently", ParentNeverMoves, "move to another parent"),
+    Breakage("test_create_under_a_parent", IgnoresParentAtCreate, "ignored parent_id"),
     Breakage("test_relations_reconcile_idempotently", UndeclaredRelationsSucceed, "DID NOT RAISE.*Capability"),
     Breakage("test_set_parent_and_add_dependency", UndeclaredRelationsSucceed, "DID NOT RAISE.*Capability"),
     Breakage("test_concurrent_creates_give_distinct_items", RacyCreate, "same id more than once"),

@@ -7,9 +7,10 @@ for mutations, pacing between requests.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any, Final
 
 import attrs
@@ -18,7 +19,7 @@ from sgqlc.operation import Operation
 
 from planpilot_provider_github.errors import SECONDARY_FALLBACK_WAIT, GraphQLError, check_graphql_errors, check_http
 from planpilot_provider_github.graphql.runtime import operation_name, parse, render
-from planpilot_providers_core.errors import TransientProviderError
+from planpilot_providers_core.errors import ProviderError, TransientProviderError
 from planpilot_providers_core.reliability import (
     DEFAULT_RETRY_POLICY,
     HttpClientConfig,
@@ -26,6 +27,7 @@ from planpilot_providers_core.reliability import (
     PooledClient,
     RateLimitGate,
     RetryPolicy,
+    classify_failure,
     retry_call,
 )
 
@@ -99,12 +101,14 @@ class GitHubGraphQL:
         self, op: Operation, variables: Mapping[str, Any], *, tolerate: ErrorFilter | None = None
     ) -> Response:
         """Run a read; reads are idempotent and retried on any transient failure."""
-        return await retry_call(
-            operation_name(op),
-            lambda: self._send(op, variables, tolerate),
-            policy=self.retry_policy,
-            gate=self.gate,
-        )
+        name = operation_name(op)
+        with self._network_errors(name):
+            return await retry_call(
+                name,
+                lambda: self._send(op, variables, tolerate),
+                policy=self.retry_policy,
+                gate=self.gate,
+            )
 
     async def mutate(
         self,
@@ -122,14 +126,29 @@ class GitHubGraphQL:
             await self._pacer.wait_turn()
             return await self._send(op, variables, tolerate)
 
-        return await retry_call(
-            operation_name(op),
-            once,
-            policy=self.retry_policy,
-            idempotent=idempotent,
-            resolve_ambiguous=resolve_ambiguous,
-            gate=self.gate,
-        )
+        name = operation_name(op)
+        with self._network_errors(name):
+            return await retry_call(
+                name,
+                once,
+                policy=self.retry_policy,
+                idempotent=idempotent,
+                resolve_ambiguous=resolve_ambiguous,
+                gate=self.gate,
+            )
+
+    @contextlib.contextmanager
+    def _network_errors(self, operation: str) -> Iterator[None]:
+        """A network failure that outlived the retries leaves as the core error tree, not a raw httpx error."""
+        try:
+            yield
+        except httpx.TransportError as exc:
+            failure = classify_failure(exc)
+            detail = f"{operation}: no answer from GitHub at {self.api_url} ({type(exc).__name__}"
+            detail += f": {exc})" if str(exc) else ")"
+            if failure.retryable:
+                raise TransientProviderError(detail, request_sent=failure.sent) from exc
+            raise ProviderError(detail) from exc
 
     async def _send(self, op: Operation, variables: Mapping[str, Any], tolerate: ErrorFilter | None) -> Response:
         name = operation_name(op)

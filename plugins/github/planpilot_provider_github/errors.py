@@ -140,10 +140,17 @@ def check_graphql_errors(
     messages = [str(e.get("message", "")) for e in errors]
     lowered = " ".join(messages).lower()
     if types & _RATE_LIMIT_TYPES:
-        wait = _reset_wait(response.headers, now) if response.headers.get("x-ratelimit-remaining") == "0" else None
+        # The primary limit, told by the body: x-ratelimit-remaining is sometimes still above 0 then,
+        # but GitHub's instruction stands: do not retry before x-ratelimit-reset.
+        headers = response.headers
+        wait = _reset_wait(headers, now) if headers.get("x-ratelimit-remaining") == "0" else None
+        if wait is None:
+            wait = parse_retry_after(headers.get("retry-after"), now=now)
+        if wait is None:
+            wait = _reset_wait(headers, now)
         raise RateLimitError(
             f"{operation}: GitHub GraphQL rate limit ({', '.join(sorted(types & _RATE_LIMIT_TYPES))})",
-            retry_after=wait if wait is not None else _secondary_wait(response.headers, now, fallback_wait),
+            retry_after=wait if wait is not None else fallback_wait,
         )
     if _SECONDARY in lowered:
         raise RateLimitError(

@@ -33,7 +33,7 @@ class GitHubItem(Item):
         return (await self.provider.fetch_relations([self]))[self.id]
 
     async def reconcile_relations(self, *, parent: Item | None, blockers: Sequence[Item]) -> None:
-        current = await self.get_relations()
+        current = self.provider.relations.take_snapshot(self.id) or await self.get_relations()
         await self.provider.relations.reconcile(
             self.id,
             current,

@@ -355,6 +355,8 @@ class GitHubProvider(Provider):
         }
         if type_id is not None:
             issue_input["issueTypeId"] = type_id
+        if item.parent_id is not None:
+            issue_input["parentIssueId"] = item.parent_id  # the sub-issue link in the same request
         started = time.time()
         response = await self._gql.mutate(
             issue_mut.Operations.mutation.create_issue,

@@ -19,6 +19,9 @@ __all__ = ["EmulatorServer", "serve_in_thread"]
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, so pooled clients reuse connections as they do with GitHub
+    # Headers and body go out in two writes; with Nagle on, the client's delayed ACK adds ~40 ms to each
+    # keep-alive request, which would swamp the latency knob.
+    disable_nagle_algorithm = True
     server_version = "GitHubEmulator/1"
     emulator: ClassVar[GitHubEmulator]
 

@@ -1,0 +1,29 @@
+"""``sync --plan-id`` pins the plan id, so an edited plan keeps updating the same items."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from planpilot_providers_core.cli import main
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "roadmap.json"
+
+
+def test_pinned_plan_id_is_used_for_discovery_and_bodies(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sync", str(EXAMPLE), "--plan-id", "roadmap-2027", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["plan_id"] == "roadmap-2027"
+
+
+def test_default_plan_id_is_the_content_hash(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sync", str(EXAMPLE), "--json"]) == 0
+    plan_id = json.loads(capsys.readouterr().out)["plan_id"]
+    assert len(plan_id) == 12
+    assert int(plan_id, 16) >= 0
+
+
+@pytest.mark.parametrize("bad", ["", "has space", "new\nline", "x" * 65])
+def test_malformed_plan_id_is_bad_input(bad: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sync", str(EXAMPLE), "--plan-id", bad]) == 2
+    assert "--plan-id" in capsys.readouterr().err
