@@ -5,6 +5,7 @@ nox -s tests -- -k registry -x
 nox -s isolation        # fresh venvs per plugin combination (needs the package index)
 nox -s codegen          # regenerate the GitHub plugin's sgqlc code from its .graphql files
 nox -s bench            # request counts, sync wall time and memory, CLI start-up (benchmarks/)
+nox -s demo             # sync the example plan to the GitHub emulator twice; the second run writes nothing
 """
 
 from __future__ import annotations
@@ -76,3 +77,11 @@ def bench(session: nox.Session) -> None:
     session.install(CORE, DRY_RUN, GITHUB)
     session.run("python", "benchmarks/bench_provider.py", "--items", "100")
     session.run("python", "benchmarks/bench_sync.py", *session.posargs)
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """Start the GitHub emulator on loopback, sync examples/roadmap.json to it through the CLI, then sync
+    again and show that nothing changed (fails if the second sync writes anything)."""
+    session.install(CORE, DRY_RUN, GITHUB)
+    session.run("python", "examples/emulator_demo.py", *session.posargs)

@@ -10,10 +10,12 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from planpilot_providers_core import __version__
-from planpilot_providers_core.registry import RegisteredProvider, get_registry
+
+if TYPE_CHECKING:
+    from planpilot_providers_core.registry import RegisteredProvider
 
 EXIT_OK: Final = 0
 EXIT_USAGE: Final = 2
@@ -36,6 +38,8 @@ def _format_table(rows: list[list[str]]) -> str:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from planpilot_providers_core.registry import get_registry  # discovery only when a command needs it
+
     registry = get_registry()
     providers = [_provider_row(reg) for reg in registry.providers.values()]
     problems = [str(p) for p in registry.problems]
@@ -103,6 +107,8 @@ def _add_provider_options(parser: argparse.ArgumentParser, *, provider_default: 
 
 
 def _version_text() -> str:
+    from planpilot_providers_core.registry import get_registry  # discovery only when a command needs it
+
     registry = get_registry()
     lines = [f"planpilot-providers-core {__version__}"]
     for plugin, (distribution, version) in registry.plugins.items():
