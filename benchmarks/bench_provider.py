@@ -22,9 +22,7 @@ from planpilot_provider_github.testing import GitHubEmulator
 from planpilot_providers_core.contracts import CreateItemInput, UpdateItemInput
 
 
-async def measure(
-    emulator: GitHubEmulator, calls: int, run: Callable[[], Awaitable[object]]
-) -> dict[str, float]:
+async def measure(emulator: GitHubEmulator, calls: int, run: Callable[[], Awaitable[object]]) -> dict[str, float]:
     emulator.stats.reset()
     await run()
     stats = emulator.stats.as_dict()

@@ -1,8 +1,8 @@
 """Sync benchmark: plans of N items through the CLI to the GitHub emulator on loopback.
 
 For each size and concurrency: a first sync, an unchanged re-sync and a re-sync after changing one
-item's title (the plan id is pinned, so the edit updates the same items), each as a fresh ``planpilot-providers sync`` process against a fresh emulator with a
-fixed per-request latency. Reports requests and mutations per item (from the emulator's own
+item's title (the plan id is pinned, so the edit updates the same items), each as a fresh
+``planpilot-providers sync`` process against a fresh emulator with a fixed per-request latency. Reports requests and mutations per item (from the emulator's own
 accounting), wall time and the sync process's peak RSS; plus the start-up time of ``list`` and
 ``--help`` against a bare ``python -c pass``. Prints a table and writes JSON.
 
@@ -186,7 +186,10 @@ def startup(repeats: int) -> dict[str, Any]:
 
 
 def print_table(results: dict[str, Any]) -> None:
-    header = f"{'items':>5} {'conc':>4} {'run':<17} {'req/item':>8} {'mut/item':>8} {'requests':>8} {'wall s':>7} {'rss MiB':>7}"
+    header = (
+        f"{'items':>5} {'conc':>4} {'run':<17} {'req/item':>8} {'mut/item':>8} {'requests':>8} "
+        f"{'wall s':>7} {'rss MiB':>7}"
+    )
     print(header)
     print("-" * len(header))
     for row in results["sync"]:

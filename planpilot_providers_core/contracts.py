@@ -192,8 +192,12 @@ class Provider(ABC):
 
     name: ClassVar[str]
 
-    def __init__(self, *, required_capabilities: Iterable[str | Capability] = DISCOVERY_CAPABILITIES) -> None:
+    def __init__(
+        self, *, required_capabilities: Iterable[str | Capability] = DISCOVERY_CAPABILITIES, read_only: bool = False
+    ) -> None:
         self.required_capabilities = parse_capabilities(required_capabilities)
+        self.read_only = read_only
+        """Enter and read without writing anything (``check`` uses it); every write then raises."""
         self._context: ProviderContext | None = None
 
     @property
@@ -224,6 +228,11 @@ class Provider(ABC):
     ) -> None:
         self._context = None
         await self.aclose()
+
+    def ensure_writable(self) -> None:
+        """Raise ``ProviderError`` when the provider was created ``read_only``."""
+        if self.read_only:
+            raise ProviderError(f"provider {self.name!r} was created read_only; create it without read_only to write")
 
     def require(self, capability: Capability) -> None:
         """Raise ``ProviderCapabilityError`` unless the entered provider offers ``capability``."""

@@ -107,8 +107,11 @@ class _Progress:
 # -- shared setup ------------------------------------------------------------------------------------
 
 
-def _provider(args: argparse.Namespace, output: _Output) -> tuple[Provider, str]:
-    """Find, authenticate and instantiate the provider (not yet entered); also returns the target."""
+def _provider(args: argparse.Namespace, output: _Output, *, read_only: bool = False) -> tuple[Provider, str]:
+    """Find, authenticate and instantiate the provider (not yet entered); also returns the target.
+
+    ``read_only`` (the contract's keyword, see ``Provider``) makes entering write nothing.
+    """
     name: str = args.provider
     try:
         registry.get_registry().get(name)
@@ -123,6 +126,8 @@ def _provider(args: argparse.Namespace, output: _Output) -> tuple[Provider, str]
             raise _Failure(EXIT_PROVIDER, "authentication", str(exc)) from exc
         output.secret = token
     extra: dict[str, Any] = {"api_url": args.api_url} if args.api_url else {}
+    if read_only:
+        extra["read_only"] = True
     try:
         provider = registry.create_provider(
             name, target=target, token=token, board_url=args.board_url or "", label=args.label, **extra
@@ -280,7 +285,7 @@ def run_check(args: argparse.Namespace, *, stdout: TextIO | None = None, stderr:
     """``planpilot-providers check``: enter the provider, print what it resolved, write nothing."""
     output = _Output(stdout, stderr)
     try:
-        provider, target = _provider(args, output)
+        provider, target = _provider(args, output, read_only=True)
         report = asyncio.run(_check(provider))
     except _Failure as failure:
         return _report_failure(failure, output, as_json=args.json)

@@ -256,7 +256,8 @@ def _prune(value: object) -> object:
 def _plan_id(_: object, attribute: attrs.Attribute[str], value: str) -> None:
     if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", value):
         raise ValueError(
-            f"plan id must be 1-64 letters, digits, '.', '_' or '-' (it is written into every item's body), got {value!r}"
+            "plan id must be 1-64 letters, digits, '.', '_' or '-' (it is written into every item's body), "
+            f"got {value!r}"
         )
 
 

@@ -31,7 +31,7 @@ from planpilot_providers_core.errors import ItemNotFoundError, ProviderError
 
 __all__ = ["DryRunContext", "DryRunItem", "DryRunProvider", "Operation", "OperationKind"]
 
-_ACCEPTED_KWARGS: Final = "target, token, board_url, label, field_config, required_capabilities"
+_ACCEPTED_KWARGS: Final = "target, token, board_url, label, field_config, required_capabilities, read_only"
 
 
 class OperationKind(enum.StrEnum):
@@ -134,6 +134,7 @@ class DryRunProvider(Provider):
         label: str = "planpilot",
         field_config: FieldConfig | None = None,
         required_capabilities: Iterable[str | Capability] = DISCOVERY_CAPABILITIES,
+        read_only: bool = False,
         **kwargs: object,
     ) -> None:
         # ``token`` is accepted so the factory's uniform call works; a dry run never keeps or shows it.
@@ -145,7 +146,7 @@ class DryRunProvider(Provider):
             )
         if field_config is not None and not isinstance(field_config, FieldConfig):
             raise TypeError(f"field_config must be a FieldConfig or None, got {type(field_config).__name__}")
-        super().__init__(required_capabilities=required_capabilities)
+        super().__init__(required_capabilities=required_capabilities, read_only=read_only)
         self.target = _non_blank("target", target)
         self.label = _non_blank("label", label)
         if not isinstance(board_url, str):
@@ -198,6 +199,11 @@ class DryRunProvider(Provider):
 
     # -- Provider ------------------------------------------------------------------------------
 
+    async def _writable(self) -> DryRunContext:
+        context = await self._entered()
+        self.ensure_writable()
+        return context
+
     async def _entered(self) -> DryRunContext:
         """The context, or ``ProviderError`` when not entered; yields once like a network call would."""
         context = self.context
@@ -212,12 +218,12 @@ class DryRunProvider(Provider):
             return [item for item in self._items.values() if filters.matches(item.labels, item.body)]
 
     async def create_item(self, item: CreateItemInput) -> DryRunItem:
-        context = await self._entered()
+        context = await self._writable()
         labels = _merge_labels(item.labels, (context.label, context.type_labels[item.item_type]))
         parent_id = item.parent_id if Capability.RELATION_PARENT in context.capabilities else None
         with self._lock:
             if parent_id is not None:
-                self._get(item.parent_id)  # an unknown parent fails before anything is created
+                self._get(parent_id)  # an unknown parent fails before anything is created
             number = self._next_number
             self._next_number += 1
             created = DryRunItem(
@@ -238,7 +244,7 @@ class DryRunProvider(Provider):
         return created
 
     async def update_item(self, item_id: str, item: UpdateItemInput) -> DryRunItem:
-        context = await self._entered()
+        context = await self._writable()
         with self._lock:
             current = self._get(item_id)
             changes: dict[str, Any] = {}
@@ -266,7 +272,7 @@ class DryRunProvider(Provider):
             return self._get(item_id)
 
     async def delete_item(self, item_id: str) -> None:
-        await self._entered()
+        await self._writable()
         self.require(Capability.ITEM_DELETE)
         with self._lock:
             deleted = self._get(item_id)
@@ -283,19 +289,19 @@ class DryRunProvider(Provider):
     # -- relations (called by DryRunItem) --------------------------------------------------------
 
     async def _set_parent(self, child_id: str, parent_id: str) -> None:
-        await self._entered()
+        await self._writable()
         self.require(Capability.RELATION_PARENT)
         with self._lock:
             self._link_parent(child_id, parent_id)
 
     async def _add_dependency(self, item_id: str, blocker_id: str) -> None:
-        await self._entered()
+        await self._writable()
         self.require(Capability.RELATION_BLOCKED_BY)
         with self._lock:
             self._link_blocker(item_id, blocker_id)
 
     async def _reconcile(self, item_id: str, parent_id: str | None, blocker_ids: Sequence[str]) -> None:
-        await self._entered()
+        await self._writable()
         self.require(Capability.RELATION_PARENT)
         self.require(Capability.RELATION_BLOCKED_BY)
         with self._lock:

@@ -112,7 +112,7 @@ class GitHubProvider(Provider):
         secondary_limit_wait: float = 60.0,
         read_only: bool = False,
     ) -> None:
-        super().__init__(required_capabilities=required_capabilities)
+        super().__init__(required_capabilities=required_capabilities, read_only=read_only)
         self._repo = parse_target(target)
         self._board = parse_board_url(board_url)
         if not label.strip():
@@ -120,7 +120,6 @@ class GitHubProvider(Provider):
         self._label = label
         self._field_config = field_config or FieldConfig()
         self._token = token
-        self._read_only = read_only
         self._search_lag_window = search_lag_window
         interval = mutation_interval if mutation_interval is not None else (0.0 if _is_loopback(api_url) else 1.0)
         self._gql = GitHubGraphQL(
@@ -182,9 +181,9 @@ class GitHubProvider(Provider):
             fields=resolved.fields,
             size_field=size_field(config, resolved.fields),
             creation_defaults=creation_defaults(config, resolved.fields, _now().date()),
-            read_only=self._read_only,
+            read_only=self.read_only,
         )
-        if not self._read_only:
+        if not self.read_only:
             await self._label_ids([self._label, *context.type_labels.values()], context)
         return context
 
@@ -193,8 +192,7 @@ class GitHubProvider(Provider):
 
     def _writable(self) -> GitHubContext:
         context = self.github_context
-        if context.read_only:
-            raise ProviderError("this GitHub provider was opened read_only; open it without read_only to write")
+        self.ensure_writable()
         return context
 
     # -- labels ----------------------------------------------------------------------------

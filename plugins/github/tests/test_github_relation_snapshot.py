@@ -14,8 +14,7 @@ MakeGitHub = Callable[..., GitHubProvider]
 
 async def _items(provider: GitHubProvider, count: int) -> list:  # type: ignore[type-arg]
     return [
-        await provider.create_item(CreateItemInput(title=f"i{n}", body=f"b{n}", item_type="TASK"))
-        for n in range(count)
+        await provider.create_item(CreateItemInput(title=f"i{n}", body=f"b{n}", item_type="TASK")) for n in range(count)
     ]
 
 

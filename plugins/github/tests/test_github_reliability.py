@@ -343,13 +343,13 @@ async def test_network_failures_that_outlive_the_retries_are_provider_errors(ope
         child = await provider.create_item(item_input(1))
         emulator.stats.reset()
         emulator.inject("drop_before_commit", operation, times=10)
+        calls = {
+            "GetIssues": lambda: provider.get_item(child.id),
+            "UpdateIssue": lambda: provider.update_item(child.id, UpdateItemInput(title="Renamed")),
+            "AddSubIssue": lambda: child.set_parent(parent),
+        }
         with pytest.raises(TransientProviderError, match=operation) as info:
-            if operation == "GetIssues":
-                await provider.get_item(child.id)
-            elif operation == "UpdateIssue":
-                await provider.update_item(child.id, UpdateItemInput(title="Renamed"))
-            else:
-                await child.set_parent(parent)
+            await calls[operation]()
     assert info.value.request_sent is True  # a dropped connection may have been acted on
     assert isinstance(info.value.__cause__, httpx.RemoteProtocolError)
     assert emulator.stats.operations[operation] == POLICY.attempts
