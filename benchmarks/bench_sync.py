@@ -2,9 +2,10 @@
 
 For each size and concurrency: a first sync, an unchanged re-sync and a re-sync after changing one
 item's title (the plan id is pinned, so the edit updates the same items), each as a fresh
-``planpilot-providers sync`` process against a fresh emulator with a fixed per-request latency. Reports requests and mutations per item (from the emulator's own
-accounting), wall time and the sync process's peak RSS; plus the start-up time of ``list`` and
-``--help`` against a bare ``python -c pass``. Prints a table and writes JSON.
+``planpilot-providers sync`` process against a fresh emulator with a fixed per-request latency.
+Reports requests and mutations per item (from the emulator's own accounting), wall time and the sync
+process's peak RSS; plus the start-up time of ``list`` and ``--help`` against a bare ``python -c pass``.
+Prints a table and writes JSON.
 
     nox -s bench                       # N = 50, 500; concurrency 1, 10; latency 20 ms
     python benchmarks/bench_sync.py --sizes 50 --concurrency 10 --out results.json
