@@ -29,6 +29,9 @@ class IssueState:
     """The item on *our* project, when the read included project items and the issue is on it."""
     field_values: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     """Field id -> current value in ``ProjectV2FieldValue`` shape (e.g. ``{"singleSelectOptionId": ..}``)."""
+    project_state_complete: bool = True
+    """False when the read was cut off by paging (more project items or field values than selected):
+    then an absent item or value only means "not seen", and nothing may be filled in on that basis."""
 
     @property
     def key(self) -> str:
@@ -63,10 +66,13 @@ def issue_state(node: Any, project_id: str | None = None) -> IssueState:
     item_id: str | None = None
     values: dict[str, dict[str, Any]] = {}
     items = getattr(node, "project_items", None)
+    complete = not _truncated(items)
     for item in (items.nodes if items else []) or []:
         if item and item.project and item.project.id == project_id:
             item_id = item.id
-            for value_node in getattr(getattr(item, "field_values", None), "nodes", None) or []:
+            field_values = getattr(item, "field_values", None)
+            complete = complete and not _truncated(field_values)
+            for value_node in getattr(field_values, "nodes", None) or []:
                 pair = _field_value(value_node) if value_node else None
                 if pair:
                     values[pair[0]] = pair[1]
@@ -82,7 +88,13 @@ def issue_state(node: Any, project_id: str | None = None) -> IssueState:
         labels=labels,
         project_item_id=item_id,
         field_values=values,
+        project_state_complete=complete,
     )
+
+
+def _truncated(connection: Any) -> bool:
+    page_info = getattr(connection, "page_info", None) if connection else None
+    return bool(page_info and page_info.has_next_page)
 
 
 def infer_item_type(

@@ -508,11 +508,13 @@ class GitHubProvider(Provider):
         missing = [name for name in wanted_labels if not state.has_label(name)]
         if missing:
             await self._add_labels(state.id, await self._label_ids(missing))
-        stale_type_labels = [
+        other_type_labels = {v.casefold() for t, v in context.type_labels.items() if t != item_type}
+        stale_type_labels = [  # only when the type is being set: our own label of the old type goes
             state.labels[name]
             for name in state.labels
-            if context.create_type_strategy == "label"
-            and name.casefold() in {v.casefold() for t, v in context.type_labels.items() if t != item_type}
+            if item.item_type is not None
+            and context.create_type_strategy == "label"
+            and name.casefold() in other_type_labels
         ]
         if stale_type_labels:
             await self._gql.mutate(
@@ -523,7 +525,8 @@ class GitHubProvider(Provider):
         if project_item is None:
             project_item = await self._add_to_project(context, state.id)
         to_set = [v for v in values if not v.matches(state.field_values.get(v.field_id))]
-        to_set += [v for v in context.creation_defaults if v.field_id not in state.field_values]
+        if state.project_state_complete:  # only a value we saw to be empty is filled in
+            to_set += [v for v in context.creation_defaults if v.field_id not in state.field_values]
         if to_set:
             await self._set_fields(context, project_item, to_set)
         labels = [n for n in [*state.labels, *missing] if state.labels.get(n) not in stale_type_labels]

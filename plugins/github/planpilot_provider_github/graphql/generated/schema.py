@@ -453,14 +453,16 @@ class ProjectV2FieldConfigurationConnection(sgqlc.types.relay.Connection):
 
 class ProjectV2ItemConnection(sgqlc.types.relay.Connection):
     __schema__ = github_schema
-    __field_names__ = ('nodes',)
+    __field_names__ = ('nodes', 'page_info')
     nodes = sgqlc.types.Field(sgqlc.types.list_of('ProjectV2Item'), graphql_name='nodes')
+    page_info = sgqlc.types.Field(sgqlc.types.non_null(PageInfo), graphql_name='pageInfo')
 
 
 class ProjectV2ItemFieldValueConnection(sgqlc.types.relay.Connection):
     __schema__ = github_schema
-    __field_names__ = ('nodes',)
+    __field_names__ = ('nodes', 'page_info')
     nodes = sgqlc.types.Field(sgqlc.types.list_of('ProjectV2ItemFieldValue'), graphql_name='nodes')
+    page_info = sgqlc.types.Field(sgqlc.types.non_null(PageInfo), graphql_name='pageInfo')
 
 
 class ProjectV2IterationFieldConfiguration(sgqlc.types.Type):
