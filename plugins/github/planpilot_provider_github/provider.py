@@ -234,20 +234,21 @@ class GitHubProvider(Provider):
 
     # -- reads -----------------------------------------------------------------------------
 
-    def _item(self, state: IssueState) -> GitHubItem:
+    def _current_type(self, state: IssueState) -> PlanItemType:
         context = self.github_context
         type_labels = context.type_labels or dict(self._field_config.create_type_map)
-        return GitHubItem(
-            id=state.id,
-            key=state.key,
-            url=state.url,
-            title=state.title,
-            body=state.body,
-            item_type=infer_item_type(state, context.issue_type_ids, type_labels),
-            labels=tuple(state.labels),
-            number=state.number,
-            provider=self,
-        )
+        return infer_item_type(state, context.issue_type_ids, type_labels)
+
+    def _item(self, state: IssueState, **written: Any) -> GitHubItem:
+        """The item as read in ``state``, with the fields this call has just ``written`` over it."""
+        fields: dict[str, Any] = {
+            "title": state.title,
+            "body": state.body,
+            "labels": tuple(state.labels),
+            **written,
+        }
+        fields.setdefault("item_type", self._current_type(state))
+        return GitHubItem(id=state.id, key=state.key, url=state.url, number=state.number, provider=self, **fields)
 
     async def _read_issues(self, ids: Sequence[str]) -> dict[str, IssueState]:
         project_id = self.github_context.project_id
@@ -379,16 +380,8 @@ class GitHubProvider(Provider):
                 completed_steps=steps,
                 retryable=failure.retryable,
             ) from exc
-        return GitHubItem(
-            id=state.id,
-            key=state.key,
-            url=state.url,
-            title=item.title,
-            body=item.body,
-            item_type=item.item_type,
-            labels=tuple(dict.fromkeys([*state.labels, *label_names])),
-            number=state.number,
-            provider=self,
+        return self._item(
+            state, title=item.title, body=item.body, item_type=item.item_type, labels=[*state.labels, *label_names]
         )
 
     async def _ensure_created_state(
@@ -484,10 +477,7 @@ class GitHubProvider(Provider):
         """
         context = self._writable()
         state = await self._read_issue(item_id)
-        current_type = infer_item_type(
-            state, context.issue_type_ids, context.type_labels or dict(self._field_config.create_type_map)
-        )
-        item_type = item.item_type or current_type
+        item_type = item.item_type or self._current_type(state)
         type_id, wanted_labels = self._type_and_labels(context, item_type, item.labels or ())
         if (
             context.create_type_strategy == "label"
@@ -530,16 +520,12 @@ class GitHubProvider(Provider):
         if to_set:
             await self._set_fields(context, project_item, to_set)
         labels = [n for n in [*state.labels, *missing] if state.labels.get(n) not in stale_type_labels]
-        return GitHubItem(
-            id=state.id,
-            key=state.key,
-            url=state.url,
+        return self._item(
+            state,
             title=issue_input.get("title", state.title),
             body=issue_input.get("body", state.body),
             item_type=item_type,
-            labels=tuple(dict.fromkeys(labels)),
-            number=state.number,
-            provider=self,
+            labels=labels,
         )
 
     async def delete_item(self, item_id: str) -> None:
