@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal
 
 import attrs
@@ -40,13 +40,12 @@ class Resolved:
     fields: Mapping[str, ProjectField]
 
 
-async def _pages(first: Any, fetch_next: Any, connection: Any) -> list[Any]:
-    nodes = list(connection(first).nodes or [])
-    page = connection(first).page_info
-    while page.has_next_page:
-        result = await fetch_next(page.end_cursor)
-        nodes.extend(connection(result).nodes or [])
-        page = connection(result).page_info
+async def _all_nodes(first_page: Any, next_page: Callable[[str], Awaitable[Any]]) -> list[Any]:
+    """Nodes of a connection whose first page is in hand; ``next_page(cursor)`` reads the one after."""
+    nodes, page = list(first_page.nodes or []), first_page
+    while page.page_info.has_next_page:
+        page = await next_page(page.page_info.end_cursor)
+        nodes.extend(page.nodes or [])
     return nodes
 
 
@@ -97,25 +96,21 @@ async def resolve_remote(gql: GitHubGraphQL, repo: RepoRef, board: BoardRef) -> 
         raise ProviderError(f"GitHub could not find {missing}, or the token cannot see it")
 
     variables = {"owner": repo.owner, "name": repo.name}
-    labels = await _pages(
-        repo_result.data,
-        lambda after: _data(gql.query(repo_ops.repository_labels, {**variables, "after": after})),
-        lambda d: d.repository.labels,
-    )
-    issue_types: list[Any] = []
-    if repository.issue_types:
-        issue_types = await _pages(
-            repo_result.data,
-            lambda after: _data(gql.query(repo_ops.repository_issue_types, {**variables, "after": after})),
-            lambda d: d.repository.issue_types,
-        )
-    fields = await _pages(
-        project,
-        lambda after: _data(
-            gql.query(project_ops.Operations.query.project_fields, {"projectId": project.id, "after": after})
-        ),
-        lambda d: d.fields if hasattr(d, "fields") else d.node.fields,
-    )
+
+    async def more_labels(after: str) -> Any:
+        return (await gql.query(repo_ops.repository_labels, {**variables, "after": after})).data.repository.labels
+
+    async def more_issue_types(after: str) -> Any:
+        result = await gql.query(repo_ops.repository_issue_types, {**variables, "after": after})
+        return result.data.repository.issue_types
+
+    async def more_fields(after: str) -> Any:
+        result = await gql.query(project_ops.Operations.query.project_fields, {"projectId": project.id, "after": after})
+        return result.data.node.fields
+
+    labels = await _all_nodes(repository.labels, more_labels)
+    issue_types = await _all_nodes(repository.issue_types, more_issue_types) if repository.issue_types else []
+    fields = await _all_nodes(project.fields, more_fields)
     parsed_fields = [f for f in (_field(n) for n in fields if n) if f is not None]
     return Resolved(
         repository_id=repository.id,
@@ -128,10 +123,6 @@ async def resolve_remote(gql: GitHubGraphQL, repo: RepoRef, board: BoardRef) -> 
         project_url=str(project.url),
         fields={f.name: f for f in parsed_fields},
     )
-
-
-async def _data(pending: Any) -> Any:
-    return (await pending).data
 
 
 @attrs.frozen(kw_only=True)
