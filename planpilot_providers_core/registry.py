@@ -3,23 +3,28 @@
 pluggy's own ``load_setuptools_entrypoints`` stops at the first plugin that fails to import and
 silently drops a second distribution using the same entry-point name, so discovery walks the entry
 points itself: every failure is recorded with its distribution and the remaining plugins still load.
+
+This module is on the start-up path of ``planpilot-providers list``, so its value types are stdlib
+dataclasses (importing attrs would cost more than the whole discovery) and entry points come from
+:mod:`~planpilot_providers_core.entrypoints`, which avoids importing ``importlib.metadata`` when
+nothing was installed since the last run.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import pkgutil
 import re
 from collections.abc import Callable, Iterable, Mapping
-from importlib import metadata
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final
 
-import attrs
 import pluggy
 
 from planpilot_providers_core import hookspecs
+from planpilot_providers_core.entrypoints import entry_points
 from planpilot_providers_core.capabilities import DISCOVERY_CAPABILITIES, Capability, check_capabilities
 from planpilot_providers_core.capabilities import parse_capabilities as _capabilities
 from planpilot_providers_core.errors import PluginError
@@ -37,33 +42,32 @@ _NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 _IMPORT_PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
 
-def _slug(_: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if not isinstance(value, str) or not _NAME.match(value):
-        raise ValueError(f"provider name must be lowercase letters, digits and single dashes, got {value!r}")
-
-
-def _import_path(_: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if not isinstance(value, str) or not _IMPORT_PATH.match(value):
-        raise ValueError(f"provider_class must be an import path like 'package.module:Class', got {value!r}")
-
-
-def _one_line(_: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if not isinstance(value, str) or not value.strip() or "\n" in value:
-        raise ValueError(f"summary must be one non-empty line, got {value!r}")
-
-
-@attrs.frozen(kw_only=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class ProviderSpec:
-    """What a plugin registers: a provider's name, where its class lives, what it can do."""
+    """What a plugin registers: a provider's name, where its class lives, what it can do.
 
-    name: str = attrs.field(validator=_slug)
-    provider_class: str = attrs.field(validator=_import_path)
+    Validated on construction; ``capabilities`` accepts names and is stored as a frozenset.
+    """
+
+    name: str
+    provider_class: str
     """``"package.module:Class"``: imported only when the provider is first created."""
-    capabilities: frozenset[Capability] = attrs.field(converter=_capabilities)
-    summary: str = attrs.field(validator=_one_line)
+    capabilities: frozenset[Capability]
+    summary: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not _NAME.match(self.name):
+            raise ValueError(f"provider name must be lowercase letters, digits and single dashes, got {self.name!r}")
+        if not isinstance(self.provider_class, str) or not _IMPORT_PATH.match(self.provider_class):
+            raise ValueError(
+                f"provider_class must be an import path like 'package.module:Class', got {self.provider_class!r}"
+            )
+        if not isinstance(self.summary, str) or not self.summary.strip() or "\n" in self.summary:
+            raise ValueError(f"summary must be one non-empty line, got {self.summary!r}")
+        object.__setattr__(self, "capabilities", _capabilities(self.capabilities))
 
 
-@attrs.frozen(kw_only=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class RegisteredProvider:
     """A spec together with the plugin and distribution that registered it."""
 
@@ -96,7 +100,7 @@ class RegisteredProvider:
         return cls
 
 
-@attrs.frozen(kw_only=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class PluginProblem:
     """A plugin that could not be used, and why; the other plugins are unaffected."""
 
@@ -122,7 +126,7 @@ def _env_autoload() -> bool:
     return os.environ.get(DISABLE_AUTOLOAD_ENV, "").strip() in ("", "0")
 
 
-@attrs.define(kw_only=True)
+@dataclasses.dataclass(kw_only=True)
 class _Origin:
     distribution: str | None
     version: str | None
@@ -147,9 +151,8 @@ class ProviderRegistry:
 
     def load_entry_points(self, group: str = ENTRY_POINT_GROUP) -> None:
         """Load every plugin in ``group``, recording failures instead of raising them."""
-        for ep in metadata.entry_points(group=group):
-            dist = ep.dist.name if ep.dist else None
-            version = ep.dist.version if ep.dist else None
+        for ep in entry_points(group):
+            dist, version = ep.distribution, ep.version
             if _normalize(ep.name) in self._blocked or (dist and _normalize(dist) in self._blocked):
                 continue
             try:
