@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Any, Final
 import pluggy
 
 from planpilot_providers_core import hookspecs
-from planpilot_providers_core.entrypoints import entry_points
 from planpilot_providers_core.capabilities import DISCOVERY_CAPABILITIES, Capability, check_capabilities
 from planpilot_providers_core.capabilities import parse_capabilities as _capabilities
+from planpilot_providers_core.entrypoints import entry_points
 from planpilot_providers_core.errors import PluginError
 
 if TYPE_CHECKING:
@@ -42,12 +42,9 @@ _NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 _IMPORT_PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, init=False)
 class ProviderSpec:
-    """What a plugin registers: a provider's name, where its class lives, what it can do.
-
-    Validated on construction; ``capabilities`` accepts names and is stored as a frozenset.
-    """
+    """What a plugin registers: a provider's name, where its class lives, what it can do."""
 
     name: str
     provider_class: str
@@ -55,16 +52,25 @@ class ProviderSpec:
     capabilities: frozenset[Capability]
     summary: str
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not _NAME.match(self.name):
-            raise ValueError(f"provider name must be lowercase letters, digits and single dashes, got {self.name!r}")
-        if not isinstance(self.provider_class, str) or not _IMPORT_PATH.match(self.provider_class):
+    def __init__(
+        self, *, name: str, provider_class: str, capabilities: Iterable[str | Capability], summary: str
+    ) -> None:
+        """Validated here, at the plugin's edge; ``capabilities`` may be names."""
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise ValueError(f"provider name must be lowercase letters, digits and single dashes, got {name!r}")
+        if not isinstance(provider_class, str) or not _IMPORT_PATH.match(provider_class):
             raise ValueError(
-                f"provider_class must be an import path like 'package.module:Class', got {self.provider_class!r}"
+                f"provider_class must be an import path like 'package.module:Class', got {provider_class!r}"
             )
-        if not isinstance(self.summary, str) or not self.summary.strip() or "\n" in self.summary:
-            raise ValueError(f"summary must be one non-empty line, got {self.summary!r}")
-        object.__setattr__(self, "capabilities", _capabilities(self.capabilities))
+        if not isinstance(summary, str) or not summary.strip() or "\n" in summary:
+            raise ValueError(f"summary must be one non-empty line, got {summary!r}")
+        for field, value in (
+            ("name", name),
+            ("provider_class", provider_class),
+            ("capabilities", _capabilities(capabilities)),
+            ("summary", summary),
+        ):
+            object.__setattr__(self, field, value)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
