@@ -41,21 +41,21 @@ def cmd_list(args: argparse.Namespace) -> int:
     from planpilot_providers_core.registry import get_registry  # discovery only when a command needs it
 
     registry = get_registry()
-    providers = [_provider_row(reg) for reg in registry.providers.values()]
+    registered = list(registry.providers.values())
     problems = [str(p) for p in registry.problems]
     if args.json:
-        print(json.dumps({"providers": providers, "problems": problems}, indent=2))
-    elif providers:
+        print(json.dumps({"providers": [_provider_row(r) for r in registered], "problems": problems}, indent=2))
+    elif registered:
         header = ["NAME", "DISTRIBUTION", "VERSION", "CAPABILITIES", "SUMMARY"]
         body = [
             [
-                str(p["name"]),
-                str(p["distribution"] or "-"),
-                str(p["version"] or "-"),
-                ",".join(p["capabilities"]),  # type: ignore[arg-type]
-                str(p["summary"]),
+                r.spec.name,
+                r.distribution or "-",
+                r.version or "-",
+                ",".join(sorted(r.spec.capabilities)),
+                r.spec.summary,
             ]
-            for p in providers
+            for r in registered
         ]
         print(_format_table([header, *body]))
     else:

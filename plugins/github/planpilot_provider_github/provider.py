@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ipaddress
 import logging
 import time
@@ -202,7 +203,7 @@ class GitHubProvider(Provider):
         context = context or self.github_context
         ids = []
         for name in dict.fromkeys(names):
-            ids.append(await self._labels.get(name.casefold(), lambda n=name: self._create_label(n, context)))  # type: ignore[misc]
+            ids.append(await self._labels.get(name.casefold(), functools.partial(self._create_label, name, context)))
         return ids
 
     async def _create_label(self, name: str, context: GitHubContext) -> str:
