@@ -8,7 +8,10 @@ from typing import Any
 
 import attrs
 
-from planpilot_providers_core.contracts import PlanItemType
+from planpilot_provider_github.context import ProjectField
+from planpilot_providers_core.contracts import TSHIRT_POINTS, PlanItemType
+
+_POINTS_TO_TSHIRT = {float(points): size for size, points in TSHIRT_POINTS.items()}
 
 
 @attrs.frozen(kw_only=True)
@@ -29,6 +32,9 @@ class IssueState:
     """The item on *our* project, when the read included project items and the issue is on it."""
     field_values: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     """Field id -> current value in ``ProjectV2FieldValue`` shape (e.g. ``{"singleSelectOptionId": ..}``)."""
+    size: str | None = None
+    """The size field's value on our board as a plan size (option name, t-shirt for points, text);
+    None when unset or not seen."""
     project_state_complete: bool = True
     """False when the read was cut off by paging (more project items or field values than selected):
     then an absent item or value only means "not seen", and nothing may be filled in on that basis."""
@@ -59,17 +65,38 @@ def _field_value(node: Any) -> tuple[str, dict[str, Any]] | None:
     return None
 
 
-def issue_state(node: Any, project_id: str | None = None) -> IssueState:
-    """Convert an ``Issue`` node (any of our selections) into ``IssueState``."""
+def _plan_size(value: Any, size_field: ProjectField | None, tshirt: bool) -> str | None:
+    """A size value as the plan writes it: option name, t-shirt size for t-shirt points, or text."""
+    if isinstance(value, Mapping):  # a fieldValues entry: {"singleSelectOptionId": ...} and the like
+        if "singleSelectOptionId" in value and size_field is not None:
+            option = value["singleSelectOptionId"]
+            return next((name for name, oid in size_field.options.items() if oid == option), None)
+        value = value.get("number", value.get("text"))
+    else:  # an aliased fieldValueByName node
+        value = next((v for v in (getattr(value, a, None) for a in ("name", "number", "text")) if v is not None), None)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        points = f"{value:g}"
+        return _POINTS_TO_TSHIRT.get(float(value), points) if tshirt else points
+    return value if isinstance(value, str) else None
+
+
+def issue_state(
+    node: Any, project_id: str | None = None, size_field: ProjectField | None = None, *, tshirt: bool = True
+) -> IssueState:
+    """Convert an ``Issue`` node (any of our selections) into ``IssueState``; ``size_field`` and
+    ``tshirt`` (``FieldConfig.size_from_tshirt``) say how to read the size back as the plan writes it."""
     labels = {label.name: label.id for label in (node.labels.nodes if node.labels else []) if label}
     issue_type = node.issue_type
     item_id: str | None = None
+    size: str | None = None
     values: dict[str, dict[str, Any]] = {}
     items = getattr(node, "project_items", None)
     complete = not _truncated(items)
     for item in (items.nodes if items else []) or []:
         if item and item.project and item.project.id == project_id:
-            item_id = item.id
+            item_id = getattr(item, "id", None)
+            if getattr(item, "size", None):
+                size = _plan_size(item.size, size_field, tshirt)
             field_values = getattr(item, "field_values", None)
             complete = complete and not _truncated(field_values)
             for value_node in getattr(field_values, "nodes", None) or []:
@@ -88,6 +115,7 @@ def issue_state(node: Any, project_id: str | None = None) -> IssueState:
         labels=labels,
         project_item_id=item_id,
         field_values=values,
+        size=size or (_plan_size(values.get(size_field.id), size_field, tshirt) if size_field else None),
         project_state_complete=complete,
     )
 

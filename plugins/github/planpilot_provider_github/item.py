@@ -19,6 +19,8 @@ class GitHubItem(Item):
     """Relation calls go through the provider that returned the item (and its capabilities)."""
 
     number: int
+    size: str | None = None
+    """The size on the board as the plan writes it; None when unset or not seen (then a sync updates)."""
     provider: GitHubProvider = attrs.field(repr=False, eq=False)
 
     async def set_parent(self, parent: Item) -> None:

@@ -235,6 +235,10 @@ class GitHubProvider(Provider):
 
     # -- reads -----------------------------------------------------------------------------
 
+    def _state(self, node: Any) -> IssueState:
+        context = self.github_context
+        return issue_state(node, context.project_id, context.size_field, tshirt=self._field_config.size_from_tshirt)
+
     def _current_type(self, state: IssueState) -> PlanItemType:
         context = self.github_context
         type_labels = context.type_labels or dict(self._field_config.create_type_map)
@@ -246,21 +250,18 @@ class GitHubProvider(Provider):
             "title": state.title,
             "body": state.body,
             "labels": tuple(state.labels),
+            "size": state.size,
             **written,
         }
         fields.setdefault("item_type", self._current_type(state))
         return GitHubItem(id=state.id, key=state.key, url=state.url, number=state.number, provider=self, **fields)
 
     async def _read_issues(self, ids: Sequence[str]) -> dict[str, IssueState]:
-        project_id = self.github_context.project_id
+        _ = self.github_context  # a ProviderError when not entered, before any request
         response = await self._gql.query(
             issue_ops.Operations.query.get_issues, {"ids": list(ids)}, tolerate=lambda e: error_type(e) == "NOT_FOUND"
         )
-        return {
-            node.id: issue_state(node, project_id)
-            for node in response.data.nodes
-            if node and node.__typename__ == "Issue"
-        }
+        return {node.id: self._state(node) for node in response.data.nodes if node and node.__typename__ == "Issue"}
 
     async def _read_issue(self, item_id: str) -> IssueState:
         state = (await self._read_issues([item_id])).get(item_id)
@@ -285,10 +286,11 @@ class GitHubProvider(Provider):
 
     async def _search_page(self, query: str, after: str | None) -> SearchPage[IssueState]:
         response = await self._gql.query(
-            search_ops.Operations.query.search_issues, {"query": query, "first": PAGE_SIZE, "after": after}
+            search_ops.Operations.query.search_issues,
+            {"query": query, "first": PAGE_SIZE, "after": after, "sizeField": self._field_config.size_field},
         )
         search = response.data.search
-        nodes = [issue_state(n) for n in search.nodes or [] if n and n.__typename__ == "Issue"]
+        nodes = [self._state(n) for n in search.nodes or [] if n and n.__typename__ == "Issue"]
         return SearchPage(
             issue_count=search.issue_count,
             nodes=nodes,
@@ -310,10 +312,11 @@ class GitHubProvider(Provider):
                     "after": after,
                     "filterBy": filter_by,
                     "orderBy": {"field": order_field, "direction": "DESC"},
+                    "sizeField": self._field_config.size_field,
                 },
             )
             connection = response.data.repository.issues
-            page = [issue_state(n) for n in connection.nodes or [] if n]
+            page = [self._state(n) for n in connection.nodes or [] if n]
             states.extend(page)
             if not connection.page_info.has_next_page or (stop is not None and any(stop(s) for s in page)):
                 return states
@@ -364,9 +367,7 @@ class GitHubProvider(Provider):
             idempotent=False,
             resolve_ambiguous=lambda _exc: self._find_created(item, started),
         )
-        state = (
-            response.data if response.recovered else issue_state(response.data.create_issue.issue, context.project_id)
-        )
+        state = response.data if response.recovered else self._state(response.data.create_issue.issue)
         self._claimed_creates.add(state.id)
         steps = [STEP_ISSUE_CREATED]
         try:
@@ -382,7 +383,12 @@ class GitHubProvider(Provider):
                 retryable=failure.retryable,
             ) from exc
         return self._item(
-            state, title=item.title, body=item.body, item_type=item.item_type, labels=[*state.labels, *label_names]
+            state,
+            title=item.title,
+            body=item.body,
+            item_type=item.item_type,
+            labels=[*state.labels, *label_names],
+            size=item.size if item.size is not None else state.size,
         )
 
     async def _ensure_created_state(
@@ -527,6 +533,7 @@ class GitHubProvider(Provider):
             body=issue_input.get("body", state.body),
             item_type=item_type,
             labels=labels,
+            size=item.size if item.size is not None else state.size,
         )
 
     async def delete_item(self, item_id: str) -> None:

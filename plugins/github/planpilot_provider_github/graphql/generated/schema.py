@@ -612,7 +612,11 @@ class ProjectV2Field(sgqlc.types.Type, Node):
 
 class ProjectV2Item(sgqlc.types.Type, Node):
     __schema__ = github_schema
-    __field_names__ = ('field_values', 'project')
+    __field_names__ = ('field_value_by_name', 'field_values', 'project')
+    field_value_by_name = sgqlc.types.Field('ProjectV2ItemFieldValue', graphql_name='fieldValueByName', args=sgqlc.types.ArgDict((
+        ('name', sgqlc.types.Arg(sgqlc.types.non_null(String), graphql_name='name', default=None)),
+))
+    )
     field_values = sgqlc.types.Field(sgqlc.types.non_null(ProjectV2ItemFieldValueConnection), graphql_name='fieldValues', args=sgqlc.types.ArgDict((
         ('after', sgqlc.types.Arg(String, graphql_name='after', default=None)),
         ('before', sgqlc.types.Arg(String, graphql_name='before', default=None)),
@@ -640,8 +644,9 @@ class ProjectV2ItemFieldNumberValue(sgqlc.types.Type, Node):
 
 class ProjectV2ItemFieldSingleSelectValue(sgqlc.types.Type, Node):
     __schema__ = github_schema
-    __field_names__ = ('field', 'option_id')
+    __field_names__ = ('field', 'name', 'option_id')
     field = sgqlc.types.Field(sgqlc.types.non_null('ProjectV2FieldConfiguration'), graphql_name='field')
+    name = sgqlc.types.Field(String, graphql_name='name')
     option_id = sgqlc.types.Field(String, graphql_name='optionId')
 
 

@@ -15,7 +15,7 @@ __all__ = ('Operations',)
 
 
 def query_search_issues():
-    _op = sgqlc.operation.Operation(_schema_root.query_type, name='SearchIssues', variables=dict(query=sgqlc.types.Arg(sgqlc.types.non_null(_schema.String)), first=sgqlc.types.Arg(sgqlc.types.non_null(_schema.Int)), after=sgqlc.types.Arg(_schema.String)))
+    _op = sgqlc.operation.Operation(_schema_root.query_type, name='SearchIssues', variables=dict(query=sgqlc.types.Arg(sgqlc.types.non_null(_schema.String)), first=sgqlc.types.Arg(sgqlc.types.non_null(_schema.Int)), after=sgqlc.types.Arg(_schema.String), sizeField=sgqlc.types.Arg(sgqlc.types.non_null(_schema.String))))
     _op_search = _op.search(type='ISSUE', query=sgqlc.types.Variable('query'), first=sgqlc.types.Variable('first'), after=sgqlc.types.Variable('after'))
     _op_search.issue_count()
     _op_search_page_info = _op_search.page_info()
@@ -39,6 +39,19 @@ def query_search_issues():
     _op_search_nodes__as__Issue_labels_nodes = _op_search_nodes__as__Issue_labels.nodes()
     _op_search_nodes__as__Issue_labels_nodes.id()
     _op_search_nodes__as__Issue_labels_nodes.name()
+    _op_search_nodes__as__Issue_project_items = _op_search_nodes__as__Issue.project_items(first=10)
+    _op_search_nodes__as__Issue_project_items_page_info = _op_search_nodes__as__Issue_project_items.page_info()
+    _op_search_nodes__as__Issue_project_items_page_info.has_next_page()
+    _op_search_nodes__as__Issue_project_items_nodes = _op_search_nodes__as__Issue_project_items.nodes()
+    _op_search_nodes__as__Issue_project_items_nodes_project = _op_search_nodes__as__Issue_project_items_nodes.project()
+    _op_search_nodes__as__Issue_project_items_nodes_project.id()
+    _op_search_nodes__as__Issue_project_items_nodes_size = _op_search_nodes__as__Issue_project_items_nodes.field_value_by_name(name=sgqlc.types.Variable('sizeField'), __alias__='size')
+    _op_search_nodes__as__Issue_project_items_nodes_size__as__ProjectV2ItemFieldSingleSelectValue = _op_search_nodes__as__Issue_project_items_nodes_size.__as__(_schema.ProjectV2ItemFieldSingleSelectValue)
+    _op_search_nodes__as__Issue_project_items_nodes_size__as__ProjectV2ItemFieldSingleSelectValue.name()
+    _op_search_nodes__as__Issue_project_items_nodes_size__as__ProjectV2ItemFieldNumberValue = _op_search_nodes__as__Issue_project_items_nodes_size.__as__(_schema.ProjectV2ItemFieldNumberValue)
+    _op_search_nodes__as__Issue_project_items_nodes_size__as__ProjectV2ItemFieldNumberValue.number()
+    _op_search_nodes__as__Issue_project_items_nodes_size__as__ProjectV2ItemFieldTextValue = _op_search_nodes__as__Issue_project_items_nodes_size.__as__(_schema.ProjectV2ItemFieldTextValue)
+    _op_search_nodes__as__Issue_project_items_nodes_size__as__ProjectV2ItemFieldTextValue.text()
     return _op
 
 
