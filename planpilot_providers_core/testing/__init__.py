@@ -23,7 +23,14 @@ explicit pytest-asyncio marks and run in its strict or auto mode. A capability t
 declare is not skipped: the suite then checks that using it raises ``ProviderCapabilityError``.
 """
 
-import pytest
+try:
+    import pytest
+    import pytest_asyncio  # noqa: F401 - the suite's async fixtures need it
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "planpilot_providers_core.testing needs pytest and pytest-asyncio: "
+        "pip install 'planpilot-providers-core[testing]'"
+    ) from exc
 
 # Rewrite the suite's asserts like a test module's, so a failure explains itself.
 pytest.register_assert_rewrite("planpilot_providers_core.testing.conformance")
