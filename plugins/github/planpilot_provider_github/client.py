@@ -7,10 +7,9 @@ for mutations, pacing between requests.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
 import attrs
@@ -102,13 +101,7 @@ class GitHubGraphQL:
     ) -> Response:
         """Run a read; reads are idempotent and retried on any transient failure."""
         name = operation_name(op)
-        with self._network_errors(name):
-            return await retry_call(
-                name,
-                lambda: self._send(op, variables, tolerate),
-                policy=self.retry_policy,
-                gate=self.gate,
-            )
+        return await self._retried(name, lambda: self._send(name, op, variables, tolerate))
 
     async def mutate(
         self,
@@ -122,26 +115,33 @@ class GitHubGraphQL:
         """Run a mutation, paced. A non-idempotent one is retried after an ambiguous failure only
         once ``resolve_ambiguous`` has shown it was not applied (or returns what was applied)."""
 
+        name = operation_name(op)
+
         async def once() -> Response:
             await self._pacer.wait_turn()
-            return await self._send(op, variables, tolerate)
+            return await self._send(name, op, variables, tolerate)
 
-        name = operation_name(op)
-        with self._network_errors(name):
+        return await self._retried(name, once, idempotent=idempotent, resolve_ambiguous=resolve_ambiguous)
+
+    async def _retried(
+        self,
+        operation: str,
+        send: Callable[[], Awaitable[Response]],
+        *,
+        idempotent: bool = True,
+        resolve_ambiguous: Callable[[BaseException], Awaitable[Response | None]] | None = None,
+    ) -> Response:
+        """``send`` under the retry policy and the shared gate; a network failure that outlived the
+        retries leaves as the core error tree, not a raw httpx error."""
+        try:
             return await retry_call(
-                name,
-                once,
+                operation,
+                send,
                 policy=self.retry_policy,
                 idempotent=idempotent,
                 resolve_ambiguous=resolve_ambiguous,
                 gate=self.gate,
             )
-
-    @contextlib.contextmanager
-    def _network_errors(self, operation: str) -> Iterator[None]:
-        """A network failure that outlived the retries leaves as the core error tree, not a raw httpx error."""
-        try:
-            yield
         except httpx.TransportError as exc:
             failure = classify_failure(exc)
             detail = f"{operation}: no answer from GitHub at {self.api_url} ({type(exc).__name__}"
@@ -150,8 +150,9 @@ class GitHubGraphQL:
                 raise TransientProviderError(detail, request_sent=failure.sent) from exc
             raise ProviderError(detail) from exc
 
-    async def _send(self, op: Operation, variables: Mapping[str, Any], tolerate: ErrorFilter | None) -> Response:
-        name = operation_name(op)
+    async def _send(
+        self, name: str, op: Operation, variables: Mapping[str, Any], tolerate: ErrorFilter | None
+    ) -> Response:
         payload = {"query": render(op), "variables": dict(variables), "operationName": name}
         response = await self._http.request(name, "POST", self.api_url, json=payload)
         try:

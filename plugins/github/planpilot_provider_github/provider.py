@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import functools
 import ipaddress
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -276,11 +277,12 @@ class GitHubProvider(Provider):
         """Search (partitioned past the 1,000 cap) plus a listing of recently updated issues that
         does not go through the lagging search index; re-checked locally, each issue once."""
         context = self.github_context
-        found: dict[str, IssueState] = {}
         query = build_query(context.repository, filters)
-        for state in await search_all(query, self._search_page, lambda s: s.created_at):
-            found.setdefault(state.id, state)
-        for state in await self._recently_updated(filters):
+        searched, listed = await asyncio.gather(
+            search_all(query, self._search_page, lambda s: s.created_at), self._recently_updated(filters)
+        )
+        found: dict[str, IssueState] = {}
+        for state in [*searched, *listed]:
             found.setdefault(state.id, state)
         return [self._item(s) for s in found.values() if filters.matches(s.labels, s.body)]
 
@@ -298,7 +300,9 @@ class GitHubProvider(Provider):
             end_cursor=search.page_info.end_cursor,
         )
 
-    async def _list_issues(self, filter_by: dict[str, Any], order_field: str, stop: Any = None) -> list[IssueState]:
+    async def _list_issues(
+        self, filter_by: dict[str, Any], order_field: str, stop: Callable[[IssueState], bool] | None = None
+    ) -> list[IssueState]:
         """Page through ``repository.issues`` (no search index, no lag) until ``stop(state)`` is true."""
         states: list[IssueState] = []
         after: str | None = None
@@ -335,10 +339,15 @@ class GitHubProvider(Provider):
         self, context: GitHubContext, item_type: PlanItemType, labels: Iterable[str]
     ) -> tuple[str | None, list[str]]:
         wanted = [context.discovery_label, *labels]
+        type_id: str | None = None
         if context.create_type_strategy == "label":
             wanted.append(context.type_labels[item_type])
-            return None, list(dict.fromkeys(wanted))
-        return context.issue_type_ids[item_type], list(dict.fromkeys(wanted))
+        else:
+            type_id = context.issue_type_ids[item_type]
+        unique: dict[str, str] = {}
+        for name in wanted:  # GitHub label names are case-insensitive
+            unique.setdefault(name.casefold(), name)
+        return type_id, list(unique.values())
 
     async def create_item(self, item: CreateItemInput) -> GitHubItem:
         """One ``createIssue`` sets body, labels, type and project membership; one more request sets
