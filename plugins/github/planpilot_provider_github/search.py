@@ -54,6 +54,10 @@ class CreatedRange:
         end = _stamp(self.end) if self.end else "*"
         return f"created:{start}..{end}"
 
+    def query(self, base_query: str, order: str) -> str:
+        """``base_query`` limited to this range, sorted by creation time (``asc`` or ``desc``)."""
+        return " ".join(filter(None, (base_query, self.qualifier(), f"sort:created-{order}")))
+
     def split(self, low: dt.datetime, high: dt.datetime) -> tuple[CreatedRange, CreatedRange] | None:
         """Two disjoint halves covering this range, using known first/last creation times as bounds."""
         start = (self.start or low).replace(microsecond=0)
@@ -91,7 +95,7 @@ async def search_all(
     pending = [CreatedRange()]
     while pending:
         part = pending.pop()
-        query = f"{base_query} {part.qualifier()} sort:created-asc".replace("  ", " ")
+        query = part.query(base_query, "asc")
         first = await fetch(query, None)
         if first.issue_count > cap:
             await _split(base_query, part, first, fetch, created_at, pending)
@@ -121,7 +125,7 @@ async def _split(
     low = created_at(first.nodes[0]) if first.nodes else part.start
     high = part.end
     if high is None:
-        newest = await fetch(f"{base_query} {part.qualifier()} sort:created-desc".replace("  ", " "), None)
+        newest = await fetch(part.query(base_query, "desc"), None)
         high = created_at(newest.nodes[0]) if newest.nodes else None
     if low is None or high is None:
         raise ProviderError(f"GitHub search for {base_query!r} counted {first.issue_count} issues but returned none")
