@@ -22,13 +22,15 @@ from graphql import (
     GraphQLUnionType,
 )
 
+from . import inputs
 from .connections import Connection, check_bounds, paginate
 from .errors import EMULATOR_UNSUPPORTED, FORBIDDEN, NOT_FOUND, UNPROCESSABLE, ApiError, node_not_found
 from .model import FieldValue, Issue, IssueType, Label, LabelFieldValue, Owner, Project, ProjectField, ProjectItem
 from .ratelimit import RateLimitSnapshot
 from .search import RESULT_CAP, parse_query, search_issues
-from .state import EmulatorState, ordered_values
+from .state import EmulatorState
 from .stats import EmulatorStats
+from .views import ordered_values
 
 __all__ = ["READ_ONLY_MESSAGE", "RequestContext", "attach_resolvers", "default_resolver"]
 
@@ -457,69 +459,69 @@ _UNSUPPORTED_ISSUE_INPUTS = ("assigneeIds", "milestoneId", "projectIds", "agentA
 @mutation("createIssue")
 def _create_issue(state: EmulatorState, data: Mapping[str, Any]) -> dict[str, Any]:
     _unsupported_inputs(data, (*_UNSUPPORTED_ISSUE_INPUTS, "issueTemplate"), "createIssue")
-    return {"issue": state.create_issue(data)}
+    return {"issue": inputs.create_issue(state, data)}
 
 
 @mutation("updateIssue")
 def _update_issue(state: EmulatorState, data: Mapping[str, Any]) -> dict[str, Any]:
     _unsupported_inputs(data, _UNSUPPORTED_ISSUE_INPUTS, "updateIssue")
-    return {"issue": state.update_issue(data), "actor": state.viewer()}
+    return {"issue": inputs.update_issue(state, data), "actor": state.viewer()}
 
 
 @mutation("deleteIssue")
 def _delete_issue(state: EmulatorState, data: Mapping[str, Any]) -> dict[str, Any]:
-    return {"repository": state.delete_issue(data["issueId"])}
+    return {"repository": inputs.delete_issue(state, data)}
 
 
 @mutation("addLabelsToLabelable")
 def _add_labels(state: EmulatorState, data: Mapping[str, Any]) -> dict[str, Any]:
-    return {"labelable": state.add_labels(data["labelableId"], data["labelIds"])}
+    return {"labelable": inputs.add_labels(state, data)}
 
 
 @mutation("removeLabelsFromLabelable")
 def _remove_labels(state: EmulatorState, data: Mapping[str, Any]) -> dict[str, Any]:
-    return {"labelable": state.remove_labels(data["labelableId"], data["labelIds"])}
+    return {"labelable": inputs.remove_labels(state, data)}
 
 
 @mutation("createLabel")
 def _create_label(state: EmulatorState, data: Mapping[str, Any]) -> dict[str, Any]:
-    return {"label": state.create_label(data)}
+    return {"label": inputs.create_label(state, data)}
 
 
 @mutation("addProjectV2ItemById")
 def _add_project_item(state: EmulatorState, data: Mapping[str, Any]) -> dict[str, Any]:
-    return {"item": state.add_project_item(data["projectId"], data["contentId"])}
+    return {"item": inputs.add_project_item(state, data)}
 
 
 @mutation("updateProjectV2ItemFieldValue")
 def _update_field_value(state: EmulatorState, data: Mapping[str, Any]) -> dict[str, Any]:
-    return {"projectV2Item": state.update_field_value(data)}
+    return {"projectV2Item": inputs.update_field_value(state, data)}
 
 
 @mutation("clearProjectV2ItemFieldValue")
 def _clear_field_value(state: EmulatorState, data: Mapping[str, Any]) -> dict[str, Any]:
-    return {"projectV2Item": state.clear_field_value(data)}
+    return {"projectV2Item": inputs.clear_field_value(state, data)}
 
 
 @mutation("addSubIssue")
 def _add_sub_issue(state: EmulatorState, data: Mapping[str, Any]) -> dict[str, Any]:
-    parent, child = state.add_sub_issue(data)
+    parent, child = inputs.add_sub_issue(state, data)
     return {"issue": parent, "subIssue": child}
 
 
 @mutation("removeSubIssue")
 def _remove_sub_issue(state: EmulatorState, data: Mapping[str, Any]) -> dict[str, Any]:
-    parent, child = state.remove_sub_issue(data)
+    parent, child = inputs.remove_sub_issue(state, data)
     return {"issue": parent, "subIssue": child}
 
 
 @mutation("addBlockedBy")
 def _add_blocked_by(state: EmulatorState, data: Mapping[str, Any]) -> dict[str, Any]:
-    issue, blocker = state.add_blocked_by(data)
+    issue, blocker = inputs.add_blocked_by(state, data)
     return {"issue": issue, "blockingIssue": blocker}
 
 
 @mutation("removeBlockedBy")
 def _remove_blocked_by(state: EmulatorState, data: Mapping[str, Any]) -> dict[str, Any]:
-    issue, blocker = state.remove_blocked_by(data)
+    issue, blocker = inputs.remove_blocked_by(state, data)
     return {"issue": issue, "blockingIssue": blocker}

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from .state import EmulatorState, IterationSpec
+from .seeding import IterationSpec
+from .state import EmulatorState
 
 __all__ = [
     "DEFAULT_ISSUE_TYPES",
