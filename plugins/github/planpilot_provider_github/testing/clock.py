@@ -1,12 +1,22 @@
-"""Injectable clocks: issue timestamps and the search index lag are measured against one of these."""
+"""Injectable clocks. Issue timestamps and the search index lag read :meth:`Clock.now`; the budget windows
+(``x-ratelimit-reset``, ``retry-after``) read the clock's epoch seconds when it has them (:func:`epoch_source`).
+
+* :class:`SystemClock` (the default): wall time for everything.
+* :class:`~.virtual.VirtualClock`: virtual time for everything, shared with the client (``run_virtual``).
+* :class:`ManualClock`: steps issue timestamps and search lag only; budgets stay on wall time, because tests
+  written against it compare ``x-ratelimit-reset`` with ``time.time()``.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-__all__ = ["Clock", "ManualClock", "SystemClock"]
+__all__ = ["Clock", "ManualClock", "SystemClock", "Timeline", "epoch_source"]
 
 
 class Clock(Protocol):
@@ -15,11 +25,37 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
 
+@runtime_checkable
+class Timeline(Protocol):
+    """A clock a client can share with the emulator: the same instant as a datetime, as epoch seconds, as
+    monotonic seconds, and a sleep on that time line. :class:`SystemClock` and ``VirtualClock`` are one."""
+
+    def now(self) -> datetime: ...
+
+    def time(self) -> float: ...
+
+    def monotonic(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
 class SystemClock:
     """Wall-clock time, for the loopback server and benchmarks."""
 
+    def __repr__(self) -> str:
+        return "SystemClock()"
+
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    def time(self) -> float:
+        return time.time()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
 
 
 class ManualClock:
@@ -50,3 +86,9 @@ class ManualClock:
             raise ValueError("ManualClock.set needs a timezone-aware time")
         with self._lock:
             self._now = when.astimezone(UTC)
+
+
+def epoch_source(clock: Clock) -> Callable[[], float]:
+    """Where budget windows read epoch seconds: the clock's own ``time()`` when it is a :class:`Timeline`,
+    else the wall clock (a :class:`ManualClock` moves issue timestamps, not budgets)."""
+    return clock.time if isinstance(clock, Timeline) else time.time
