@@ -1,7 +1,7 @@
 """GitHub emulator for tests, benchmarks and demos: GitHub's GraphQL API over the pinned schema, with
-in-memory state, search index lag, rate limits, latency, seeded fault injection and request accounting.
+in-memory state, search index lag, GitHub's budgets, latency, seeded fault injection and request accounting.
 
-Needs the ``emulator`` extra (graphql-core). Never imported by the provider itself. Typical use::
+Needs the ``emulator`` extra (graphql-core, looptime). Never imported by the provider itself. Typical use::
 
     emulator = GitHubEmulator.with_default_scenario(clock=ManualClock(), search_lag=30)
     emulator.state.add_issue("acme/roadmap", "Seeded", labels=["planpilot"])
@@ -9,20 +9,29 @@ Needs the ``emulator`` extra (graphql-core). Never imported by the provider itse
     async with httpx.AsyncClient(transport=emulator.transport()) as client: ...
     with serve_in_thread(emulator) as url: ...          # or: python -m planpilot_provider_github.testing
     emulator.state.issues("acme/roadmap"), emulator.stats.as_dict()
+
+Budgets on virtual time (hours of GitHub pacing in seconds)::
+
+    clock = VirtualClock()
+    emulator = GitHubEmulator.with_default_scenario(clock=clock, budgets=GitHubBudgets())
+    result = run_virtual(lambda: sync(emulator.transport(), clock), clock=clock)
 """
 
 from __future__ import annotations
 
-from .clock import Clock, ManualClock, SystemClock
+from .budgets import GitHubBudgets, LimitKind
+from .clock import Clock, ManualClock, SystemClock, Timeline
+from .cost import RequestCost
 from .emulator import AuthPolicy, EmulatorResponse, GitHubEmulator
 from .errors import ApiError
 from .faults import SAML_MESSAGE, FaultKind, FaultPlan
 from .scenario import DEFAULT_ISSUE_TYPES, DEFAULT_ORG, DEFAULT_REPO, DEFAULT_USER, DEFAULT_USER_REPO
 from .schema import SCHEMA_PATH, github_schema
 from .server import EmulatorServer, serve_in_thread
-from .state import EmulatorState, IssueSeed, IssueView, IterationSpec
+from .state import KEEP, EmulatorState, IssueSeed, IssueView, IterationSpec
 from .stats import EmulatorStats
 from .transport import EmulatorTransport
+from .virtual import VirtualClock, run_virtual
 
 __all__ = [
     "DEFAULT_ISSUE_TYPES",
@@ -30,6 +39,7 @@ __all__ = [
     "DEFAULT_REPO",
     "DEFAULT_USER",
     "DEFAULT_USER_REPO",
+    "KEEP",
     "SAML_MESSAGE",
     "SCHEMA_PATH",
     "ApiError",
@@ -42,12 +52,18 @@ __all__ = [
     "EmulatorTransport",
     "FaultKind",
     "FaultPlan",
+    "GitHubBudgets",
     "GitHubEmulator",
     "IssueSeed",
     "IssueView",
     "IterationSpec",
+    "LimitKind",
     "ManualClock",
+    "RequestCost",
     "SystemClock",
+    "Timeline",
+    "VirtualClock",
     "github_schema",
+    "run_virtual",
     "serve_in_thread",
 ]

@@ -8,13 +8,15 @@ import sys
 import threading
 from collections.abc import Sequence
 from types import FrameType
+from typing import Any
 
+from .budgets import GitHubBudgets
 from .emulator import GitHubEmulator
 from .faults import DEFAULT_PLAN_KINDS, FaultKind, FaultPlan
 from .server import EmulatorServer
 
 
-def _parser() -> argparse.ArgumentParser:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m planpilot_provider_github.testing",
         description="Serve the GitHub GraphQL emulator (default scenario: org acme, repo acme/roadmap, project 1).",
@@ -26,6 +28,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--search-lag", type=float, default=0.0, help="search index lag in seconds")
     parser.add_argument("--seed", type=int, default=1, help="seed for jitter and random faults")
     parser.add_argument("--rate-limit", type=int, default=5000, help="primary points per hour")
+    parser.add_argument(
+        "--github-budgets",
+        action="store_true",
+        help="enforce GitHub's budgets (cost formula, 2,000 secondary points/min, 80/min and 500/h content "
+        "creations, 100 in flight); --rate-limit sets the primary points",
+    )
     parser.add_argument("--token", action="append", default=None, help="accepted token (repeatable; default: any)")
     parser.add_argument("--fault-rate", type=float, default=0.0, help="probability that a request gets a fault")
     parser.add_argument(
@@ -39,24 +47,31 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+def emulator_from_args(args: argparse.Namespace) -> GitHubEmulator:
+    """The emulator the command line describes (default scenario, wall clock)."""
     plan = None
     if args.fault_rate > 0:
         kinds = tuple(FaultKind(kind.strip()) for kind in args.fault_kinds.split(",") if kind.strip())
         plan = FaultPlan(args.fault_rate, kinds, args.faults_mutations_only, args.seed)
-    emulator = GitHubEmulator.with_default_scenario(
+    limits: dict[str, Any] = {"rate_limit": args.rate_limit}
+    if args.github_budgets:
+        limits = {"budgets": GitHubBudgets.github_defaults().replace(primary_points=args.rate_limit)}
+    return GitHubEmulator.with_default_scenario(
         latency=args.latency,
         jitter=args.jitter,
         search_lag=args.search_lag,
         seed=args.seed,
-        rate_limit=args.rate_limit,
+        **limits,
         accepted_tokens=args.token,
         fault_plan=plan,
         retry_after=args.retry_after,
         reset_delay=args.reset_delay,
     )
-    server = EmulatorServer(emulator, args.host, args.port)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    server = EmulatorServer(emulator_from_args(args), args.host, args.port)
     stop = threading.Event()
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:

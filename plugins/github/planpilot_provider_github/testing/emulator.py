@@ -1,5 +1,6 @@
 """The request pipeline shared by the in-process transport and the loopback server: authentication, JSON,
-fault injection, the primary rate limit, schema validation, pagination rules and execution under one lock."""
+fault injection, GitHub's budgets (:mod:`.budgets`), schema validation, pagination rules and execution under
+one lock. Every time-related answer reads the emulator clock (:mod:`.clock`, :mod:`.virtual`)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,18 @@ import logging
 import random
 import re
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+import attrs
 from attrs import Factory, define, frozen
 from graphql import ExecutionResult, GraphQLError, OperationType, execute_sync, get_operation_ast
 
-from .clock import Clock
+from .budgets import BudgetLedger, GitHubBudgets, refusal_response
+from .clock import Clock, SystemClock, epoch_source
 from .connections import check_document_pagination
-from .errors import ApiError
+from .cost import RequestCost, measure
+from .errors import format_error, is_internal, validation_error
 from .faults import (
     PRIMARY_RATE_LIMIT_MESSAGE,
     RATE_LIMIT_ALREADY_EXCEEDED_MESSAGE,
@@ -38,21 +41,7 @@ __all__ = ["AuthPolicy", "EmulatorResponse", "GitHubEmulator"]
 
 log = logging.getLogger(__name__)
 DOCS_URL = "https://docs.github.com/graphql"
-INTERNAL_MESSAGE = (
-    "Something went wrong while executing your query. This may be the result of a timeout, or it could be a "
-    "GitHub bug. Please include `{request_id}` when reporting this issue."
-)
 _AUTH = re.compile(r"^\s*(?:bearer|token)\s+(\S+)\s*$", re.IGNORECASE)
-_VALIDATION_CODES = (
-    ("Syntax Error", "parseError"),
-    ("Cannot query field", "undefinedField"),
-    ("Unknown argument", "argumentNotAccepted"),
-    ("is required, but it was not provided", "missingRequiredArguments"),
-    ("of required type", "missingRequiredInputObjectAttribute"),
-    ("Unknown type", "undefinedType"),
-    ("Variable", "variableMismatch"),
-    ("Fragment", "fragmentMismatch"),
-)
 
 
 @frozen
@@ -80,8 +69,9 @@ class AuthPolicy:
         return bool(token) and (self.accepted_tokens is None or token in self.accepted_tokens)
 
 
-def _validation_code(message: str) -> str:
-    return next((code for needle, code in _VALIDATION_CODES if needle in message), "validationError")
+def _rate_headers(rate: RateLimitSnapshot | None) -> dict[str, str]:
+    """The ``x-ratelimit-*`` headers; none when the primary limit is off (as on GitHub Enterprise Server)."""
+    return rate.headers() if rate is not None else {}
 
 
 class GitHubEmulator:
@@ -97,29 +87,44 @@ class GitHubEmulator:
         latency: float = 0.0,
         jitter: float = 0.0,
         seed: int = 0,
-        rate_limit: int = 5000,
-        rate_limit_window: float = 3600.0,
+        budgets: GitHubBudgets | None = None,
+        rate_limit: int | None = None,
+        rate_limit_window: float | None = None,
         retry_after: float = 1.0,
         reset_delay: float = 2.0,
         accepted_tokens: Iterable[str] | None = None,
         fault_plan: FaultPlan | None = None,
-        time_source: Callable[[], float] = time.time,
+        time_source: Callable[[], float] | None = None,
     ) -> None:
+        """``budgets`` turns on GitHub's budgets (``GitHubBudgets()`` = GitHub's numbers); without it only a
+        primary window of ``rate_limit`` points per ``rate_limit_window`` seconds (5,000/h) applies, at 1 point
+        per request. ``retry_after``/``reset_delay`` shape injected faults only. ``time_source`` overrides the
+        epoch seconds the budget windows read (default: the clock's, see :func:`~.clock.epoch_source`)."""
+        if budgets is not None and (rate_limit is not None or rate_limit_window is not None):
+            raise ValueError(
+                "rate_limit/rate_limit_window size the primary window of an emulator without budgets; with "
+                "budgets= pass GitHubBudgets(primary_points=..., primary_window=...) instead"
+            )
         self.lock = threading.RLock()
-        self.state = EmulatorState(clock, viewer_login=viewer_login, lock=self.lock)
+        self.clock: Clock = clock or SystemClock()
+        self.state = EmulatorState(self.clock, viewer_login=viewer_login, lock=self.lock)
         self.search_lag = search_lag
         self.latency = latency
         self.jitter = jitter
         self.retry_after = retry_after
         self.reset_delay = reset_delay
         self.auth = AuthPolicy(accepted_tokens=frozenset(accepted_tokens) if accepted_tokens is not None else None)
-        self.rate_limiter = RateLimiter(limit=rate_limit, window=rate_limit_window, time_source=time_source)
+        self.budgets = budgets or GitHubBudgets.primary_only(
+            5000 if rate_limit is None else rate_limit, 3600.0 if rate_limit_window is None else rate_limit_window
+        )
+        self._time = time_source or epoch_source(self.clock)
+        self.ledger = BudgetLedger(self.budgets, self._time)
         self.faults = FaultInjector(fault_plan)
-        self.stats = EmulatorStats()
-        self._time = time_source
+        self.stats = EmulatorStats(budgets=budgets is not None)
         self._jitter_rng = random.Random(seed)
         self._request_counter = 0
-        github_schema()  # build (or reuse) the schema now, not inside the first timed request
+        mutation_type = github_schema().mutation_type  # builds (or reuses) the schema now, not in a timed request
+        self.content_mutations = self.budgets.content_mutation_names(mutation_type.fields if mutation_type else ())
 
     @classmethod
     def with_default_scenario(cls, **kwargs: Any) -> GitHubEmulator:
@@ -133,8 +138,13 @@ class GitHubEmulator:
 
     # ----------------------------------------------------------------------------------------- knobs
     @property
-    def clock(self) -> Clock:
-        return self.state.clock
+    def rate_limiter(self) -> RateLimiter | None:
+        """The primary window (None when ``budgets`` turned the primary limit off)."""
+        return self.ledger.primary
+
+    def time(self) -> float:
+        """Epoch seconds as the budget windows see them (``x-ratelimit-reset`` and ``retry-after`` use this)."""
+        return self._time()
 
     @property
     def fault_plan(self) -> FaultPlan | None:
@@ -204,8 +214,14 @@ class GitHubEmulator:
         return EmulatorResponse(status=status, headers=merged, body=json.dumps(body).encode())
 
     # ----------------------------------------------------------------------------------------- pipeline
-    def handle(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> EmulatorResponse:
-        """Answer one HTTP request (transport-agnostic; latency is the caller's job)."""
+    def handle(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes, *, concurrency: int | None = None
+    ) -> EmulatorResponse:
+        """Answer one HTTP request (transport-agnostic; latency is the caller's job).
+
+        ``concurrency`` is how many requests were in flight when this one arrived, itself included (what
+        ``stats.enter()`` returned); None means the caller did not count it, so it is ``in_flight + 1``.
+        """
         route = path.split("?", 1)[0]
         if route.startswith("/_emulator/"):
             return self._admin(method.upper(), route, body)
@@ -215,7 +231,8 @@ class GitHubEmulator:
         request_id = self._next_request_id()
         lowered = {key.lower(): value for key, value in headers.items()}
         try:
-            response = self._graphql(lowered, body, request_id)
+            arrival = self.stats.in_flight + 1 if concurrency is None else concurrency
+            response = self._graphql(lowered, body, request_id, arrival)
         except Exception:
             log.exception("GitHub emulator failed on request %s", request_id)
             self.stats.record_internal_error()
@@ -224,10 +241,10 @@ class GitHubEmulator:
             self.stats.record_status(response.status)
         return response
 
-    def _graphql(self, headers: Mapping[str, str], body: bytes, request_id: str) -> EmulatorResponse:
+    def _graphql(self, headers: Mapping[str, str], body: bytes, request_id: str, concurrency: int) -> EmulatorResponse:
         with self.lock:
-            rate = self.rate_limiter.snapshot()
-        base = {"x-github-request-id": request_id, **rate.headers()}
+            rate = self.ledger.snapshot()
+        base = {"x-github-request-id": request_id, **_rate_headers(rate)}
 
         match = _AUTH.match(headers.get("authorization", ""))
         token = match.group(1) if match else ""
@@ -271,17 +288,24 @@ class GitHubEmulator:
             if not fault.after_commit:
                 return self._fault_response(fault, base, request_id)
 
+        if document is not None and not errors:
+            cost = measure(github_schema(), document, variables, operation_name, self.content_mutations)
+        else:
+            cost = RequestCost.minimal(is_mutation=is_mutation)
         with self.lock:
-            charged = self.rate_limiter.try_charge(1)
-            rate = self.rate_limiter.snapshot()
-        base.update(rate.headers())
-        if not charged:
-            self.stats.record_rate_limited()
-            error = {"type": "RATE_LIMITED", "message": PRIMARY_RATE_LIMIT_MESSAGE}
-            return self._response(200, {"data": None, "errors": [error]}, base)
+            admission = self.ledger.admit(cost, concurrency=concurrency)
+            rate = self.ledger.snapshot()
+        base.update(_rate_headers(rate))
+        self.stats.record_spent(primary=admission.primary, secondary=admission.secondary, content=admission.content)
+        if admission.refusal is not None:
+            self.stats.record_limited(admission.refusal.kind.value)
+            status, extra, refused = refusal_response(
+                admission.refusal, request_id=request_id, send_retry_after=self.budgets.send_retry_after
+            )
+            return self._response(status, refused, base, extra)
 
         if errors or document is None:
-            return self._response(200, {"errors": [self._validation_error(e) for e in errors]}, base)
+            return self._response(200, {"errors": [validation_error(e) for e in errors]}, base)
         pagination_errors = check_document_pagination(github_schema(), document, variables, operation_name)
         if pagination_errors:
             return self._response(200, {"errors": [self._format_error(e, request_id) for e in pagination_errors]}, base)
@@ -291,6 +315,8 @@ class GitHubEmulator:
                 state=self.state,
                 stats=self.stats,
                 rate=rate,
+                cost=admission.primary,
+                node_count=cost.nodes,
                 search_lag=self.search_lag,
                 read_only=token in self.auth.read_only_tokens,
             )
@@ -310,6 +336,12 @@ class GitHubEmulator:
             return self._fault_response(fault, base, request_id)
         return self._response(200, answer, base)
 
+    def _format_error(self, error: GraphQLError, request_id: str) -> dict[str, Any]:
+        if is_internal(error):
+            self.stats.record_internal_error()
+            log.error("GitHub emulator resolver failed at %s", error.path, exc_info=error.original_error)
+        return format_error(error, request_id)
+
     def _result_body(self, result: ExecutionResult, request_id: str) -> dict[str, Any]:
         answer: dict[str, Any] = {}
         if result.errors:
@@ -324,18 +356,17 @@ class GitHubEmulator:
             return EmulatorResponse(status=0, headers={}, body=b"", drop=True)
         if fault is FaultKind.PRIMARY_EXHAUSTED:
             with self.lock:
-                self.rate_limiter.exhaust(self.reset_delay)
-                headers = self.rate_limiter.snapshot().headers()
+                primary = self.ledger.primary
+                if primary is not None:
+                    primary.exhaust(self.reset_delay)
+                headers = _rate_headers(self.ledger.snapshot())
             error = {"type": "RATE_LIMITED", "message": PRIMARY_RATE_LIMIT_MESSAGE}
             return self._response(200, {"data": None, "errors": [error]}, base, headers)
         if fault in {FaultKind.RATE_LIMITED_200, FaultKind.RATE_LIMIT_200}:
             # The body says "rate limited" while x-ratelimit-remaining is not 0, as users have observed.
-            soon = RateLimitSnapshot(
-                limit=int(base["x-ratelimit-limit"]),
-                remaining=int(base["x-ratelimit-remaining"]),
-                used=int(base["x-ratelimit-used"]),
-                reset_at=self._time() + self.reset_delay,
-            )
+            with self.lock:
+                now = self.ledger.snapshot()
+            soon = None if now is None else attrs.evolve(now, reset_at=self._time() + self.reset_delay)
             if fault is FaultKind.RATE_LIMITED_200:
                 error = {"type": "RATE_LIMITED", "message": PRIMARY_RATE_LIMIT_MESSAGE}
             else:
@@ -344,45 +375,9 @@ class GitHubEmulator:
                     "code": "graphql_rate_limit",
                     "message": RATE_LIMIT_ALREADY_EXCEEDED_MESSAGE,
                 }
-            return self._response(200, {"data": None, "errors": [error]}, base, soon.headers())
+            return self._response(200, {"data": None, "errors": [error]}, base, _rate_headers(soon))
         status, extra, body = http_fault(fault, request_id=request_id, retry_after=self.retry_after)
         return self._response(status, body, base, extra)
-
-    @staticmethod
-    def _locations(error: GraphQLError) -> list[dict[str, int]] | None:
-        if not error.locations:
-            return None
-        return [{"line": loc.line, "column": loc.column} for loc in error.locations]
-
-    def _validation_error(self, error: GraphQLError) -> dict[str, Any]:
-        formatted: dict[str, Any] = {"message": error.message}
-        locations = self._locations(error)
-        if locations:
-            formatted["locations"] = locations
-        formatted["extensions"] = {"code": _validation_code(error.message)}
-        return formatted
-
-    def _format_error(self, error: GraphQLError, request_id: str) -> dict[str, Any]:
-        """GitHub's shape: ``type``, ``path``, ``locations``, ``message`` side by side."""
-        formatted: dict[str, Any] = {}
-        original = error.original_error
-        message = error.message
-        if isinstance(original, ApiError):
-            formatted["type"] = original.type
-        elif original is not None and not isinstance(original, GraphQLError):
-            self.stats.record_internal_error()
-            log.error("GitHub emulator resolver failed at %s", error.path, exc_info=original)
-            message = INTERNAL_MESSAGE.format(request_id=request_id)
-            formatted["extensions"] = {"emulatorException": repr(original)}
-        if error.path:
-            formatted["path"] = list(error.path)
-        locations = self._locations(error)
-        if locations:
-            formatted["locations"] = locations
-        formatted["message"] = message
-        if error.extensions and "extensions" not in formatted:
-            formatted["extensions"] = dict(error.extensions)
-        return formatted
 
     # ----------------------------------------------------------------------------------------- admin
     def _admin(self, method: str, route: str, body: bytes) -> EmulatorResponse:

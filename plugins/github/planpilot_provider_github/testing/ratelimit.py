@@ -1,7 +1,7 @@
-"""GitHub's primary GraphQL point budget (1 point per request here), reported in the ``x-ratelimit-*`` headers.
+"""GitHub's primary GraphQL point budget: a fixed window reported in the ``x-ratelimit-*`` headers.
 
-Reset times are wall-clock epoch seconds even when issues use a :class:`~.clock.ManualClock`, because clients
-compare ``x-ratelimit-reset`` with their own ``time.time()``.
+``time_source`` gives epoch seconds; the emulator passes its clock's (:func:`~.clock.epoch_source`), so
+``x-ratelimit-reset`` is on the same time line as the client that shares the clock.
 """
 
 from __future__ import annotations
@@ -53,6 +53,11 @@ class RateLimiter:
         return RateLimitSnapshot(
             limit=self.limit, remaining=max(0, self.limit - self.used), used=self.used, reset_at=self.reset_at
         )
+
+    def fits(self, cost: int = 1) -> bool:
+        """Whether ``cost`` more points fit in the current window (nothing spent)."""
+        self._roll()
+        return self.used + cost <= self.limit
 
     def try_charge(self, cost: int = 1) -> bool:
         """Spend ``cost`` points; False (nothing spent) when the budget is exhausted."""

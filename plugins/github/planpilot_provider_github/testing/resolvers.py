@@ -47,7 +47,9 @@ class RequestContext:
 
     state: EmulatorState
     stats: EmulatorStats
-    rate: RateLimitSnapshot
+    rate: RateLimitSnapshot | None  # None when the primary limit is off
+    cost: int  # primary points this request was charged
+    node_count: int
     search_lag: float
     read_only: bool
 
@@ -191,14 +193,18 @@ def _nodes(_root: None, info: GraphQLResolveInfo, **args: Any) -> Any:
 
 @resolves("Query.rateLimit")
 def _rate_limit(_root: None, info: GraphQLResolveInfo, **_args: Any) -> Any:
-    rate = _ctx(info).rate
+    """The primary budget after this request was charged (null without a primary limit, like GHES)."""
+    ctx = _ctx(info)
+    rate = ctx.rate
+    if rate is None:
+        return None
     return {
-        "cost": 1,
+        "cost": ctx.cost,
         "limit": rate.limit,
         "remaining": rate.remaining,
         "used": rate.used,
         "resetAt": datetime.fromtimestamp(rate.reset_at, UTC).replace(microsecond=0),
-        "nodeCount": 0,
+        "nodeCount": ctx.node_count,
     }
 
 

@@ -32,13 +32,15 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("content-length") or 0)
         body = self.rfile.read(length) if length else b""
         stats = self.emulator.stats
-        stats.enter()
+        concurrency = stats.enter()
         try:
             if not self.path.startswith("/_emulator/"):
                 delay = self.emulator.next_delay()
                 if delay > 0:
                     time.sleep(delay)
-            answer = self.emulator.handle(self.command, self.path, dict(self.headers.items()), body)
+            answer = self.emulator.handle(
+                self.command, self.path, dict(self.headers.items()), body, concurrency=concurrency
+            )
         finally:
             stats.leave()
         if answer.drop:

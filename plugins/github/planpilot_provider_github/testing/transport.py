@@ -1,5 +1,10 @@
 """In-process access: an httpx async transport, so a provider's own httpx client talks to the emulator
-without sockets while latency, concurrency and dropped connections still behave like the network."""
+without sockets while latency, concurrency and dropped connections still behave like the network.
+
+Latency is an ``asyncio.sleep``: on a virtual-time loop (:func:`~.virtual.run_virtual`) it takes virtual time
+only. A request counts as in flight from its arrival (before the latency) until its answer, which is what
+the concurrency budget sees.
+"""
 
 from __future__ import annotations
 
@@ -23,12 +28,14 @@ class EmulatorTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         body = await request.aread()
         stats = self.emulator.stats
-        stats.enter()
+        concurrency = stats.enter()
         try:
             delay = self.emulator.next_delay()
             if delay > 0:
                 await asyncio.sleep(delay)
-            answer = self.emulator.handle(request.method, request.url.raw_path.decode(), dict(request.headers), body)
+            answer = self.emulator.handle(
+                request.method, request.url.raw_path.decode(), dict(request.headers), body, concurrency=concurrency
+            )
         finally:
             stats.leave()
         if answer.drop:
