@@ -19,6 +19,7 @@ from typing import Any
 
 from planpilot_provider_github.provider import GitHubProvider
 from planpilot_provider_github.testing import GitHubEmulator
+from planpilot_providers_core.config import ProviderConfig
 from planpilot_providers_core.contracts import CreateItemInput, UpdateItemInput
 
 
@@ -36,11 +37,14 @@ async def measure(emulator: GitHubEmulator, calls: int, run: Callable[[], Awaita
 async def bench(n: int) -> dict[str, Any]:
     emulator = GitHubEmulator.with_default_scenario()
     provider = GitHubProvider(
-        target="acme/roadmap",
-        token="bench-token",
-        board_url="https://github.com/orgs/acme/projects/1",
-        transport=emulator.transport(),
-        mutation_interval=0,
+        ProviderConfig.from_keywords(
+            "github",
+            target="acme/roadmap",
+            token="bench-token",
+            board_url="https://github.com/orgs/acme/projects/1",
+            transport=emulator.transport(),
+            mutation_interval=0,
+        )
     )
     inputs = [
         CreateItemInput(title=f"Item {i}", body=f"PLAN_ID:bench\nITEM_ID:{i}", item_type="TASK", size="M")

@@ -1,6 +1,9 @@
 """planpilot-providers core: the provider contract, plugin discovery, capability check and reliability toolkit.
 
-Names are imported lazily so that ``planpilot-providers list`` and plugin modules stay cheap to import.
+Everything a provider plugin needs is importable from here (HTTP helpers from
+:mod:`planpilot_providers_core.reliability`, the conformance suite from
+:mod:`planpilot_providers_core.testing`). Names are imported lazily so that
+``planpilot-providers list`` and plugin modules stay cheap to import.
 """
 
 from __future__ import annotations
@@ -11,38 +14,66 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
+    "ALTERNATIVES": "capabilities",
     "DISCOVERY_CAPABILITIES": "capabilities",
     "Capability": "capabilities",
     "check_capabilities": "capabilities",
+    "DEFAULT_LABEL": "config",
+    "ProviderConfig": "config",
+    "parse_options": "config",
     "ProviderContext": "context",
+    "frozen_mapping": "context",
+    "TSHIRT_POINTS": "contracts",
     "CreateItemInput": "contracts",
     "FieldConfig": "contracts",
     "Item": "contracts",
     "ItemRelations": "contracts",
     "ItemSearchFilters": "contracts",
     "PlanItemType": "contracts",
-    "Provider": "contracts",
     "UpdateItemInput": "contracts",
+    "merge_labels": "contracts",
     "AuthenticationError": "errors",
     "CreateItemPartialFailureError": "errors",
+    "InvalidCredentialError": "errors",
     "ItemNotFoundError": "errors",
     "PlanPilotError": "errors",
     "PluginError": "errors",
     "ProjectURLError": "errors",
     "ProviderCapabilityError": "errors",
+    "ProviderConfigError": "errors",
     "ProviderError": "errors",
-    "ProviderSpec": "registry",
+    "RateLimitError": "errors",
+    "RateLimitExhaustedError": "errors",
+    "TransientProviderError": "errors",
+    "CreateProgress": "progress",
+    "Register": "hookspecs",
+    "hookimpl": "hookspecs",
+    "Provider": "provider",
     "create_provider": "registry",
     "list_providers": "registry",
+    "CredentialRequest": "spec",
+    "CredentialSpec": "spec",
+    "ProviderSpec": "spec",
+    "CANONICAL_STEPS": "steps",
+    "CreateStep": "steps",
 }
 
 __all__ = [
+    "ALTERNATIVES",
+    "CANONICAL_STEPS",
+    "DEFAULT_LABEL",
     "DISCOVERY_CAPABILITIES",
+    "TSHIRT_POINTS",
     "AuthenticationError",
     "Capability",
     "CreateItemInput",
     "CreateItemPartialFailureError",
+    "CreateProgress",
+    "CreateStep",
+    "CredentialRequest",
+    "CredentialSpec",
     "FieldConfig",
+    "InvalidCredentialError",
     "Item",
     "ItemNotFoundError",
     "ItemRelations",
@@ -53,13 +84,23 @@ __all__ = [
     "ProjectURLError",
     "Provider",
     "ProviderCapabilityError",
+    "ProviderConfig",
+    "ProviderConfigError",
     "ProviderContext",
     "ProviderError",
     "ProviderSpec",
+    "RateLimitError",
+    "RateLimitExhaustedError",
+    "Register",
+    "TransientProviderError",
     "UpdateItemInput",
     "check_capabilities",
     "create_provider",
+    "frozen_mapping",
+    "hookimpl",
     "list_providers",
+    "merge_labels",
+    "parse_options",
 ]
 
 
@@ -71,26 +112,43 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:
-    from planpilot_providers_core.capabilities import DISCOVERY_CAPABILITIES, Capability, check_capabilities
-    from planpilot_providers_core.context import ProviderContext
+    from planpilot_providers_core.capabilities import (
+        ALTERNATIVES,
+        DISCOVERY_CAPABILITIES,
+        Capability,
+        check_capabilities,
+    )
+    from planpilot_providers_core.config import DEFAULT_LABEL, ProviderConfig, parse_options
+    from planpilot_providers_core.context import ProviderContext, frozen_mapping
     from planpilot_providers_core.contracts import (
+        TSHIRT_POINTS,
         CreateItemInput,
         FieldConfig,
         Item,
         ItemRelations,
         ItemSearchFilters,
         PlanItemType,
-        Provider,
         UpdateItemInput,
+        merge_labels,
     )
     from planpilot_providers_core.errors import (
         AuthenticationError,
         CreateItemPartialFailureError,
+        InvalidCredentialError,
         ItemNotFoundError,
         PlanPilotError,
         PluginError,
         ProjectURLError,
         ProviderCapabilityError,
+        ProviderConfigError,
         ProviderError,
+        RateLimitError,
+        RateLimitExhaustedError,
+        TransientProviderError,
     )
-    from planpilot_providers_core.registry import ProviderSpec, create_provider, list_providers
+    from planpilot_providers_core.hookspecs import Register, hookimpl
+    from planpilot_providers_core.progress import CreateProgress
+    from planpilot_providers_core.provider import Provider
+    from planpilot_providers_core.registry import create_provider, list_providers
+    from planpilot_providers_core.spec import CredentialRequest, CredentialSpec, ProviderSpec
+    from planpilot_providers_core.steps import CANONICAL_STEPS, CreateStep

@@ -68,3 +68,29 @@ def check_capabilities(
             capability=missing[0],
             missing=missing,
         )
+
+
+#: Capabilities of which a provider resolves one, depending on the tracker it meets (GitHub: native
+#: issue types in an organization, type labels elsewhere); declaring all of them is right.
+ALTERNATIVES: Final[tuple[frozenset[Capability], ...]] = (
+    frozenset({Capability.ITEM_TYPES_NATIVE, Capability.ITEM_TYPES_LABEL}),
+)
+
+
+def undeclared(declared: Iterable[str | Capability], resolved: Iterable[str | Capability]) -> list[Capability]:
+    """Resolved capabilities the registration does not declare: a plugin bug (the factory trusts declarations)."""
+    return sorted(parse_capabilities(resolved) - parse_capabilities(declared))
+
+
+def unresolved(declared: Iterable[str | Capability], resolved: Iterable[str | Capability]) -> list[Capability]:
+    """Declared capabilities the entered provider does not offer.
+
+    One of a group of :data:`ALTERNATIVES` stands for the whole group. Anything listed here means the
+    registration promises more than the provider delivers with this configuration.
+    """
+    have = parse_capabilities(resolved)
+    missing = set(parse_capabilities(declared) - have)
+    for group in ALTERNATIVES:
+        if group & have:
+            missing -= group
+    return sorted(missing)

@@ -3,21 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Final
 
-#: Canonical names of the steps of a multi-step ``create_item``, in the order they run.
-STEP_ISSUE_CREATED: Final = "issue_created"
-STEP_ISSUE_TYPE_SET: Final = "issue_type_set"
-STEP_LABELS_SET: Final = "labels_set"
-STEP_PROJECT_ITEM_ADDED: Final = "project_item_added"
-STEP_PROJECT_FIELDS_SET: Final = "project_fields_set"
-CANONICAL_STEPS: Final[tuple[str, ...]] = (
-    STEP_ISSUE_CREATED,
-    STEP_ISSUE_TYPE_SET,
-    STEP_LABELS_SET,
-    STEP_PROJECT_ITEM_ADDED,
-    STEP_PROJECT_FIELDS_SET,
-)
+from planpilot_providers_core.steps import CANONICAL_STEPS, CreateStep
 
 
 class PlanPilotError(Exception):
@@ -45,8 +32,20 @@ class AuthenticationError(ProviderError):
     """The credentials were refused or lack a permission; the message says which when known."""
 
 
-class ProjectURLError(ProviderError, ValueError):
+class ProviderConfigError(ProviderError, ValueError):
+    """The provider's configuration (target, board URL, an option) is invalid; nothing was contacted yet.
+
+    Raised by ``Provider.validate_config``, which runs before any credential is looked up, so a typo
+    in ``--target`` is reported as what it is, never as a missing token.
+    """
+
+
+class ProjectURLError(ProviderConfigError):
     """A board/project URL does not have a shape the provider accepts."""
+
+
+class InvalidCredentialError(AuthenticationError, ValueError):
+    """A credential that cannot be sent (a control or non-ASCII character); its value is never shown."""
 
 
 class ItemNotFoundError(ProviderError, LookupError):
@@ -84,8 +83,10 @@ class RateLimitExhaustedError(ProviderError):
 class CreateItemPartialFailureError(ProviderError):
     """``create_item`` failed after the item already existed remotely.
 
-    Carries the created item's identity and exactly which canonical steps completed, so that a
-    caller can report it and a re-run can converge on the same item instead of creating another.
+    Carries the created item's identity and exactly which canonical steps completed (see
+    :mod:`planpilot_providers_core.steps`), so that a caller can report it and a re-run can converge
+    on the same item instead of creating another. Raise it, never a plain exception, for any failure
+    once the item exists: a plain exception would let the caller create a duplicate.
     """
 
     def __init__(
@@ -98,15 +99,15 @@ class CreateItemPartialFailureError(ProviderError):
         completed_steps: Iterable[str],
         retryable: bool,
     ) -> None:
-        steps = tuple(completed_steps)
-        unknown = [s for s in steps if s not in CANONICAL_STEPS]
+        names = tuple(completed_steps)
+        unknown = [s for s in names if s not in CANONICAL_STEPS]
         if unknown:
             raise ValueError(f"unknown create step name(s) {unknown}; expected some of {list(CANONICAL_STEPS)}")
         super().__init__(message)
         self.created_item_id = created_item_id
         self.created_item_key = created_item_key
         self.created_item_url = created_item_url
-        self.completed_steps = steps
+        self.completed_steps: tuple[CreateStep, ...] = tuple(CreateStep(s) for s in names)
         self.retryable = retryable
 
     def __str__(self) -> str:

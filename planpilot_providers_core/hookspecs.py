@@ -4,37 +4,43 @@ A plugin is a small module named by an entry point in the ``planpilot.providers`
 stay cheap to import (no HTTP client, no generated schema): discovery imports every plugin module
 just to list providers. The provider class itself is named by an import path and loaded on first use::
 
-    from planpilot_providers_core.hookspecs import hookimpl
-    from planpilot_providers_core.registry import ProviderSpec
+    from planpilot_providers_core.hookspecs import Register, hookimpl
+    from planpilot_providers_core.spec import CredentialSpec, ProviderSpec
 
     @hookimpl
-    def planpilot_register_providers(register):
+    def planpilot_register_providers(register: Register) -> None:
         register(ProviderSpec(
             name="jira",
             provider_class="planpilot_provider_jira.provider:JiraProvider",
             capabilities={"discovery.labels", "discovery.body-text", "discovery.complete"},
             summary="Jira Cloud issues and boards",
+            credential=CredentialSpec(name="Jira API token", env=["JIRA_API_TOKEN"]),
+            target_hint="PROJECT-KEY",
         ))
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Final
+from typing import Final, TypeAlias
 
 import pluggy
 
-if TYPE_CHECKING:
-    from planpilot_providers_core.registry import ProviderSpec
+from planpilot_providers_core.spec import ProviderSpec
+
+__all__ = ["PROJECT_NAME", "Register", "hookimpl", "hookspec", "planpilot_register_providers"]
 
 PROJECT_NAME: Final = "planpilot"
+
+Register: TypeAlias = Callable[[ProviderSpec], None]
+"""The ``register`` callback the hook receives: call it with one ``ProviderSpec`` per provider."""
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 
 @hookspec
-def planpilot_register_providers(register: Callable[[ProviderSpec], None]) -> None:
+def planpilot_register_providers(register: Register) -> None:
     """Register the providers this plugin offers by calling ``register(spec)`` once per provider.
 
     Called once per discovery, for every plugin. ``register`` validates nothing beyond the spec's own

@@ -17,60 +17,42 @@ import functools
 import os
 import pkgutil
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final
 
 import pluggy
 
 from planpilot_providers_core import hookspecs
-from planpilot_providers_core.capabilities import DISCOVERY_CAPABILITIES, Capability, check_capabilities
-from planpilot_providers_core.capabilities import parse_capabilities as _capabilities
+from planpilot_providers_core.capabilities import check_capabilities
 from planpilot_providers_core.entrypoints import entry_points
 from planpilot_providers_core.errors import PluginError
+from planpilot_providers_core.spec import CredentialSpec, ProviderSpec
 
 if TYPE_CHECKING:
-    from planpilot_providers_core.contracts import FieldConfig, Provider
+    from planpilot_providers_core.config import ProviderConfig
+    from planpilot_providers_core.contracts import FieldConfig
+    from planpilot_providers_core.provider import Provider
+
+__all__ = [
+    "BLOCK_PLUGINS_ENV",
+    "DISABLE_AUTOLOAD_ENV",
+    "ENTRY_POINT_GROUP",
+    "CredentialSpec",
+    "PluginProblem",
+    "ProviderRegistry",
+    "ProviderSpec",
+    "RegisteredProvider",
+    "create_provider",
+    "get_registry",
+    "list_providers",
+]
 
 ENTRY_POINT_GROUP: Final = "planpilot.providers"
 #: Set to a non-empty value other than ``0`` to load no plugin from entry points at all.
 DISABLE_AUTOLOAD_ENV: Final = "PLANPILOT_PROVIDERS_DISABLE_PLUGIN_AUTOLOAD"
 #: Comma-separated entry-point or distribution names that must not be loaded.
 BLOCK_PLUGINS_ENV: Final = "PLANPILOT_PROVIDERS_BLOCK_PLUGINS"
-
-_NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
-_IMPORT_PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
-
-
-@dataclasses.dataclass(frozen=True, init=False)
-class ProviderSpec:
-    """What a plugin registers: a provider's name, where its class lives, what it can do."""
-
-    name: str
-    provider_class: str
-    """``"package.module:Class"``: imported only when the provider is first created."""
-    capabilities: frozenset[Capability]
-    summary: str
-
-    def __init__(
-        self, *, name: str, provider_class: str, capabilities: Iterable[str | Capability], summary: str
-    ) -> None:
-        """Validated here, at the plugin's edge; ``capabilities`` may be names."""
-        if not isinstance(name, str) or not _NAME.match(name):
-            raise ValueError(f"provider name must be lowercase letters, digits and single dashes, got {name!r}")
-        if not isinstance(provider_class, str) or not _IMPORT_PATH.match(provider_class):
-            raise ValueError(
-                f"provider_class must be an import path like 'package.module:Class', got {provider_class!r}"
-            )
-        if not isinstance(summary, str) or not summary.strip() or "\n" in summary:
-            raise ValueError(f"summary must be one non-empty line, got {summary!r}")
-        for field, value in (
-            ("name", name),
-            ("provider_class", provider_class),
-            ("capabilities", _capabilities(capabilities)),
-            ("summary", summary),
-        ):
-            object.__setattr__(self, field, value)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -88,9 +70,9 @@ class RegisteredProvider:
             return f"distribution {self.distribution} {self.version or ''}".rstrip()
         return f"plugin {self.plugin!r}"
 
-    def load(self) -> type[Provider]:
+    def load(self) -> type[Provider[Any]]:
         """Import the provider class, turning any failure into a ``PluginError`` naming the origin."""
-        from planpilot_providers_core.contracts import Provider
+        from planpilot_providers_core.provider import Provider
 
         try:
             cls = pkgutil.resolve_name(self.spec.provider_class)
@@ -281,26 +263,19 @@ class ProviderRegistry:
             raise ValueError(f"unknown provider {name!r}; known providers: {known}")
         return providers[name]
 
-    def create(
-        self,
-        name: str,
-        *,
-        target: str,
-        token: str,
-        board_url: str,
-        label: str = "planpilot",
-        field_config: FieldConfig | None = None,
-        **kwargs: Any,
-    ) -> Provider:
-        """Instantiate a provider; fails before any network call if its declared capabilities fall short."""
-        registered = self.get(name)
-        required = kwargs.get("required_capabilities", DISCOVERY_CAPABILITIES)
-        check_capabilities(name, registered.spec.capabilities, required)
-        # Provider.__init__ takes only required_capabilities; concrete providers take the factory's keywords.
-        factory: Callable[..., Provider] = registered.load()
-        return factory(
-            target=target, token=token, board_url=board_url, label=label, field_config=field_config, **kwargs
-        )
+    def create(self, config: ProviderConfig) -> Provider[Any]:
+        """Instantiate the provider ``config.provider`` names (not entered).
+
+        Fails before any network call when its declared capabilities fall short of the required ones;
+        the declared set travels in the config, so entering catches a provider resolving more.
+        """
+        registered = self.get(config.provider)
+        check_capabilities(config.provider, registered.spec.capabilities, config.required_capabilities)
+        if config.declared_capabilities is None:
+            import attrs
+
+            config = attrs.evolve(config, declared_capabilities=registered.spec.capabilities)
+        return registered.load()(config)
 
 
 def _conflict_message(name: str, regs: list[RegisteredProvider]) -> str:
@@ -331,20 +306,23 @@ def create_provider(
     label: str = "planpilot",
     field_config: FieldConfig | None = None,
     **kwargs: object,
-) -> Provider:
+) -> Provider[Any]:
     """Create a provider instance by name (not yet entered).
+
+    ``required_capabilities`` and ``read_only`` go into the :class:`ProviderConfig`; every other
+    keyword becomes one of its ``options`` (GitHub: ``api_url``, ``transport``, ...).
 
     Raises:
         ValueError: If no installed plugin registers ``name``; the message lists the known providers.
         PluginError: If the plugin fails to import or two distributions register ``name``.
+        ProviderConfigError: If the provider cannot use the configuration (a ``ValueError`` too).
         ProviderCapabilityError: If the provider declares less than ``required_capabilities`` asks.
     """
-    return get_registry().create(
-        name,
-        target=target,
-        token=token,
-        board_url=board_url,
-        label=label,
-        field_config=field_config,
-        **kwargs,
+    from planpilot_providers_core.config import ProviderConfig
+
+    registry = get_registry()
+    registry.get(name)  # an unknown name is reported as such before the configuration is checked
+    config = ProviderConfig.from_keywords(
+        name, target=target, token=token, board_url=board_url, label=label, field_config=field_config, **kwargs
     )
+    return registry.create(config)

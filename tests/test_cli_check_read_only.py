@@ -7,6 +7,7 @@ import pytest
 from planpilot_provider_dry_run.provider import DryRunProvider
 from planpilot_provider_github.testing import GitHubEmulator, serve_in_thread
 from planpilot_providers_core.cli import main
+from planpilot_providers_core.config import ProviderConfig
 from planpilot_providers_core.contracts import CreateItemInput, ItemSearchFilters
 from planpilot_providers_core.errors import ProviderError
 
@@ -31,7 +32,9 @@ def test_check_on_github_creates_no_label(capsys: pytest.CaptureFixture[str], mo
 
 
 async def test_read_only_providers_refuse_writes_but_read() -> None:
-    async with DryRunProvider(target="acme/roadmap", read_only=True) as provider:
+    async with DryRunProvider(
+        ProviderConfig.from_keywords("dry-run", target="acme/roadmap", read_only=True)
+    ) as provider:
         with pytest.raises(ProviderError, match="read_only"):
             await provider.create_item(CreateItemInput(title="t", body="b", item_type="TASK"))
         assert await provider.search_items(ItemSearchFilters(labels=("planpilot",))) == []

@@ -13,14 +13,17 @@ from typing import Any, ClassVar
 import attrs
 import pytest
 
-from planpilot_provider_dry_run.provider import DryRunContext, DryRunItem, DryRunProvider
+from planpilot_provider_dry_run.plugin import CAPABILITIES
+from planpilot_provider_dry_run.provider import DryRunContext, DryRunItem, DryRunProvider, DryRunRelations
 from planpilot_provider_github.testing import GitHubEmulator, serve_in_thread
 from planpilot_providers_core import registry as registry_module
 from planpilot_providers_core.cli import main
+from planpilot_providers_core.config import ProviderConfig
 from planpilot_providers_core.contracts import CreateItemInput
 from planpilot_providers_core.errors import AuthenticationError, CreateItemPartialFailureError
 from planpilot_providers_core.hookspecs import hookimpl
-from planpilot_providers_core.registry import DISABLE_AUTOLOAD_ENV, ProviderRegistry, ProviderSpec
+from planpilot_providers_core.registry import DISABLE_AUTOLOAD_ENV, ProviderRegistry
+from planpilot_providers_core.spec import CredentialSpec, ProviderSpec
 from planpilot_providers_core.sync.body import parse_metadata
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,28 +34,39 @@ BOARD = "https://github.com/orgs/acme/projects/1"
 SENTINEL = "ghp_SENTINEL_token_must_never_be_shown_0123456789"
 
 
-class SharedDryRun(DryRunProvider):
-    """A dry run whose instances all share one state, like one remote tracker across CLI runs.
+STUB_CREDENTIAL = CredentialSpec(name="stub token", env=("STUB_TOKEN",))
 
+
+class SharedDryRun(DryRunProvider):
+    """A dry run whose instances all share one store, like one remote tracker across CLI runs.
+
+    It declares a credential (``STUB_TOKEN``) and records the token each instance was given.
     ``partial_once`` names an ITEM_ID whose next create stops midway: the item is created without
     its size (as if the board fields were never set) and ``CreateItemPartialFailureError`` is raised.
     """
 
-    state: ClassVar[dict[str, Any] | None] = None
+    store: ClassVar[Any] = None
     partial_once: ClassVar[str | None] = None
     tokens: ClassVar[list[str]] = []
 
-    def __init__(self, *, token: str = "", **kwargs: Any) -> None:
-        SharedDryRun.tokens.append(token)
-        if SharedDryRun.state is not None:
-            self.__dict__ = SharedDryRun.state
-            return
-        super().__init__(token=token, **kwargs)
-        SharedDryRun.state = self.__dict__
+    def __init__(self, config: ProviderConfig) -> None:
+        SharedDryRun.tokens.append(config.token)
+        super().__init__(config)
+        if SharedDryRun.store is None:
+            SharedDryRun.store = self._store
+        self._store = SharedDryRun.store
+        self._relations = DryRunRelations(
+            self._store, ensure_entered=self.ensure_entered, ensure_writable=self.ensure_writable, require=self.require
+        )
 
     @classmethod
     def reset(cls) -> None:
-        cls.state, cls.partial_once, cls.tokens = None, None, []
+        cls.store, cls.partial_once, cls.tokens = None, None, []
+
+    @classmethod
+    def stored(cls, item_id: str) -> list[DryRunItem]:
+        items = cls.store.items.values() if cls.store is not None else []
+        return [i for i in items if (m := parse_metadata(i.body)) and m.item_id == item_id]
 
     async def create_item(self, item: CreateItemInput) -> DryRunItem:
         meta = parse_metadata(item.body)
@@ -69,19 +83,12 @@ class SharedDryRun(DryRunProvider):
             retryable=True,
         )
 
-    def stored(self, item_id: str) -> list[DryRunItem]:
-        return [i for i in self._items.values() if (m := parse_metadata(i.body)) and m.item_id == item_id]
-
 
 class RefusingProvider(DryRunProvider):
     """Refuses its credentials with the worst possible message: one that repeats the token."""
 
-    def __init__(self, *, token: str = "", **kwargs: Any) -> None:
-        self.token = token
-        super().__init__(token=token, **kwargs)
-
     async def resolve_context(self) -> DryRunContext:
-        raise AuthenticationError(f"Bad credentials: token {self.token} was refused")
+        raise AuthenticationError(f"Bad credentials: token {self.config.token} was refused")
 
 
 class _StubPlugin:
@@ -92,18 +99,20 @@ class _StubPlugin:
                 ProviderSpec(
                     name=name,
                     provider_class=f"{__name__}:{cls.__name__}",
-                    capabilities=DryRunProvider.CAPABILITIES,
+                    capabilities=CAPABILITIES,
                     summary=f"test stub {name}",
+                    credential=STUB_CREDENTIAL,
+                    target_hint="OWNER/REPO",
                 )
             )
 
 
 @pytest.fixture(autouse=True)
 def registry(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[ProviderRegistry]:
-    """The installed plugins plus the stubs above; no token in the environment and no ``gh`` on PATH."""
+    """The installed plugins plus the stubs above; no credential in the environment and no ``gh`` on PATH."""
     monkeypatch.delenv(DISABLE_AUTOLOAD_ENV, raising=False)
-    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
-    monkeypatch.delenv("GH_TOKEN", raising=False)
+    for variable in ("GITHUB_TOKEN", "GH_TOKEN", "STUB_TOKEN"):
+        monkeypatch.delenv(variable, raising=False)
     empty_bin = tmp_path / "bin"
     empty_bin.mkdir()
     monkeypatch.setenv("PATH", str(empty_bin))
@@ -134,7 +143,7 @@ def test_sync_on_the_dry_run_default_shows_what_would_be_created(capsys: pytest.
     code, out, err = _run(capsys, "sync", ROADMAP)
 
     assert code == 0
-    assert out.startswith("Dry run: nothing was written to a tracker.")
+    assert out.startswith("Preview by dry-run: nothing was written to a tracker")
     assert len(re.findall(r"^\s*\d+\. create\s+DRY-\d+", out, re.MULTILINE)) == 43
     assert re.search(r"^EPIC\s+E1\s+created\s+DRY-\d+\s+dry-run://example/roadmap/items/\d+\s+Usage-based", out, re.M)
     assert _summary_row(out, "EPIC") == [3, 0, 0, 0, 0]
@@ -311,8 +320,7 @@ def test_exit_2_for_malformed_json_and_bad_configuration(
 
     code, _, err = _run(capsys, "sync", ROADMAP, "--api-url", "http://127.0.0.1:1/graphql")
     assert code == 2
-    assert "provider 'dry-run' rejected the configuration" in err
-    assert "api_url" in err
+    assert "provider 'dry-run' does not accept option(s) api_url" in err
 
     monkeypatch.setenv("GITHUB_TOKEN", SENTINEL)
     code, _, err = _run(capsys, "sync", ROADMAP, "--provider", "github", "--target", "acme/roadmap")
@@ -334,18 +342,19 @@ def test_exit_3_for_an_unknown_provider(capsys: pytest.CaptureFixture[str]) -> N
     assert json.loads(out)["error"]["kind"] == "provider"
 
 
-def test_exit_3_when_no_token_can_be_found(capsys: pytest.CaptureFixture[str]) -> None:
+def test_exit_3_when_no_token_can_be_found(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", SENTINEL)  # another provider's credential is no substitute
     code, _, err = _run(capsys, "sync", ROADMAP, "--provider", "shared-dry-run", "--target", "acme/roadmap")
 
     assert code == 3
-    assert "no token found: set GITHUB_TOKEN or GH_TOKEN, or sign in with 'gh auth login'" in err
-    assert SharedDryRun.tokens == [], "the provider is never made without a token"
+    assert "no stub token found for provider 'shared-dry-run': looked in STUB_TOKEN; set STUB_TOKEN" in err
+    assert SharedDryRun.tokens == [], "the provider is never made without its credential"
 
 
 def test_exit_3_for_refused_credentials_and_the_token_is_masked(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("GITHUB_TOKEN", SENTINEL)
+    monkeypatch.setenv("STUB_TOKEN", SENTINEL)
 
     code, out, err = _run(capsys, "sync", ROADMAP, "--provider", "refusing", "--target", "acme/roadmap", "--json")
 
@@ -356,11 +365,11 @@ def test_exit_3_for_refused_credentials_and_the_token_is_masked(
     assert json.loads(out)["error"]["message"].endswith("Bad credentials: token *** was refused")
 
 
-@pytest.mark.parametrize("variable", ["GITHUB_TOKEN", "GH_TOKEN"])
 def test_token_reaches_the_provider_and_is_never_printed(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, variable: str
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(variable, SENTINEL)
+    monkeypatch.setenv("STUB_TOKEN", SENTINEL)
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_not_for_this_provider_0123456789")
 
     for extra in ((), ("--json",)):
         code, out, err = _run(
@@ -375,25 +384,31 @@ def test_token_reaches_the_provider_and_is_never_printed(
     assert SharedDryRun.tokens == [SENTINEL] * 3
 
 
-def test_dry_run_never_asks_for_a_token(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("planpilot_providers_core.sync.commands.resolve_token", pytest.fail)
-    code, _, _ = _run(capsys, "sync", ROADMAP)
+def test_dry_run_declares_no_credential_and_gets_none(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, registry: ProviderRegistry
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", SENTINEL)
+    monkeypatch.setenv("GH_TOKEN", SENTINEL)
+    made: list[ProviderConfig] = []
+    create = registry.create
+    monkeypatch.setattr(registry, "create", lambda config: made.append(config) or create(config))
+    code, out, err = _run(capsys, "sync", ROADMAP)
     assert code == 0
+    assert [config.token for config in made] == [""], "a provider that declares no credential is handed none"
+    assert SENTINEL not in out + err
 
 
 def test_exit_4_on_a_partial_create_then_a_second_run_converges(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("GH_TOKEN", SENTINEL)
+    monkeypatch.setenv("STUB_TOKEN", SENTINEL)
     SharedDryRun.partial_once = "S7"
     argv = ("sync", ROADMAP, "--provider", "shared-dry-run", "--target", "acme/roadmap")
 
     code, out, _ = _run(capsys, *argv)
 
     assert code == 4
-    assert SharedDryRun.state is not None
-    tracker: SharedDryRun = object.__new__(SharedDryRun)
-    tracker.__dict__ = SharedDryRun.state
+    tracker = SharedDryRun
     (created,) = tracker.stored("S7")
     assert "Problems (1):" in out
     assert "S7 (upsert): CreateItemPartialFailureError: could not set the board fields" in out
@@ -415,7 +430,7 @@ def test_exit_4_on_a_partial_create_then_a_second_run_converges(
     assert payload["summary"]["TASK"] == {"created": 3, "updated": 0, "unchanged": 27, "failed": 0, "skipped": 0}
     assert len(tracker.stored("S7")) == 1
     assert tracker.stored("S7")[0].size == "M"
-    assert len(tracker._items) == 43
+    assert len(tracker.store.items) == 43
 
     code, out, _ = _run(capsys, *argv, "--json")
     assert code == 0
@@ -433,7 +448,7 @@ def test_check_shows_capabilities_and_the_resolved_context(capsys: pytest.Captur
     assert report["provider"] == "dry-run"
     assert report["distribution"] == "planpilot-provider-dry-run"
     assert report["target"] == "example/roadmap"
-    assert report["capabilities"] == sorted(c.value for c in DryRunProvider.CAPABILITIES)
+    assert report["capabilities"] == sorted(CAPABILITIES)
     assert report["context"] == {
         "provider": "dry-run",
         "capabilities": report["capabilities"],
@@ -443,7 +458,9 @@ def test_check_shows_capabilities_and_the_resolved_context(capsys: pytest.Captur
         "type_labels": {"EPIC": "Epic", "STORY": "Story", "TASK": "Task"},
     }
 
-    code, out, _ = _run(capsys, "check", "--provider", "dry-run", "--target", "acme/x", "--board-url", "b")
+    code, out, _ = _run(
+        capsys, "check", "--provider", "dry-run", "--target", "acme/x", "--board-url", "https://tracker.example/b/1"
+    )
     assert code == 0
     assert "Capabilities: " + ", ".join(report["capabilities"]) in out
     assert "  target: acme/x" in out
@@ -455,7 +472,7 @@ def test_check_exit_codes(capsys: pytest.CaptureFixture[str], monkeypatch: pytes
     code, _, err = _run(capsys, "check", "--provider", "github")
     assert code == 2
     assert "--target is required for provider 'github'" in err
-    monkeypatch.setenv("GITHUB_TOKEN", SENTINEL)
+    monkeypatch.setenv("STUB_TOKEN", SENTINEL)
     code, out, err = _run(capsys, "check", "--provider", "refusing", "--target", "a/b")
     assert code == 3
     assert SENTINEL not in out + err

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import attrs
 import pytest
 
 from planpilot_providers_core.capabilities import DISCOVERY_CAPABILITIES, Capability
+from planpilot_providers_core.config import ProviderConfig
 from planpilot_providers_core.context import ProviderContext, frozen_mapping
 from planpilot_providers_core.contracts import (
     TSHIRT_POINTS,
@@ -17,10 +19,10 @@ from planpilot_providers_core.contracts import (
     ItemRelations,
     ItemSearchFilters,
     PlanItemType,
-    Provider,
     UpdateItemInput,
 )
 from planpilot_providers_core.errors import ProviderCapabilityError, ProviderError
+from planpilot_providers_core.provider import Provider
 
 # -- CreateItemInput / UpdateItemInput ------------------------------------------------------------
 
@@ -251,17 +253,15 @@ def _item(item_id: str, relations: ItemRelations | None = None) -> _Item:
     )
 
 
-class _Provider(Provider):
-    name = "fake"
-
+class _Provider(Provider[ProviderContext]):
     def __init__(
         self,
         *,
         capabilities: frozenset[Capability] = DISCOVERY_CAPABILITIES,
         fail_resolve: bool = False,
-        **kwargs: object,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+        super().__init__(ProviderConfig.from_keywords("fake", target="t", **kwargs))
         self.offered = capabilities
         self.fail_resolve = fail_resolve
         self.events: list[str] = []
@@ -379,13 +379,14 @@ async def test_fetch_relations_default_asks_every_item() -> None:
     parent = _item("1")
     child = _item("2", ItemRelations(parent_id="1", blocker_ids=["3"]))
 
-    relations = await _Provider().fetch_relations([parent, child])
+    async with _Provider() as provider:
+        relations = await provider.fetch_relations([parent, child])
+        assert await provider.fetch_relations([]) == {}
 
     assert relations == {
         "1": ItemRelations(),
-        "2": ItemRelations(parent_id="1", blocker_ids=frozenset({"3"})),
+        "2": ItemRelations(parent_id="1", blocker_ids=("3",)),
     }
-    assert await _Provider().fetch_relations([]) == {}
 
 
 def test_item_is_frozen_and_validated() -> None:

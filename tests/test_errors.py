@@ -6,24 +6,21 @@ import pytest
 
 from planpilot_providers_core import errors
 from planpilot_providers_core.errors import (
-    CANONICAL_STEPS,
-    STEP_ISSUE_CREATED,
-    STEP_ISSUE_TYPE_SET,
-    STEP_LABELS_SET,
-    STEP_PROJECT_FIELDS_SET,
-    STEP_PROJECT_ITEM_ADDED,
     AuthenticationError,
     CreateItemPartialFailureError,
+    InvalidCredentialError,
     ItemNotFoundError,
     PlanPilotError,
     PluginError,
     ProjectURLError,
     ProviderCapabilityError,
+    ProviderConfigError,
     ProviderError,
     RateLimitError,
     RateLimitExhaustedError,
     TransientProviderError,
 )
+from planpilot_providers_core.steps import CANONICAL_STEPS, CreateStep
 
 
 @pytest.mark.parametrize(
@@ -33,7 +30,9 @@ from planpilot_providers_core.errors import (
         (PluginError, (PlanPilotError,)),
         (ProviderCapabilityError, (ProviderError,)),
         (AuthenticationError, (ProviderError,)),
-        (ProjectURLError, (ProviderError, ValueError)),
+        (ProviderConfigError, (ProviderError, ValueError)),
+        (ProjectURLError, (ProviderConfigError, ValueError)),
+        (InvalidCredentialError, (AuthenticationError, ValueError)),
         (ItemNotFoundError, (ProviderError, LookupError)),
         (TransientProviderError, (ProviderError,)),
         (RateLimitError, (TransientProviderError,)),
@@ -53,21 +52,16 @@ def test_plugin_errors_are_not_provider_errors() -> None:
 
 
 def test_canonical_steps_are_the_seeds_names_in_order() -> None:
-    """Step names are a cross-provider contract; callers compare them to these constants."""
+    """Step names are a cross-provider contract: the seed's five, plus parent_set for a parent given at create."""
     assert CANONICAL_STEPS == (
         "issue_created",
         "issue_type_set",
         "labels_set",
+        "parent_set",
         "project_item_added",
         "project_fields_set",
     )
-    assert CANONICAL_STEPS == (
-        STEP_ISSUE_CREATED,
-        STEP_ISSUE_TYPE_SET,
-        STEP_LABELS_SET,
-        STEP_PROJECT_ITEM_ADDED,
-        STEP_PROJECT_FIELDS_SET,
-    )
+    assert tuple(CreateStep) == CANONICAL_STEPS
 
 
 def test_partial_failure_carries_identity_and_steps() -> None:
@@ -77,7 +71,7 @@ def test_partial_failure_carries_identity_and_steps() -> None:
         created_item_id="I_1",
         created_item_key="#12",
         created_item_url="https://github.com/acme/roadmap/issues/12",
-        completed_steps=[STEP_ISSUE_CREATED, STEP_LABELS_SET],
+        completed_steps=[CreateStep.ISSUE_CREATED, "labels_set"],
         retryable=True,
     )
 

@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from planpilot_providers_core.capabilities import DISCOVERY_CAPABILITIES, Capability
-from planpilot_providers_core.contracts import FieldConfig, Provider
+from planpilot_providers_core.config import ProviderConfig
+from planpilot_providers_core.contracts import FieldConfig
 from planpilot_providers_core.errors import PluginError, ProviderCapabilityError
 from planpilot_providers_core.hookspecs import hookimpl
+from planpilot_providers_core.provider import Provider
 from planpilot_providers_core.registry import (
     BLOCK_PLUGINS_ENV,
     DISABLE_AUTOLOAD_ENV,
@@ -50,20 +52,14 @@ def plugin_source(
 def provider_source(class_name: str, provider_name: str) -> str:
     """A provider module whose class records the arguments the factory passed."""
     return f"""
-        from planpilot_providers_core.contracts import Provider
+        from planpilot_providers_core.provider import Provider
 
         class {class_name}(Provider):
-            name = {provider_name!r}
-
-            def __init__(self, *, target, token, board_url, label, field_config, **kwargs):
-                self.received = dict(
-                    target=target, token=token, board_url=board_url, label=label, field_config=field_config
-                )
-                self.received.update(kwargs)
-                super().__init__(**kwargs)
+            def __init__(self, config):
+                self.received = config
+                super().__init__(config)
 
             async def resolve_context(self): raise NotImplementedError
-            async def aclose(self): pass
             async def search_items(self, filters): raise NotImplementedError
             async def create_item(self, item): raise NotImplementedError
             async def update_item(self, item_id, item): raise NotImplementedError
@@ -105,6 +101,11 @@ CREATE_ARGS: dict[str, Any] = {
 }
 
 
+def create(registry: ProviderRegistry, name: str, **keywords: Any) -> Provider[Any]:
+    """``registry.create`` with the factory's keywords, as ``create_provider`` calls it."""
+    return registry.create(ProviderConfig.from_keywords(name, **keywords))
+
+
 def test_plugin_spec_is_listed_with_its_distribution_and_version(fake_dists: FakeDistributions) -> None:
     """Listing is how users see what is installed: name, distribution, version, capabilities, summary."""
     add_provider_dist(
@@ -136,7 +137,7 @@ def test_listing_imports_the_plugin_but_not_the_provider_module(fake_dists: Fake
     assert plugin_mod in sys.modules
     assert provider_mod not in sys.modules
 
-    provider = registry.create("alpha", **CREATE_ARGS)
+    provider = create(registry, "alpha", **CREATE_ARGS)
 
     assert provider_mod in sys.modules
     assert type(provider).__module__ == provider_mod
@@ -147,18 +148,25 @@ def test_create_passes_the_seed_arguments_and_extra_kwargs(fake_dists: FakeDistr
     add_provider_dist(fake_dists, "alpha")
     config = FieldConfig(status="Todo")
 
-    defaults: Any = ProviderRegistry().create("alpha", **CREATE_ARGS)
-    custom: Any = ProviderRegistry().create(
-        "alpha", **CREATE_ARGS, label="roadmap", field_config=config, required_capabilities=DISCOVERY
+    defaults: Any = create(ProviderRegistry(), "alpha", **CREATE_ARGS)
+    custom: Any = create(
+        ProviderRegistry(),
+        "alpha",
+        **CREATE_ARGS,
+        label="roadmap",
+        field_config=config,
+        required_capabilities=DISCOVERY,
+        api_url="https://example.test/api",
     )
 
-    assert defaults.received == {**CREATE_ARGS, "label": "planpilot", "field_config": None}
-    assert custom.received == {
-        **CREATE_ARGS,
-        "label": "roadmap",
-        "field_config": config,
-        "required_capabilities": DISCOVERY,
-    }
+    received: ProviderConfig = defaults.received
+    assert (received.provider, received.target, received.token, received.board_url) == ("alpha", *CREATE_ARGS.values())
+    assert (received.label, received.field_config, received.options) == ("planpilot", FieldConfig(), {})
+    assert received.declared_capabilities == DISCOVERY_CAPABILITIES, "the factory passes the registration's declaration"
+    assert defaults.name == "alpha", "the provider's name comes from its registration"
+    assert (custom.received.label, custom.received.field_config) == ("roadmap", config)
+    assert custom.received.required_capabilities == DISCOVERY_CAPABILITIES
+    assert custom.received.options == {"api_url": "https://example.test/api"}
 
 
 def test_plugin_that_fails_to_import_is_reported_and_others_still_load(fake_dists: FakeDistributions) -> None:
@@ -196,7 +204,7 @@ def test_provider_name_claimed_by_two_distributions_is_an_error_naming_both(
 
     registry = ProviderRegistry()
 
-    for call in (lambda: registry.get("shared"), lambda: registry.create("shared", **CREATE_ARGS)):
+    for call in (lambda: registry.get("shared"), lambda: create(registry, "shared", **CREATE_ARGS)):
         with pytest.raises(PluginError, match="'shared'") as excinfo:
             call()
         assert "fake-one 2.0.0" in str(excinfo.value)
@@ -204,7 +212,7 @@ def test_provider_name_claimed_by_two_distributions_is_an_error_naming_both(
         assert BLOCK_PLUGINS_ENV in str(excinfo.value)
     assert "shared" not in registry.providers
     assert "gamma" in registry.providers
-    assert isinstance(registry.create("gamma", **CREATE_ARGS), Provider)
+    assert isinstance(create(registry, "gamma", **CREATE_ARGS), Provider)
     [problem] = [p for p in registry.problems if "'shared'" in p.error]
     assert "fake-one" in problem.error
     assert "fake-two" in problem.error
@@ -362,7 +370,7 @@ def test_provider_class_that_is_not_a_provider_is_a_plugin_error(fake_dists: Fak
     )
 
     with pytest.raises(PluginError, match="not a Provider subclass") as excinfo:
-        ProviderRegistry().create("wrong", **CREATE_ARGS)
+        create(ProviderRegistry(), "wrong", **CREATE_ARGS)
     assert "fake-wrong-dist 0.9.0" in str(excinfo.value)
 
 
@@ -381,7 +389,7 @@ def test_provider_module_that_fails_to_import_is_a_plugin_error(fake_dists: Fake
     assert "lazy" in registry.providers
 
     with pytest.raises(PluginError, match="fake-lazybroken-dist") as excinfo:
-        registry.create("lazy", **CREATE_ARGS)
+        create(registry, "lazy", **CREATE_ARGS)
     assert "RuntimeError: missing optional dependency" in str(excinfo.value)
     assert isinstance(excinfo.value.__cause__, RuntimeError)
 
@@ -392,16 +400,16 @@ def test_factory_fails_fast_on_declared_capabilities_before_importing(fake_dists
     registry = ProviderRegistry()
 
     with pytest.raises(ProviderCapabilityError) as excinfo:
-        registry.create("weak", **CREATE_ARGS)
+        create(registry, "weak", **CREATE_ARGS)
     assert excinfo.value.capability == "discovery.body-text"
     assert set(excinfo.value.missing) == {"discovery.body-text", "discovery.complete"}
     assert provider_mod not in sys.modules
 
     with pytest.raises(ProviderCapabilityError, match=r"relations\.parent"):
-        registry.create("weak", **CREATE_ARGS, required_capabilities=["relations.parent"])
+        create(registry, "weak", **CREATE_ARGS, required_capabilities=["relations.parent"])
     assert provider_mod not in sys.modules
 
-    provider = registry.create("weak", **CREATE_ARGS, required_capabilities=["discovery.labels"])
+    provider = create(registry, "weak", **CREATE_ARGS, required_capabilities=["discovery.labels"])
     assert provider.required_capabilities == {Capability.DISCOVERY_BY_LABELS}
 
 

@@ -13,11 +13,20 @@ from planpilot_providers_core.reliability import Pacer, RateLimitGate
 
 
 class FakeClock:
-    def __init__(self, now: float = 100.0) -> None:
-        self.now = now
+    """A ``Clock`` that moves only when told; its sleeps return at once."""
 
-    def __call__(self) -> float:
+    def __init__(self, now: float = 100.0, epoch: float = 1_000_000.0) -> None:
+        self.now = now
+        self.epoch = epoch
+
+    def monotonic(self) -> float:
         return self.now
+
+    def time(self) -> float:
+        return self.epoch
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(0)
 
 
 # --- RateLimitGate -------------------------------------------------------------------------------
@@ -53,8 +62,8 @@ def test_gate_caps_pause_at_max_pause() -> None:
 
 def test_gate_pause_until_uses_wall_time() -> None:
     gate = RateLimitGate(clock=FakeClock())
-    assert gate.pause_until(1_000_030.0, now=lambda: 1_000_000.0) == 30.0
-    assert gate.pause_until(5.0, now=lambda: 1_000_000.0) == 30.0  # reset in the past: no change
+    assert gate.pause_until(1_000_030.0) == 30.0  # the clock's wall time is 1_000_000
+    assert gate.pause_until(5.0) == 30.0  # reset in the past: no change
 
 
 @pytest.mark.parametrize("bad", [0, -1, math.inf, math.nan])
@@ -138,6 +147,7 @@ async def test_pacer_reserves_slots_synchronously() -> None:
     pacer = Pacer(1.0, clock=clock)
     await pacer.wait_turn()  # slot at 50.0, no wait
     waits = [asyncio.create_task(pacer.wait_turn()) for _ in range(3)]
+    await asyncio.sleep(0)
     await asyncio.sleep(0)
     assert pacer._next_start == 54.0  # slots 51, 52, 53 were reserved before anyone slept
     for task in waits:

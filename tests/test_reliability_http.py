@@ -25,6 +25,7 @@ from planpilot_providers_core.reliability import (
     PooledClient,
     RateLimitGate,
     RetryPolicy,
+    SystemClock,
     parse_retry_after,
     raise_for_status,
     retry_call,
@@ -310,7 +311,7 @@ async def test_pooled_client_bounds_in_flight_requests() -> None:
     [({"Retry-After": "7"}, 7.0), ({}, DEFAULT_RATE_LIMIT_PAUSE), ({"Retry-After": "junk"}, 60.0)],
 )
 async def test_gated_transport_429_pauses_the_gate(headers: dict[str, str], expected: float) -> None:
-    gate = RateLimitGate(clock=lambda: 1000.0)
+    gate = RateLimitGate(clock=FrozenClock())
     transport = GatedTransport(httpx.MockTransport(lambda request: httpx.Response(429, headers=headers)), gate)
     async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
         assert (await client.get("/")).status_code == 429
@@ -407,3 +408,10 @@ async def test_retry_call_over_pooled_client_honours_429_through_the_gate() -> N
         assert await retry_call("create_issue", op, policy=policy, idempotent=False, gate=pooled.gate) == 200
     assert len(sent) == 2
     assert sent[1] - sent[0] >= 0.06
+
+
+class FrozenClock(SystemClock):
+    """The system clock, but monotonic time stands still (pauses never run out during a test)."""
+
+    def monotonic(self) -> float:
+        return 1000.0

@@ -7,6 +7,7 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -21,12 +22,16 @@ from planpilot_providers_core.errors import (
 )
 from planpilot_providers_core.reliability import (
     DEFAULT_RETRY_POLICY,
+    NOT_APPLIED,
     RETRY_LOGGER_NAME,
+    Applied,
     Failure,
     HttpClientConfig,
+    NotApplied,
     PooledClient,
     RateLimitGate,
     RetryPolicy,
+    SystemClock,
     classify_failure,
     raise_for_status,
     retry_call,
@@ -61,13 +66,13 @@ def transient(sent: bool = False, retry_after: float | None = None) -> Transient
 
 @pytest.fixture
 def recorded_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Record retry_call's own waits instead of sleeping them."""
+    """Record retry_call's own waits (on its default clock) instead of sleeping them."""
     waits: list[float] = []
 
     async def fake_sleep(delay: float) -> None:
         waits.append(delay)
 
-    monkeypatch.setattr(retry_module, "_sleep", fake_sleep)
+    monkeypatch.setattr(retry_module.SYSTEM_CLOCK, "sleep", fake_sleep)
     return waits
 
 
@@ -205,7 +210,7 @@ async def test_retry_after_at_cap_is_honoured(recorded_waits: list[float]) -> No
 
 
 async def test_retry_after_with_gate_pauses_the_gate_instead_of_sleeping(recorded_waits: list[float]) -> None:
-    gate = RateLimitGate()
+    gate = RateLimitGate(clock=SystemClock())  # its own clock, whose sleeps are not recorded
     seen_remaining: list[float] = []
     started = time.monotonic()
 
@@ -271,10 +276,12 @@ async def test_idempotent_ambiguous_failure_is_retried_without_resolver() -> Non
 
 def resolver_returning(
     value: str | None, seen: list[BaseException]
-) -> Callable[[BaseException], Awaitable[str | None]]:
-    async def resolve(exc: BaseException) -> str | None:
+) -> Callable[[BaseException], Awaitable[Applied[str] | NotApplied]]:
+    """A resolver finding ``value`` applied, or (``None``) finding that nothing happened."""
+
+    async def resolve(exc: BaseException) -> Applied[str] | NotApplied:
         seen.append(exc)
-        return value
+        return NOT_APPLIED if value is None else Applied(value)
 
     return resolve
 
@@ -325,7 +332,7 @@ async def test_resolver_is_not_consulted_for_not_sent_failures() -> None:
 async def test_resolver_errors_propagate() -> None:
     op = Script(httpx.ReadTimeout("slow read", request=REQUEST))
 
-    async def resolve(exc: BaseException) -> str | None:
+    async def resolve(exc: BaseException) -> Applied[str] | NotApplied:
         raise AuthenticationError("lookup refused")
 
     with pytest.raises(AuthenticationError, match="lookup refused"):
@@ -459,6 +466,58 @@ async def test_ambiguous_retry_logs_once_after_resolution(caplog: pytest.LogCapt
     assert "not applied" in ours[0].getMessage()
 
 
+async def test_a_resolver_must_give_a_verdict() -> None:
+    """Returning a bare value (or None) would be ambiguous itself: it is refused, naming the two verdicts."""
+
+    async def sloppy(exc: BaseException) -> Any:
+        return None
+
+    op = Script(httpx.ReadTimeout("slow read", request=REQUEST))
+    with pytest.raises(TypeError, match=r"Applied.*NOT_APPLIED"):
+        await retry_call("create_issue", op, policy=FAST, idempotent=False, resolve_ambiguous=sloppy)
+
+
+async def test_stamina_prints_no_raw_event_for_our_retries(caplog: pytest.LogCaptureFixture) -> None:
+    """Our line replaces stamina's own ``stamina.retry_scheduled`` event; one line per retry in all."""
+    with caplog.at_level(logging.DEBUG):
+        await retry_call("get_item", Script(transient(), transient()), policy=FAST)
+    assert not [r for r in caplog.records if r.name.startswith("stamina")], caplog.text
+    assert len([r for r in caplog.records if r.name == RETRY_LOGGER_NAME]) == 2
+
+
+async def test_stamina_hooks_still_run_for_other_callers(caplog: pytest.LogCaptureFixture) -> None:
+    """Installing our hook keeps the application's (stamina's default logging) for its own retries."""
+    await retry_call("get_item", Script(transient()), policy=FAST)  # installs our hook
+    caplog.clear()
+
+    @stamina.retry(on=ValueError, attempts=2, wait_initial=0, wait_jitter=0)
+    def flaky(calls: list[int]) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ValueError("once")
+
+    with caplog.at_level(logging.DEBUG):
+        flaky([])
+    assert [r for r in caplog.records if r.name == "stamina"], "stamina's own hook no longer runs"
+    assert not [r for r in caplog.records if r.name == RETRY_LOGGER_NAME]
+
+
+async def test_rate_limit_waits_do_not_use_up_attempts(recorded_waits: list[float]) -> None:
+    """Being told to wait is not a failure: with 2 attempts, 3 rate limits and 1 error still succeed."""
+    op = Script(*(RateLimitError("slow down", retry_after=1) for _ in range(3)), transient())
+    policy = RetryPolicy(attempts=2, wait_initial=0.001, wait_max=0.001, wait_jitter=0)
+    assert await retry_call("get_item", op, policy=policy) == "ok"
+    assert op.calls == 5
+    assert recorded_waits[:3] == [1.0, 1.0, 1.0]
+
+
+async def test_rate_limit_waits_are_bounded(recorded_waits: list[float]) -> None:
+    op = Script(*(RateLimitError("slow down", retry_after=1) for _ in range(5)))
+    with pytest.raises(RateLimitExhaustedError, match="max_rate_limit_waits"):
+        await retry_call("get_item", op, policy=RetryPolicy(max_rate_limit_waits=3))
+    assert op.calls == 4
+
+
 # --- policy validation ---------------------------------------------------------------------------
 
 
@@ -487,7 +546,13 @@ def test_retry_policy_rejects_bad_values(kwargs: dict[str, object], field: str) 
 
 def test_retry_policy_defaults_and_limits() -> None:
     expected = RetryPolicy(
-        attempts=4, wait_initial=0.5, wait_max=8.0, wait_jitter=0.5, max_retry_after=120.0, timeout=180.0
+        attempts=4,
+        wait_initial=0.5,
+        wait_max=8.0,
+        wait_jitter=0.5,
+        max_retry_after=120.0,
+        timeout=180.0,
+        max_rate_limit_waits=8,
     )
     assert expected == DEFAULT_RETRY_POLICY
     assert RetryPolicy(attempts=1).attempts == 1

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from planpilot_provider_github.provider import GitHubProvider
 from planpilot_provider_github.testing import FaultKind, GitHubEmulator
+from planpilot_providers_core.config import ProviderConfig
 from planpilot_providers_core.sync.body import parse_metadata
 from planpilot_providers_core.sync.plan import load_plan
 from planpilot_providers_core.sync.runner import ItemAction, SyncResult, sync_plan
@@ -16,7 +17,14 @@ BOARD = "https://github.com/orgs/acme/projects/1"
 
 async def _sync(emulator: GitHubEmulator) -> SyncResult:
     provider = GitHubProvider(
-        target="acme/roadmap", token="t", board_url=BOARD, transport=emulator.transport(), mutation_interval=0
+        ProviderConfig.from_keywords(
+            "github",
+            target="acme/roadmap",
+            token="t",
+            board_url=BOARD,
+            transport=emulator.transport(),
+            mutation_interval=0,
+        )
     )
     async with provider:
         return await sync_plan(provider, PLAN, max_concurrent=8)

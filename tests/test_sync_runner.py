@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterable, Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 import attrs
 import pytest
 
 from planpilot_providers_core.capabilities import Capability
+from planpilot_providers_core.config import ProviderConfig
 from planpilot_providers_core.context import ProviderContext
 from planpilot_providers_core.contracts import (
     CreateItemInput,
@@ -18,10 +19,10 @@ from planpilot_providers_core.contracts import (
     ItemRelations,
     ItemSearchFilters,
     PlanItemType,
-    Provider,
     UpdateItemInput,
 )
 from planpilot_providers_core.errors import CreateItemPartialFailureError, ItemNotFoundError, ProviderError
+from planpilot_providers_core.provider import Provider
 from planpilot_providers_core.sync.body import References, parse_metadata, render_body
 from planpilot_providers_core.sync.plan import Estimate, Plan, PlanItem
 from planpilot_providers_core.sync.runner import ItemAction, Phase, RelationsAction, SyncResult, sync_plan
@@ -32,7 +33,6 @@ WRITES = frozenset({"create_item", "update_item", "reconcile_relations", "set_pa
 
 @attrs.frozen(kw_only=True)
 class FakeItem(Item):
-    size: str | None = None
     _tracker: FakeTracker = attrs.field(eq=False, repr=False, alias="tracker")
 
     async def set_parent(self, parent: Item) -> None:
@@ -55,7 +55,7 @@ class FakeItem(Item):
         return self._tracker.relations(self.id)
 
 
-class FakeTracker(Provider):
+class FakeTracker(Provider[ProviderContext]):
     """An in-memory tracker: state survives re-entry, every call is logged, concurrency is measured.
 
     ``create_failures`` maps an ITEM_ID (read from the body's metadata) to the error its create raises
@@ -64,10 +64,8 @@ class FakeTracker(Provider):
     were never set.
     """
 
-    name: ClassVar[str] = "fake"
-
     def __init__(self, *, capabilities: Iterable[Capability] = ALL, latency: float = 0.0) -> None:
-        super().__init__()
+        super().__init__(ProviderConfig.from_keywords("fake", target="t"))
         self._capabilities = frozenset(capabilities)
         self.latency = latency
         self.items: dict[str, FakeItem] = {}

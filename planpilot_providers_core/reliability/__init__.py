@@ -4,6 +4,7 @@ Imported only by providers that talk HTTP, never by the core's import-light path
 ``list``), because it pulls in httpx and stamina.
 """
 
+from planpilot_providers_core.reliability.clock import SYSTEM_CLOCK, Clock, SystemClock
 from planpilot_providers_core.reliability.gate import RateLimitGate
 from planpilot_providers_core.reliability.http import (
     DEFAULT_RATE_LIMIT_PAUSE,
@@ -16,8 +17,11 @@ from planpilot_providers_core.reliability.http import (
 from planpilot_providers_core.reliability.pacing import Pacer
 from planpilot_providers_core.reliability.retry import (
     DEFAULT_RETRY_POLICY,
+    NOT_APPLIED,
     RETRY_LOGGER_NAME,
+    Applied,
     Failure,
+    NotApplied,
     RetryPolicy,
     classify_failure,
     retry_call,
@@ -26,14 +30,20 @@ from planpilot_providers_core.reliability.retry import (
 __all__ = [
     "DEFAULT_RATE_LIMIT_PAUSE",
     "DEFAULT_RETRY_POLICY",
+    "NOT_APPLIED",
     "RETRY_LOGGER_NAME",
+    "SYSTEM_CLOCK",
+    "Applied",
+    "Clock",
     "Failure",
     "GatedTransport",
     "HttpClientConfig",
+    "NotApplied",
     "Pacer",
     "PooledClient",
     "RateLimitGate",
     "RetryPolicy",
+    "SystemClock",
     "classify_failure",
     "parse_retry_after",
     "raise_for_status",

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
-import time
-from collections.abc import Callable
+
+from planpilot_providers_core.reliability.clock import SYSTEM_CLOCK, Clock
 
 
 class RateLimitGate:
@@ -18,7 +17,7 @@ class RateLimitGate:
     CLI command).
     """
 
-    def __init__(self, *, max_pause: float = 900.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, *, max_pause: float = 900.0, clock: Clock = SYSTEM_CLOCK) -> None:
         if not (isinstance(max_pause, int | float) and math.isfinite(max_pause) and max_pause > 0):
             raise ValueError(f"RateLimitGate max_pause must be a positive number of seconds, got {max_pause!r}")
         self._max_pause = float(max_pause)
@@ -35,7 +34,7 @@ class RateLimitGate:
 
     def remaining(self) -> float:
         """Seconds left in the current pause (0.0 when open)."""
-        return max(0.0, self._resume_at - self._clock())
+        return max(0.0, self._resume_at - self._clock.monotonic())
 
     def pause_for(self, seconds: float) -> float:
         """Pause every caller for ``seconds`` (capped at ``max_pause``), unless already paused longer.
@@ -45,14 +44,14 @@ class RateLimitGate:
         """
         if math.isnan(seconds) or seconds < 0:
             seconds = 0.0
-        resume_at = self._clock() + min(seconds, self._max_pause)
+        resume_at = self._clock.monotonic() + min(seconds, self._max_pause)
         if resume_at > self._resume_at:
             self._resume_at = resume_at
         return self.remaining()
 
-    def pause_until(self, epoch_seconds: float, *, now: Callable[[], float] = time.time) -> float:
+    def pause_until(self, epoch_seconds: float) -> float:
         """Pause until a wall-clock instant, as given by ``x-ratelimit-reset``-style headers."""
-        return self.pause_for(epoch_seconds - now())
+        return self.pause_for(epoch_seconds - self._clock.time())
 
     async def wait(self) -> None:
         """Return once the gate is open; a pause extended while sleeping is honoured.
@@ -60,5 +59,5 @@ class RateLimitGate:
         Cancellation simply propagates out of the sleep: nothing is held, so nothing leaks.
         """
         # Sleep-and-recheck on purpose (not an Event): see the class docstring.
-        while (delay := self.remaining()) > 0:  # noqa: ASYNC110
-            await asyncio.sleep(delay)
+        while (delay := self.remaining()) > 0:
+            await self._clock.sleep(delay)

@@ -19,8 +19,10 @@ from typing import Any, Self
 import attrs
 import httpx
 
+from planpilot_providers_core.credentials import check_header_value
 from planpilot_providers_core.errors import (
     AuthenticationError,
+    ItemNotFoundError,
     ProviderError,
     RateLimitError,
     TransientProviderError,
@@ -35,7 +37,9 @@ DEFAULT_RATE_LIMIT_PAUSE = 60.0
 
 
 def _frozen_headers(value: Mapping[str, str]) -> Mapping[str, str]:
-    """A read-only view of a private copy: the config cannot be changed behind the client's back."""
+    """A read-only view of a private copy, every value sendable: httpx would echo a bad one in its error."""
+    for name, header in value.items():
+        check_header_value(str(header), what=f"the {name} header")
     return types.MappingProxyType(dict(value))
 
 
@@ -265,10 +269,12 @@ def _body_excerpt(response: httpx.Response, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def raise_for_status(response: httpx.Response, operation: str) -> httpx.Response:
+def raise_for_status(response: httpx.Response, operation: str, *, item_id: str | None = None) -> httpx.Response:
     """Return a 2xx response; raise the matching :mod:`planpilot_providers_core.errors` error otherwise.
 
-    401: AuthenticationError; 429: RateLimitError (wait from ``retry-after``, else
+    401: AuthenticationError; 404 on a call that
+    addresses one item (pass its ``item_id``): ItemNotFoundError, which ``get_item`` and
+    ``delete_item`` owe their callers; 429: RateLimitError (wait from ``retry-after``, else
     ``x-ratelimit-reset``); 5xx: TransientProviderError (may have been applied); anything else:
     ProviderError. Messages carry the operation, status and a short body excerpt, never headers.
     """
@@ -276,6 +282,8 @@ def raise_for_status(response: httpx.Response, operation: str) -> httpx.Response
     if 200 <= status < 300:
         return response
     headers = response.headers
+    if status == 404 and item_id is not None:
+        raise ItemNotFoundError(f"{operation}: no item {item_id!r} (HTTP 404); it was deleted or never existed")
     if status == 401:
         raise AuthenticationError(
             f"{operation}: the credentials were rejected (HTTP 401); check the token is valid, "

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
-import time
-from collections.abc import Callable
+
+from planpilot_providers_core.reliability.clock import SYSTEM_CLOCK, Clock
 
 
 class Pacer:
@@ -17,7 +16,7 @@ class Pacer:
     Like :class:`RateLimitGate` it holds no loop-bound primitive.
     """
 
-    def __init__(self, min_interval: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, min_interval: float, *, clock: Clock = SYSTEM_CLOCK) -> None:
         if not (isinstance(min_interval, int | float) and math.isfinite(min_interval) and min_interval >= 0):
             raise ValueError(f"Pacer min_interval must be a number of seconds >= 0, got {min_interval!r}")
         self._min_interval = float(min_interval)
@@ -36,8 +35,8 @@ class Pacer:
         """Wait until this caller may start; ``min_interval == 0`` never waits."""
         if self._min_interval == 0:
             return
-        now = self._clock()
+        now = self._clock.monotonic()
         start = max(now, self._next_start)
         self._next_start = start + self._min_interval
         if start > now:
-            await asyncio.sleep(start - now)
+            await self._clock.sleep(start - now)

@@ -3,31 +3,52 @@
 Why not plain ``@stamina.retry``: we need to know whether a failed request may have been applied
 (non-idempotent writes must not be blindly re-sent), to honour and cap ``Retry-After``, to share a
 rate-limit pause, and to log the operation name without ever logging call arguments (tokens).
-stamina still owns the attempt accounting, the overall time budget, re-raising the original error
-and its test mode (``stamina.set_testing``), which also zeroes every wait made here.
+stamina still owns the attempt accounting, the overall time budget, re-raising the original error,
+its test mode (``stamina.set_testing``, which also zeroes every wait made here) and the retry
+instrumentation: our one log line per retry is a stamina on-retry hook, installed next to whatever
+hooks the application configured, so stamina's own ``stamina.retry_scheduled`` line is not printed
+for our calls as well.
+
+Being told to wait by a rate limit is not a failure: such a refusal is waited out (on the shared
+gate) and sent again without using up one of the call's attempts.
 """
 
 from __future__ import annotations
 
-import asyncio
+import contextvars
 import logging
 import math
 import random
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Final, Generic, TypeAlias, TypeVar
 
 import attrs
 import httpx
 import stamina
+import stamina.instrumentation
 
-from planpilot_providers_core.errors import RateLimitExhaustedError, TransientProviderError
+from planpilot_providers_core.errors import RateLimitError, RateLimitExhaustedError, TransientProviderError
 from planpilot_providers_core.reliability._validation import count, seconds
+from planpilot_providers_core.reliability.clock import SYSTEM_CLOCK, Clock
 from planpilot_providers_core.reliability.gate import RateLimitGate
+
+__all__ = [
+    "DEFAULT_RETRY_POLICY",
+    "NOT_APPLIED",
+    "RETRY_LOGGER_NAME",
+    "Applied",
+    "Failure",
+    "NotApplied",
+    "Resolution",
+    "RetryPolicy",
+    "classify_failure",
+    "retry_call",
+]
 
 T = TypeVar("T")
 
-RETRY_LOGGER_NAME = "planpilot.providers.retry"
+RETRY_LOGGER_NAME: Final = "planpilot.providers.retry"
 _log = logging.getLogger(RETRY_LOGGER_NAME)
 
 #: The request provably never reached the server: safe to re-send even for a write.
@@ -35,8 +56,6 @@ _NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 #: Retrying cannot help: the request is malformed or the client is misconfigured.
 _PERMANENT_ERRORS = (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.ProxyError, httpx.InvalidURL)
 _MAX_ATTEMPTS = 5
-#: Indirection so tests can record the waits instead of sleeping them.
-_sleep = asyncio.sleep
 
 
 @attrs.frozen
@@ -44,8 +63,10 @@ class RetryPolicy:
     """How hard one call tries: attempts, backoff, the longest server-requested wait, a time budget.
 
     ``attempts`` counts every try (1 = no retry) and is capped at 5 because the engine above
-    never retries and a stuck call must fail in bounded time. ``max_retry_after`` bounds a
-    ``Retry-After`` we are willing to honour; longer ones raise :class:`RateLimitExhaustedError`.
+    never retries and a stuck call must fail in bounded time. ``timeout`` bounds the time spent on
+    those attempts. Rate-limit refusals are not attempts: each is waited out, up to
+    ``max_rate_limit_waits`` times per call; ``max_retry_after`` bounds one server-requested wait,
+    and a longer one raises :class:`RateLimitExhaustedError`.
     """
 
     attempts: int = attrs.field(
@@ -56,6 +77,7 @@ class RetryPolicy:
     wait_jitter: float = attrs.field(default=0.5, validator=seconds())
     max_retry_after: float = attrs.field(default=120.0, validator=seconds())
     timeout: float | None = attrs.field(default=180.0, validator=seconds(positive=True, optional=True))
+    max_rate_limit_waits: int = attrs.field(default=8, validator=count(minimum=0))
 
     @wait_max.validator
     def _wait_max_covers_initial(self, attribute: attrs.Attribute[float], value: float) -> None:
@@ -63,7 +85,28 @@ class RetryPolicy:
             raise ValueError(f"RetryPolicy.wait_max must be >= wait_initial ({self.wait_initial!r}), got {value!r}")
 
 
-DEFAULT_RETRY_POLICY = RetryPolicy()
+DEFAULT_RETRY_POLICY: Final = RetryPolicy()
+
+
+@attrs.frozen
+class Applied(Generic[T]):
+    """What a resolver returns when the ambiguous call had taken effect: ``value`` is its result."""
+
+    value: T
+
+
+@attrs.frozen
+class NotApplied:
+    """What a resolver returns when the ambiguous call provably did not happen: it is safe to send again."""
+
+    def __repr__(self) -> str:
+        return "NOT_APPLIED"
+
+
+NOT_APPLIED: Final = NotApplied()
+
+Resolution: TypeAlias = "Applied[T] | NotApplied"
+"""A resolver's verdict on a write that may or may not have been applied."""
 
 
 @attrs.frozen
@@ -98,16 +141,6 @@ def classify_failure(exc: BaseException) -> Failure:
     return Failure(False, True)
 
 
-@attrs.define
-class _PendingRetry:
-    """A retry the backoff hook approved; carried out at the top of the next stamina attempt."""
-
-    exc: Exception
-    own_wait: float
-    use_gate: bool
-    resolve: bool
-
-
 def _describe(exc: BaseException) -> str:
     """Exception type and a short message; never args, kwargs or headers."""
     text = " ".join(str(exc).split())
@@ -116,68 +149,112 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+@attrs.define
+class _Call:
+    """The retry_call in progress in this task, for the stamina hook that logs its retries."""
+
+    operation: str
+    attempts: int
+    next_wait: float = 0.0
+    resolve_next: bool = False
+
+
+_CURRENT: contextvars.ContextVar[_Call | None] = contextvars.ContextVar("planpilot_retry_call", default=None)
+
+
+class _RetryLog:
+    """A stamina on-retry hook: our line for our calls, the application's hooks for everything else."""
+
+    def __init__(self, others: tuple[stamina.instrumentation.RetryHook, ...]) -> None:
+        self.others = others
+
+    def __call__(self, details: stamina.instrumentation.RetryDetails) -> None:
+        call = _CURRENT.get()
+        if call is None:
+            for hook in self.others:
+                hook(details)
+            return
+        if call.resolve_next:
+            return  # whether it is sent again depends on the resolver; that step logs the outcome
+        _log.warning(
+            "retrying %s: attempt %d of %d in %.2fs after %s",
+            call.operation,
+            details.retry_num + 1,
+            call.attempts,
+            call.next_wait,
+            _describe(details.caused_by),
+        )
+
+
+def _install_retry_log() -> None:
+    hooks = stamina.instrumentation.get_on_retry_hooks()
+    if not any(isinstance(hook, _RetryLog) for hook in hooks):
+        stamina.instrumentation.set_on_retry_hooks([_RetryLog(hooks)])
+
+
 async def retry_call(
     operation: str,
     fn: Callable[[], Awaitable[T]],
     *,
     policy: RetryPolicy = DEFAULT_RETRY_POLICY,
     idempotent: bool = True,
-    resolve_ambiguous: Callable[[BaseException], Awaitable[T | None]] | None = None,
+    resolve_ambiguous: Callable[[BaseException], Awaitable[Applied[T] | NotApplied]] | None = None,
     gate: RateLimitGate | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> T:
     """Await ``fn()`` and retry it on transient failures, per ``policy``.
 
-    Retryable: :class:`TransientProviderError` (``RateLimitError`` included) and network errors.
-    A server-requested wait (``retry_after``) is honoured exactly, or handed to ``gate`` so every
-    caller sharing it pauses; one longer than ``policy.max_retry_after`` raises
-    :class:`RateLimitExhaustedError`. Anything else (auth, validation, bugs) is raised at once,
-    and cancellation is never retried nor swallowed.
+    Retryable: :class:`TransientProviderError` and network errors, up to ``policy.attempts`` tries
+    with exponential backoff and jitter (or the server's ``retry_after``, honoured exactly). A
+    :class:`RateLimitError` is not a failed attempt: the wait it asks for is put on ``gate`` (so every
+    caller sharing it pauses) and the call is sent again, at most ``policy.max_rate_limit_waits``
+    times. A wait longer than ``policy.max_retry_after`` raises :class:`RateLimitExhaustedError`.
+    Anything else (auth, validation, bugs) is raised at once; cancellation is never retried nor
+    swallowed. When attempts run out, the last original exception is raised.
 
-    For ``idempotent=False`` a failure that may have been applied is only retried after
-    ``resolve_ambiguous(exc)`` says it was not (returns None); a non-None value is taken as the
-    call's result. Without a resolver such a failure is raised. When attempts run out, the last
-    original exception is raised.
+    For ``idempotent=False`` a failure that may have been applied is only retried once
+    ``resolve_ambiguous(exc)`` returned ``NOT_APPLIED``; an ``Applied(value)`` verdict ends the call
+    with ``value``. Without a resolver such a failure is raised.
 
-    Each retry logs one WARNING line on ``planpilot.providers.retry`` naming the operation and
-    the attempt; arguments are never logged.
+    Each retry logs one WARNING line on ``planpilot.providers.retry`` with the operation, the attempt
+    and the wait, and so does each rate-limit pause (once, by the call that starts it); arguments are
+    never logged.
     """
+    _install_retry_log()
     started = time.monotonic()
     testing = stamina.is_testing()
+    call = _Call(operation, policy.attempts)
     current: stamina.Attempt | None = None
-    pending: _PendingRetry | None = None
-    exhausted: BaseException | None = None
+    pending: BaseException | None = None
 
     def backoff_hook(exc: Exception) -> bool | float:
         # stamina hands us whatever the attempt raised, BaseExceptions included: a truthy answer
         # for CancelledError would swallow cancellation and defeat asyncio.timeout().
-        nonlocal pending, exhausted
+        nonlocal pending
         if not isinstance(exc, Exception):
             return False
         failure = classify_failure(exc)
-        if not failure.retryable:
+        if not failure.retryable or isinstance(exc, RateLimitExhaustedError | RateLimitError):
             return False
         retry_after = failure.retry_after
         if retry_after is not None and retry_after > policy.max_retry_after:
-            exhausted = exc
             return False
         resolve = failure.sent and not idempotent
         if resolve and resolve_ambiguous is None:
             return False
-        use_gate = False
-        if retry_after is not None and gate is not None:
-            wait, own_wait, use_gate = gate.pause_for(retry_after), 0.0, True
-        elif retry_after is not None:
-            wait = own_wait = retry_after
+        if retry_after is not None:
+            wait = retry_after
         else:  # stamina's exponential backoff for this attempt, plus jitter
             base = current.next_wait if current is not None else policy.wait_initial
-            wait = own_wait = min(policy.wait_max, base + random.uniform(0, policy.wait_jitter))
-        if testing:
-            own_wait = 0.0
-        elif policy.timeout is not None and time.monotonic() - started + wait >= policy.timeout:
+            wait = min(policy.wait_max, base + random.uniform(0, policy.wait_jitter))
+        if policy.timeout is not None and time.monotonic() - started + wait >= policy.timeout:
             return False  # the wait alone would overrun the budget: give up now, not after sleeping
-        pending = _PendingRetry(exc, own_wait, use_gate and not testing, resolve)
-        return 0.0  # we wait ourselves at the top of the next attempt, right after logging it
+        call.next_wait = 0.0 if testing else wait
+        call.resolve_next = resolve
+        pending = exc if resolve else None
+        return 0.0  # we sleep ourselves, on our clock, at the top of the next attempt
 
+    token = _CURRENT.set(call)
     try:
         async for attempt in stamina.retry_context(
             on=backoff_hook,
@@ -187,56 +264,95 @@ async def retry_call(
             wait_max=policy.wait_max,
             wait_jitter=policy.wait_jitter,
         ):
+            if current is not None and call.next_wait > 0:
+                await clock.sleep(call.next_wait)
             current = attempt
             if pending is not None:
-                retry, pending = pending, None
-                resolved = await _before_retry(operation, retry, attempt.num, policy, gate, resolve_ambiguous)
-                if resolved is not None:
-                    return resolved
+                exc, pending = pending, None
+                verdict = await _resolve(call, attempt.num, exc, resolve_ambiguous)
+                if isinstance(verdict, Applied):
+                    return verdict.value
             with attempt:
-                return await fn()
-    except Exception as exc:
-        if exc is exhausted:
-            failure = classify_failure(exc)
-            raise RateLimitExhaustedError(
-                f"{operation}: the service asked to wait {failure.retry_after:.0f}s, longer than the "
-                f"{policy.max_retry_after:.0f}s allowed (RetryPolicy.max_retry_after); try again later",
-                retry_after=failure.retry_after,
-            ) from exc
-        raise
+                return await _through_rate_limits(operation, fn, policy, gate, clock, testing, started)
+    finally:
+        _CURRENT.reset(token)
     raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
 
 
-async def _before_retry(
-    operation: str,
-    retry: _PendingRetry,
+async def _resolve(
+    call: _Call,
     num: int,
+    exc: BaseException,
+    resolve_ambiguous: Callable[[BaseException], Awaitable[Applied[T] | NotApplied]] | None,
+) -> Applied[T] | NotApplied:
+    """Ask the resolver whether a possibly-applied write happened; log the verdict (the retry line)."""
+    assert resolve_ambiguous is not None
+    verdict = await resolve_ambiguous(exc)
+    if isinstance(verdict, Applied):
+        _log.info("%s: not sent again: it had been applied despite %s", call.operation, _describe(exc))
+    elif isinstance(verdict, NotApplied):
+        _log.warning(
+            "retrying %s: attempt %d of %d after %.2fs; %s, and it was confirmed not applied",
+            call.operation,
+            num,
+            call.attempts,
+            call.next_wait,
+            _describe(exc),
+        )
+    else:
+        raise TypeError(
+            f"{call.operation}: resolve_ambiguous must return Applied(result) or NOT_APPLIED, got {verdict!r}"
+        )
+    return verdict
+
+
+async def _through_rate_limits(
+    operation: str,
+    fn: Callable[[], Awaitable[T]],
     policy: RetryPolicy,
     gate: RateLimitGate | None,
-    resolve_ambiguous: Callable[[BaseException], Awaitable[T | None]] | None,
-) -> T | None:
-    """Log, wait and (for a possibly-applied write) resolve; a non-None result ends the call."""
-    cause = _describe(retry.exc)
-    waited = retry.own_wait + (gate.remaining() if retry.use_gate and gate is not None else 0.0)
-    if not retry.resolve:
-        _log.warning("retrying %s: attempt %d of %d in %.2fs after %s", operation, num, policy.attempts, waited, cause)
-    if retry.own_wait > 0:
-        await _sleep(retry.own_wait)
-    if retry.use_gate and gate is not None:
-        await gate.wait()
-    if not retry.resolve:
-        return None
-    assert resolve_ambiguous is not None
-    resolved = await resolve_ambiguous(retry.exc)
-    if resolved is not None:
-        _log.info("%s: not retried: it had been applied despite %s", operation, cause)
-        return resolved
-    _log.warning(
-        "retrying %s: attempt %d of %d after %.2fs; %s, and it was confirmed not applied",
-        operation,
-        num,
-        policy.attempts,
-        waited,
-        cause,
-    )
-    return None
+    clock: Clock,
+    testing: bool,
+    started: float,
+) -> T:
+    """``fn()``, sent again after each rate-limit refusal once its wait is over (not a failed attempt).
+
+    The waits still count against ``policy.timeout``: a refusal whose wait would overrun it is raised.
+    """
+    waits = 0
+    while True:
+        try:
+            return await fn()
+        except RateLimitError as exc:
+            wait = _clean_retry_after(exc.retry_after) or 0.0
+            if wait > policy.max_retry_after:
+                raise RateLimitExhaustedError(
+                    f"{operation}: the service asked to wait {wait:.0f}s, longer than the "
+                    f"{policy.max_retry_after:.0f}s allowed (RetryPolicy.max_retry_after); try again later",
+                    retry_after=wait,
+                ) from exc
+            if waits >= policy.max_rate_limit_waits:
+                raise RateLimitExhaustedError(
+                    f"{operation}: still rate limited after waiting {waits} times "
+                    "(RetryPolicy.max_rate_limit_waits); try again later",
+                    retry_after=wait,
+                ) from exc
+            if policy.timeout is not None and time.monotonic() - started + wait >= policy.timeout and not testing:
+                raise
+            waits += 1
+            # One line per pause, not one per call waiting on it: only the call that starts or extends it logs.
+            extends = gate is None or gate.remaining() < wait
+            _log.log(
+                logging.WARNING if extends else logging.DEBUG,
+                "%s: rate limited (%s); pausing %.2fs, then sending it again",
+                operation,
+                _describe(exc),
+                wait,
+            )
+            if testing:
+                continue
+            if gate is not None:
+                gate.pause_for(wait)
+                await gate.wait()
+            else:
+                await clock.sleep(wait)

@@ -5,8 +5,9 @@ plan), enters the provider (``dry-run`` unless ``--provider`` says otherwise) an
 sync. Progress goes to stderr; the summary (or ``--json``) to stdout. ``check`` enters a provider and
 prints what it resolved, writing nothing.
 
-Providers other than ``dry-run`` get a token from ``GITHUB_TOKEN``, ``GH_TOKEN`` or ``gh auth token``.
-The token is never printed: every line either command writes has it masked.
+Each provider gets the credential its registration declares (environment variables, a helper such as
+``gh auth token``, or none), looked up only after its configuration was validated. The credential is
+never printed: every line either command writes has it masked.
 
 Exit codes:
 
@@ -35,11 +36,13 @@ from typing import Any, Final, TextIO
 import attrs
 
 from planpilot_providers_core import registry
-from planpilot_providers_core.contracts import Provider
-from planpilot_providers_core.errors import PluginError, ProjectURLError, ProviderError
+from planpilot_providers_core.config import ProviderConfig
+from planpilot_providers_core.credentials import redact, resolve_credential
+from planpilot_providers_core.errors import PluginError, ProviderConfigError, ProviderError
+from planpilot_providers_core.provider import Provider
+from planpilot_providers_core.spec import CredentialRequest
 from planpilot_providers_core.sync.plan import LEVELS, Plan, PlanError, load_plan
 from planpilot_providers_core.sync.runner import ItemAction, RelationsAction, SyncResult, sync_plan
-from planpilot_providers_core.sync.token import redact, resolve_token
 
 __all__ = [
     "DRY_RUN",
@@ -56,9 +59,8 @@ EXIT_BAD_INPUT: Final = 2
 EXIT_PROVIDER: Final = 3
 EXIT_SYNC_FAILED: Final = 4
 
+#: The provider ``sync`` uses when ``--provider`` is not given: a preview that needs no token.
 DRY_RUN: Final = "dry-run"
-#: The target a dry run uses when ``--target`` is not given; it only appears in placeholder urls.
-DRY_RUN_TARGET: Final = "example/roadmap"
 
 
 class _Failure(Exception):
@@ -107,50 +109,54 @@ class _Progress:
 # -- shared setup ------------------------------------------------------------------------------------
 
 
-def _provider(args: argparse.Namespace, output: _Output, *, read_only: bool = False) -> tuple[Provider, str]:
-    """Find, authenticate and instantiate the provider (not yet entered); also returns the target.
+def _provider(args: argparse.Namespace, output: _Output, *, read_only: bool = False) -> tuple[Provider[Any], str]:
+    """Find the provider, validate its configuration, then fetch the credential it declares (not entered).
 
-    ``read_only`` (the contract's keyword, see ``Provider``) makes entering write nothing.
+    The configuration is checked before the credential is looked up, so a typo in ``--target`` is
+    reported as a typo, never as a missing token. The credential comes from where the provider's
+    registration says, and from nowhere else. ``read_only`` makes entering write nothing.
     """
     name: str = args.provider
     try:
-        registry.get_registry().get(name)
+        registered = registry.get_registry().get(name)
+        provider_class = registered.load()
     except (ValueError, PluginError) as exc:
         raise _Failure(EXIT_PROVIDER, "provider", str(exc)) from exc
-    target = _target(args)
-    token = ""
-    if name != DRY_RUN:
-        try:
-            token = resolve_token(api_url=args.api_url)
-        except ProviderError as exc:
-            raise _Failure(EXIT_PROVIDER, "authentication", str(exc)) from exc
-        output.secret = token
-    extra: dict[str, Any] = {"api_url": args.api_url} if args.api_url else {}
-    if read_only:
-        extra["read_only"] = True
+    spec = registered.spec
+    target = args.target or spec.default_target
+    if not target:
+        raise _Failure(EXIT_BAD_INPUT, "config", f"--target is required for provider {name!r} ({spec.target_hint})")
+    options: dict[str, Any] = {"api_url": args.api_url} if args.api_url else {}
     try:
-        provider = registry.create_provider(
-            name, target=target, token=token, board_url=args.board_url or "", label=args.label, **extra
+        config = ProviderConfig(
+            provider=name,
+            target=target,
+            board_url=args.board_url or "",
+            label=args.label,
+            options=options,
+            read_only=read_only,
+            declared_capabilities=spec.capabilities,
         )
-    except ProjectURLError as exc:
+        provider_class.validate_config(config)
+    except ProviderConfigError as exc:
+        raise _Failure(EXIT_BAD_INPUT, "config", str(exc)) from exc
+    request = CredentialRequest(provider=name, target=target, board_url=config.board_url, options=config.options)
+    try:
+        token = resolve_credential(spec, request)
+    except (ProviderError, PluginError) as exc:
+        raise _Failure(EXIT_PROVIDER, "authentication", str(exc)) from exc
+    output.secret = token
+    try:
+        provider = registry.get_registry().create(attrs.evolve(config, token=token))
+    except ProviderConfigError as exc:
         raise _Failure(EXIT_BAD_INPUT, "config", str(exc)) from exc
     except (ProviderError, PluginError) as exc:
         raise _Failure(EXIT_PROVIDER, "provider", str(exc)) from exc
-    except (TypeError, ValueError) as exc:
-        raise _Failure(EXIT_BAD_INPUT, "config", f"provider {name!r} rejected the configuration: {exc}") from exc
     return provider, target
 
 
-def _target(args: argparse.Namespace) -> str:
-    if args.target:
-        return str(args.target)
-    if args.provider == DRY_RUN:
-        return DRY_RUN_TARGET
-    raise _Failure(EXIT_BAD_INPUT, "config", f"--target is required for provider {args.provider!r} (e.g. OWNER/REPO)")
-
-
 def _entered_failure(exc: ProviderError, phase: str) -> _Failure:
-    if isinstance(exc, ProjectURLError):
+    if isinstance(exc, ProviderConfigError):
         return _Failure(EXIT_BAD_INPUT, "config", str(exc))
     return _Failure(EXIT_PROVIDER, "provider", f"{phase}: {type(exc).__name__}: {exc}")
 
@@ -205,7 +211,7 @@ def _load(paths: Sequence[str], plan_id: str | None = None) -> Plan:
 
 
 async def _sync(
-    provider: Provider, plan: Plan, args: argparse.Namespace, progress: _Progress
+    provider: Provider[Any], plan: Plan, args: argparse.Namespace, progress: _Progress
 ) -> tuple[SyncResult, list[str] | None]:
     async with contextlib.AsyncExitStack() as stack:
         try:
@@ -218,9 +224,8 @@ async def _sync(
             )
         except ProviderError as exc:
             raise _entered_failure(exc, "sync stopped") from exc
-    log = getattr(provider, "operations", None)
-    operations = [str(op) for op in log] if isinstance(log, tuple | list) else None
-    return result, operations
+    changes = provider.recorded_changes()
+    return result, None if changes is None else list(changes)
 
 
 def _table(rows: Sequence[Sequence[str]], *, right: frozenset[int] = frozenset()) -> str:
@@ -237,11 +242,14 @@ def _table(rows: Sequence[Sequence[str]], *, right: frozenset[int] = frozenset()
 _SUMMARY_ACTIONS: Final = tuple(ItemAction)
 
 
-def _print_summary(result: SyncResult, plan: Plan, target: str, provider: Provider, output: _Output) -> None:
-    format_operations = getattr(provider, "format_operations", None)
-    if callable(format_operations):
-        output.out("Dry run: nothing was written to a tracker. A real sync would make these changes:")
-        output.out(str(format_operations()))
+def _print_summary(result: SyncResult, plan: Plan, target: str, provider: Provider[Any], output: _Output) -> None:
+    changes = provider.recorded_changes()
+    if changes is not None:
+        output.out(
+            f"Preview by {provider.name}: nothing was written to a tracker; a real sync would make these changes:"
+        )
+        width = len(str(len(changes)))
+        output.out("\n".join(f"{n:>{width}}. {line}" for n, line in enumerate(changes, start=1)) or "(none)")
         output.out()
     rows = [["TYPE", "ID", "ACTION", "KEY", "URL", "TITLE"]]
     rows += [[o.item_type.value, o.item_id, o.action.value, o.key or "-", o.url or "-", o.title] for o in result.items]
@@ -310,7 +318,7 @@ def run_check(args: argparse.Namespace, *, stdout: TextIO | None = None, stderr:
     return EXIT_OK
 
 
-async def _check(provider: Provider) -> dict[str, Any]:
+async def _check(provider: Provider[Any]) -> dict[str, Any]:
     try:
         async with provider:
             context = provider.context

@@ -40,10 +40,10 @@ from planpilot_providers_core.contracts import (
     ItemRelations,
     ItemSearchFilters,
     PlanItemType,
-    Provider,
     UpdateItemInput,
 )
 from planpilot_providers_core.errors import CreateItemPartialFailureError
+from planpilot_providers_core.provider import Provider
 from planpilot_providers_core.sync.body import References, bodies_match, parse_metadata, render_body
 from planpilot_providers_core.sync.plan import LEVELS, Plan, PlanItem
 
@@ -212,7 +212,7 @@ class SyncResult:
 
 
 async def sync_plan(
-    provider: Provider,
+    provider: Provider[Any],
     plan: Plan,
     *,
     label: str = "planpilot",
@@ -253,7 +253,7 @@ class _Run:
 
     def __init__(
         self,
-        provider: Provider,
+        provider: Provider[Any],
         plan: Plan,
         label: str,
         semaphore: asyncio.Semaphore,
@@ -552,7 +552,7 @@ class _Run:
             parent = self.tracked.get(item.parent_id) if item.parent_id else None
             blockers = sorted((self.tracked[b] for b in blocker_ids if b in self.tracked), key=lambda i: i.id)
             parent_differs = parents_ok and current.parent_id != (parent.id if parent else None)
-            blockers_differ = blockers_ok and current.blocker_ids != frozenset(b.id for b in blockers)
+            blockers_differ = blockers_ok and current.blockers != frozenset(b.id for b in blockers)
             if not (parent_differs or blockers_differ):
                 state.relations = RelationsAction.UNCHANGED
                 return
@@ -579,11 +579,11 @@ class _Run:
         self, item: PlanItem, tracker_item: Item, current: ItemRelations, blockers: Sequence[Item]
     ) -> None:
         """Without parent support only missing blockers can be added; stale ones are reported."""
-        stale = current.blocker_ids - {b.id for b in blockers}
+        stale = current.blockers - {b.id for b in blockers}
         if stale:
             self.warnings.append(f"{item.id}: {len(stale)} blocker(s) not in the plan; cannot remove them")
         for blocker in blockers:
-            if blocker.id not in current.blocker_ids:
+            if blocker.id not in current.blockers:
                 await self._call(functools.partial(tracker_item.add_dependency, blocker), write=True)
 
     def _result(self) -> SyncResult:

@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import attrs
 import pytest
@@ -19,10 +19,10 @@ from planpilot_providers_core.contracts import (
     Item,
     ItemSearchFilters,
     PlanItemType,
-    Provider,
     UpdateItemInput,
 )
 from planpilot_providers_core.errors import ItemNotFoundError, ProviderCapabilityError, ProviderError
+from planpilot_providers_core.provider import Provider
 
 __all__ = ["ConformanceSettings", "ProviderConformance"]
 
@@ -94,7 +94,7 @@ def _describe(items: Iterable[Item]) -> list[str]:
     return [f"{item.key} {item.title!r}" for item in items]
 
 
-async def _create_all(provider: Provider, inputs: Sequence[CreateItemInput], limit: int) -> list[Item]:
+async def _create_all(provider: Provider[Any], inputs: Sequence[CreateItemInput], limit: int) -> list[Item]:
     """Create concurrently, at most ``limit`` at a time, keeping the input order in the result."""
     gate = asyncio.Semaphore(limit)
 
@@ -123,7 +123,7 @@ class ProviderConformance:
         return ConformanceSettings()
 
     @pytest_asyncio.fixture
-    async def provider(self, make_provider: Callable[[], Provider]) -> AsyncIterator[Provider]:
+    async def provider(self, make_provider: Callable[[], Provider[Any]]) -> AsyncIterator[Provider[Any]]:
         """A fresh provider from ``make_provider``, entered for the test and exited after it."""
         fresh = make_provider()
         assert isinstance(fresh, Provider), f"make_provider() must return a Provider, got {fresh!r}"
@@ -134,12 +134,12 @@ class ProviderConformance:
     # -- discovery -------------------------------------------------------------------------------
 
     @pytest.mark.asyncio
-    async def test_declares_discovery_capabilities(self, provider: Provider) -> None:
+    async def test_declares_discovery_capabilities(self, provider: Provider[Any]) -> None:
         missing = sorted(DISCOVERY_CAPABILITIES - provider.capabilities)
         assert not missing, f"every provider must offer the discovery capabilities; {provider.name} lacks {missing}"
 
     @pytest.mark.asyncio
-    async def test_search_filter_is_conjunctive(self, provider: Provider) -> None:
+    async def test_search_filter_is_conjunctive(self, provider: Provider[Any]) -> None:
         m = _Marker.new()
         label_only = await provider.create_item(m.create("label only", in_body=False))
         body_only = await provider.create_item(m.create("body only", labels=()))
@@ -166,7 +166,7 @@ class ProviderConformance:
 
     @pytest.mark.asyncio
     async def test_search_returns_every_page(
-        self, provider: Provider, conformance_settings: ConformanceSettings
+        self, provider: Provider[Any], conformance_settings: ConformanceSettings
     ) -> None:
         m = _Marker.new()
         count = conformance_settings.page_size + 5
@@ -185,7 +185,7 @@ class ProviderConformance:
         assert set(ids) == set(_ids(created)), "search returned items that do not match the filter"
 
     @pytest.mark.asyncio
-    async def test_search_returns_each_item_once(self, provider: Provider) -> None:
+    async def test_search_returns_each_item_once(self, provider: Provider[Any]) -> None:
         m = _Marker.new()
         created = [await provider.create_item(m.create(f"once {n}", labels=(m.label, m.other_label))) for n in range(3)]
         for filters in (m.filters(m.label), m.filters(m.label, m.other_label), m.filters(m.other_label)):
@@ -197,7 +197,7 @@ class ProviderConformance:
     # -- items -----------------------------------------------------------------------------------
 
     @pytest.mark.asyncio
-    async def test_create_get_update_delete_round_trip(self, provider: Provider) -> None:
+    async def test_create_get_update_delete_round_trip(self, provider: Provider[Any]) -> None:
         m = _Marker.new()
         request = m.create("round trip", labels=(m.label, "conformance-extra"), item_type=PlanItemType.STORY)
         created = await provider.create_item(request)
@@ -237,7 +237,7 @@ class ProviderConformance:
         assert created.id not in _ids(await provider.search_items(m.filters())), "search still finds a deleted item"
 
     @pytest.mark.asyncio
-    async def test_update_leaves_none_fields_alone(self, provider: Provider) -> None:
+    async def test_update_leaves_none_fields_alone(self, provider: Provider[Any]) -> None:
         m = _Marker.new()
         created = await provider.create_item(m.create("none fields", item_type=PlanItemType.STORY))
 
@@ -257,7 +257,7 @@ class ProviderConformance:
         assert _observable(await provider.get_item(created.id)) == _observable(rewritten)
 
     @pytest.mark.asyncio
-    async def test_update_adds_labels_without_removing_any(self, provider: Provider) -> None:
+    async def test_update_adds_labels_without_removing_any(self, provider: Provider[Any]) -> None:
         m = _Marker.new()
         created = await provider.create_item(m.create("labels", labels=(m.label, "keep-me")))
         updated = await provider.update_item(created.id, UpdateItemInput(labels=(m.label, "added")))
@@ -268,7 +268,7 @@ class ProviderConformance:
             assert _labels(created) <= _labels(item), "update_item removed a label"
 
     @pytest.mark.asyncio
-    async def test_update_with_identical_values_changes_nothing(self, provider: Provider) -> None:
+    async def test_update_with_identical_values_changes_nothing(self, provider: Provider[Any]) -> None:
         m = _Marker.new()
         created = await provider.create_item(m.create("identical", labels=(m.label, "keep-me")))
         before = await provider.get_item(created.id)
@@ -282,7 +282,7 @@ class ProviderConformance:
     # -- relations -------------------------------------------------------------------------------
 
     @pytest.mark.asyncio
-    async def test_set_parent_and_add_dependency(self, provider: Provider) -> None:
+    async def test_set_parent_and_add_dependency(self, provider: Provider[Any]) -> None:
         m = _Marker.new()
         parent, child, blocker = await _create_all(
             provider,
@@ -299,13 +299,13 @@ class ProviderConformance:
         if Capability.RELATION_BLOCKED_BY in provider.capabilities:
             for _ in range(2):  # already blocked counts as success
                 await child.add_dependency(blocker)
-                assert (await child.get_relations()).blocker_ids == {blocker.id}
+                assert (await child.get_relations()).blocker_ids == (blocker.id,)
         else:
             with pytest.raises(ProviderCapabilityError):
                 await child.add_dependency(blocker)
 
     @pytest.mark.asyncio
-    async def test_create_under_a_parent(self, provider: Provider) -> None:
+    async def test_create_under_a_parent(self, provider: Provider[Any]) -> None:
         m = _Marker.new()
         parent = await provider.create_item(m.create("parent at create", item_type=PlanItemType.STORY))
         child = await provider.create_item(attrs.evolve(m.create("child at create"), parent_id=parent.id))
@@ -316,7 +316,7 @@ class ProviderConformance:
             assert relations.parent_id is None, "a provider without relations.parent set a parent"
 
     @pytest.mark.asyncio
-    async def test_relations_reconcile_idempotently(self, provider: Provider) -> None:
+    async def test_relations_reconcile_idempotently(self, provider: Provider[Any]) -> None:
         m = _Marker.new()
         first, second, child, b1, b2 = await _create_all(
             provider,
@@ -366,7 +366,7 @@ class ProviderConformance:
 
     @pytest.mark.asyncio
     async def test_concurrent_creates_give_distinct_items(
-        self, provider: Provider, conformance_settings: ConformanceSettings
+        self, provider: Provider[Any], conformance_settings: ConformanceSettings
     ) -> None:
         m = _Marker.new()
         count = conformance_settings.concurrency
@@ -382,7 +382,7 @@ class ProviderConformance:
     # -- lifecycle -------------------------------------------------------------------------------
 
     @pytest.mark.asyncio
-    async def test_context_is_immutable_after_enter(self, provider: Provider) -> None:
+    async def test_context_is_immutable_after_enter(self, provider: Provider[Any]) -> None:
         context = provider.context
         assert isinstance(context, ProviderContext), "the context must be a ProviderContext (a frozen attrs class)"
         for field in attrs.fields(type(context)):
@@ -399,7 +399,7 @@ class ProviderConformance:
         assert provider.context == context, "the context changed after enter"
 
     @pytest.mark.asyncio
-    async def test_entering_twice_fails(self, provider: Provider) -> None:
+    async def test_entering_twice_fails(self, provider: Provider[Any]) -> None:
         context = provider.context
         with pytest.raises(ProviderError):
             await provider.__aenter__()
@@ -411,7 +411,7 @@ class ProviderConformance:
 
     @pytest.mark.asyncio
     async def test_exit_is_clean(
-        self, make_provider: Callable[[], Provider], conformance_settings: ConformanceSettings
+        self, make_provider: Callable[[], Provider[Any]], conformance_settings: ConformanceSettings
     ) -> None:
         m = _Marker.new()
         provider = make_provider()
@@ -444,18 +444,23 @@ class ProviderConformance:
             await provider.__aexit__(None, None, None)
 
     @pytest.mark.asyncio
-    async def test_required_capabilities_are_checked_on_enter(self, make_provider: Callable[[], Provider]) -> None:
+    async def test_required_capabilities_are_checked_on_enter(self, make_provider: Callable[[], Provider[Any]]) -> None:
         async with make_provider() as probe:
             declared = probe.capabilities
         lacking = sorted(set(Capability) - declared)
-        provider = make_provider()
+        template = make_provider()
+
+        def requiring(capabilities: frozenset[Capability]) -> Provider[Any]:
+            config = attrs.evolve(template.config, required_capabilities=capabilities)
+            return type(template)(config)
+
         if lacking:
-            provider.required_capabilities = declared | {lacking[0]}
+            provider = requiring(declared | {lacking[0]})
             with pytest.raises(ProviderCapabilityError) as failure:
                 await provider.__aenter__()
             assert lacking[0] in failure.value.missing, f"the error must name {lacking[0]!r}: {failure.value}"
             with pytest.raises(ProviderError):
                 _ = provider.context  # a failed enter must not leave the provider half-entered
-        provider.required_capabilities = declared
+        provider = requiring(declared)
         async with provider:
             assert provider.capabilities == declared

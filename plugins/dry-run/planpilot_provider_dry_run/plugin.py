@@ -1,26 +1,36 @@
-"""Entry point of the dry-run plugin: registers the spec and imports nothing else."""
+"""Entry point of the dry-run plugin: registers the spec and imports nothing else.
 
-from collections.abc import Callable
+``CAPABILITIES`` is the one list of what the dry run offers: the provider resolves exactly this.
+"""
 
-from planpilot_providers_core.hookspecs import hookimpl
-from planpilot_providers_core.registry import ProviderSpec
+from typing import Final
+
+from planpilot_providers_core.hookspecs import Register, hookimpl
+from planpilot_providers_core.spec import ProviderSpec
+
+CAPABILITIES: Final = frozenset(
+    {
+        "discovery.labels",
+        "discovery.body-text",
+        "discovery.complete",
+        "relations.parent",
+        "relations.blocked-by",
+        "types.label",
+        "items.delete",
+    }
+)
 
 
 @hookimpl
-def planpilot_register_providers(register: Callable[[ProviderSpec], None]) -> None:
+def planpilot_register_providers(register: Register) -> None:
     register(
         ProviderSpec(
             name="dry-run",
             provider_class="planpilot_provider_dry_run.provider:DryRunProvider",
-            capabilities={
-                "discovery.labels",
-                "discovery.body-text",
-                "discovery.complete",
-                "relations.parent",
-                "relations.blocked-by",
-                "types.label",
-                "items.delete",
-            },
-            summary="In-memory provider for dry runs: no token, no network, deterministic ids",
+            capabilities=CAPABILITIES,
+            summary="In-memory provider for previews: no credential, no network, deterministic ids",
+            credential=None,
+            target_hint="any name, e.g. OWNER/REPO",
+            default_target="example/roadmap",
         )
     )

@@ -5,10 +5,11 @@ from collections.abc import Callable
 import pytest
 
 from planpilot_provider_dry_run.provider import DryRunProvider
+from planpilot_providers_core.config import ProviderConfig
 from planpilot_providers_core.testing import ProviderConformance
 
 
 class TestDryRunConformance(ProviderConformance):
     @pytest.fixture
     def make_provider(self) -> Callable[[], DryRunProvider]:
-        return lambda: DryRunProvider(target="acme/roadmap")
+        return lambda: DryRunProvider(ProviderConfig.from_keywords("dry-run", target="acme/roadmap"))

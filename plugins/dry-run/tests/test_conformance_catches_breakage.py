@@ -337,7 +337,7 @@ def test_suite_runs_in_a_strict_mode_project_and_reports_failures(tmp_path: Path
 
             @pytest.fixture
             def make_provider():
-                return lambda: DryRunProvider(target="acme/roadmap")
+                return lambda: DryRunProvider(ProviderConfig.from_keywords("dry-run", target="acme/roadmap"))
             """
         )
     )

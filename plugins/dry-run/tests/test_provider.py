@@ -16,6 +16,7 @@ from planpilot_provider_dry_run.provider import (
     OperationKind,
 )
 from planpilot_providers_core.capabilities import Capability
+from planpilot_providers_core.config import ProviderConfig
 from planpilot_providers_core.contracts import (
     CreateItemInput,
     FieldConfig,
@@ -24,7 +25,12 @@ from planpilot_providers_core.contracts import (
     PlanItemType,
     UpdateItemInput,
 )
-from planpilot_providers_core.errors import ItemNotFoundError, ProviderCapabilityError, ProviderError
+from planpilot_providers_core.errors import (
+    ItemNotFoundError,
+    ProviderCapabilityError,
+    ProviderConfigError,
+    ProviderError,
+)
 
 TARGET = "acme/roadmap"
 
@@ -35,7 +41,7 @@ def task(title: str, *labels: str, body: str = "body", item_type: PlanItemType =
 
 @pytest.fixture
 async def provider() -> AsyncIterator[DryRunProvider]:
-    async with DryRunProvider(target=TARGET) as entered:
+    async with DryRunProvider(ProviderConfig.from_keywords("dry-run", target=TARGET)) as entered:
         yield entered
 
 
@@ -47,35 +53,37 @@ def kinds(provider: DryRunProvider) -> list[tuple[str, str]]:
 
 
 def test_unknown_keyword_arguments_are_named() -> None:
-    with pytest.raises(TypeError, match=r"unexpected keyword argument\(s\) colour, page_size; it accepts target"):
-        DryRunProvider(target=TARGET, page_size=5, colour="red")
+    with pytest.raises(
+        ProviderConfigError, match=r"does not accept option\(s\) colour, page_size; it takes no options"
+    ):
+        DryRunProvider(ProviderConfig.from_keywords("dry-run", target=TARGET, page_size=5, colour="red"))
 
 
 @pytest.mark.parametrize("field", ["target", "label"])
 def test_blank_target_or_label_is_refused(field: str) -> None:
     arguments = {"target": TARGET, "label": "planpilot", field: "  "}
-    with pytest.raises(ValueError, match=f"non-empty {field}"):
-        DryRunProvider(target=arguments["target"], label=arguments["label"])
+    with pytest.raises(ValueError, match=f"{field} must not be blank"):
+        DryRunProvider(ProviderConfig.from_keywords("dry-run", target=arguments["target"], label=arguments["label"]))
 
 
 def test_field_config_must_be_a_field_config() -> None:
-    with pytest.raises(TypeError, match="field_config must be a FieldConfig"):
-        DryRunProvider(target=TARGET, field_config={"status": "Todo"})  # type: ignore[arg-type]
+    with pytest.raises(ProviderConfigError, match="field_config must be a FieldConfig"):
+        DryRunProvider(ProviderConfig.from_keywords("dry-run", target=TARGET, field_config={"status": "Todo"}))  # type: ignore[arg-type]
 
 
 async def test_token_is_never_kept_or_shown() -> None:
     secret = "ghp_dry-run-secret-token"
-    provider = DryRunProvider(target=TARGET, token=secret)
+    provider = DryRunProvider(ProviderConfig.from_keywords("dry-run", target=TARGET, token=secret))
     async with provider:
         item = await provider.create_item(task("one"))
         await provider.update_item(item.id, UpdateItemInput(title="two"))
-        shown = [repr(provider), repr(provider.context), repr(item), provider.format_operations()]
+        shown = [repr(provider), repr(provider.context), repr(item), *provider.recorded_changes()]
         kept = [repr(value) for value in vars(provider).values()]
     assert not [text for text in shown + kept if secret in text]
 
 
 async def test_methods_before_enter_raise_provider_error() -> None:
-    provider = DryRunProvider(target=TARGET)
+    provider = DryRunProvider(ProviderConfig.from_keywords("dry-run", target=TARGET))
     with pytest.raises(ProviderError, match="not entered"):
         await provider.search_items(ItemSearchFilters(labels=("planpilot",)))
     with pytest.raises(ProviderError, match="not entered"):
@@ -87,13 +95,17 @@ async def test_methods_before_enter_raise_provider_error() -> None:
 
 async def test_context_holds_settings_and_capabilities() -> None:
     config = FieldConfig(create_type_map={"EPIC": "kind:epic", "STORY": "kind:story", "TASK": "kind:task"})
-    async with DryRunProvider(target=TARGET, board_url="dry-run://board", label="pp", field_config=config) as p:
+    async with DryRunProvider(
+        ProviderConfig.from_keywords(
+            "dry-run", target=TARGET, board_url="https://tracker.example/board/1", label="pp", field_config=config
+        )
+    ) as p:
         context = p.context
     assert isinstance(context, DryRunContext)
     assert (context.provider, context.target, context.board_url, context.label) == (
         "dry-run",
         TARGET,
-        "dry-run://board",
+        "https://tracker.example/board/1",
         "pp",
     )
     assert dict(context.type_labels) == {
@@ -113,7 +125,11 @@ async def test_context_holds_settings_and_capabilities() -> None:
 
 
 async def test_requiring_a_capability_it_lacks_fails_on_enter() -> None:
-    provider = DryRunProvider(target=TARGET, required_capabilities={"discovery.labels", "project.fields"})
+    provider = DryRunProvider(
+        ProviderConfig.from_keywords(
+            "dry-run", target=TARGET, required_capabilities={"discovery.labels", "project.fields"}
+        )
+    )
     with pytest.raises(ProviderCapabilityError, match=r"project\.fields") as failure:
         await provider.__aenter__()
     assert failure.value.missing == ("project.fields",)
@@ -131,12 +147,12 @@ async def test_ids_keys_and_urls_follow_creation_order(provider: DryRunProvider)
 
 async def test_same_plan_gives_same_placeholders_on_a_fresh_provider() -> None:
     async def run() -> list[DryRunItem]:
-        async with DryRunProvider(target=TARGET) as p:
+        async with DryRunProvider(ProviderConfig.from_keywords("dry-run", target=TARGET)) as p:
             return [await p.create_item(task(f"t{n}", "x", item_type=PlanItemType.STORY)) for n in range(3)]
 
     first, second = await run(), await run()
     assert first == second  # equality ignores the back-reference to the provider
-    assert first[0]._provider is not second[0]._provider
+    assert first[0].relations is not second[0].relations
 
 
 async def test_concurrent_creates_take_each_number_once(provider: DryRunProvider) -> None:
@@ -159,7 +175,9 @@ async def test_type_label_comes_from_field_config_whatever_the_strategy() -> Non
         create_type_strategy="issue-type",
         create_type_map={"EPIC": "type/epic", "STORY": "type/story", "TASK": "type/task"},
     )
-    async with DryRunProvider(target=TARGET, label="sync", field_config=config) as p:
+    async with DryRunProvider(
+        ProviderConfig.from_keywords("dry-run", target=TARGET, label="sync", field_config=config)
+    ) as p:
         item = await p.create_item(task("t", item_type=PlanItemType.STORY))
     assert item.labels == ("sync", "type/story")
 
@@ -214,7 +232,8 @@ async def test_changing_the_type_adds_the_new_type_label_and_removes_none(provid
     created = await provider.create_item(task("t"))
     updated = await provider.update_item(created.id, UpdateItemInput(item_type=PlanItemType.STORY))
     assert updated.item_type is PlanItemType.STORY
-    assert updated.labels == ("planpilot", "Task", "Story")
+    assert updated.labels == ("planpilot", "Story"), "a type change swaps the type label, as GitHub does"
+    assert provider.operations[-1].detail == "item_type, labels +['Story'] -['Task']"
 
 
 async def test_update_that_changes_nothing_records_nothing(provider: DryRunProvider) -> None:
@@ -257,7 +276,7 @@ async def test_set_parent_moves_and_add_dependency_is_idempotent(provider: DryRu
     await child.set_parent(second)
     await child.add_dependency(blocker)
     await child.add_dependency(blocker)
-    assert await child.get_relations() == ItemRelations(parent_id=second.id, blocker_ids={blocker.id})
+    assert await child.get_relations() == ItemRelations(parent_id=second.id, blocker_ids=[blocker.id])
     assert [(op.kind, op.key, op.detail) for op in provider.operations[4:]] == [
         ("set_parent", "DRY-3", "parent DRY-1"),
         ("set_parent", "DRY-3", "parent DRY-2 (was DRY-1)"),
@@ -274,7 +293,7 @@ async def test_reconcile_adds_missing_removes_stale_and_repeats_silently(provide
     logged = len(provider.operations)
     await child.reconcile_relations(parent=second, blockers=[b3, b2])
     assert len(provider.operations) == logged, "an idempotent reconcile must record nothing"
-    assert await child.get_relations() == ItemRelations(parent_id=second.id, blocker_ids={b2.id, b3.id})
+    assert await child.get_relations() == ItemRelations(parent_id=second.id, blocker_ids=[b2.id, b3.id])
     await child.reconcile_relations(parent=None, blockers=[])
     assert await child.get_relations() == ItemRelations()
     assert [(op.kind, op.detail) for op in provider.operations[6:]] == [
@@ -320,12 +339,12 @@ async def test_relations_need_an_entered_provider(provider: DryRunProvider) -> N
 
 async def test_relation_methods_check_capabilities() -> None:
     class NoRelations(DryRunProvider):
-        CAPABILITIES = DryRunProvider.CAPABILITIES - {
-            Capability.RELATION_PARENT,
-            Capability.RELATION_BLOCKED_BY,
-        }
+        async def resolve_context(self) -> DryRunContext:
+            context = await super().resolve_context()
+            lacking = context.capabilities - {Capability.RELATION_PARENT, Capability.RELATION_BLOCKED_BY}
+            return attrs.evolve(context, capabilities=lacking)
 
-    async with NoRelations(target=TARGET) as provider:
+    async with NoRelations(ProviderConfig.from_keywords("dry-run", target=TARGET)) as provider:
         parent, child = [await provider.create_item(task(n)) for n in ("p", "c")]
         with pytest.raises(ProviderCapabilityError, match=r"relations\.parent"):
             await child.set_parent(parent)
@@ -337,7 +356,8 @@ async def test_relation_methods_check_capabilities() -> None:
 
 async def test_item_equality_and_repr_leave_out_the_provider(provider: DryRunProvider) -> None:
     item = await provider.create_item(task("t"))
-    clone = attrs.evolve(item, provider=DryRunProvider(target="elsewhere"))
+    other = DryRunProvider(ProviderConfig.from_keywords("dry-run", target="elsewhere"))
+    clone = attrs.evolve(item, relations=other._relations)
     assert clone == item
     assert hash(clone) == hash(item)
     assert "DryRunProvider" not in repr(item)
@@ -347,7 +367,7 @@ async def test_item_equality_and_repr_leave_out_the_provider(provider: DryRunPro
 
 
 async def test_state_survives_exit_and_reentry() -> None:
-    provider = DryRunProvider(target=TARGET)
+    provider = DryRunProvider(ProviderConfig.from_keywords("dry-run", target=TARGET))
     async with provider:
         first = await provider.create_item(task("one"))
     async with provider:
@@ -357,17 +377,16 @@ async def test_state_survives_exit_and_reentry() -> None:
     assert kinds(provider) == [("create", "DRY-1"), ("create", "DRY-2")]
 
 
-async def test_format_operations_prints_a_numbered_report(provider: DryRunProvider) -> None:
-    assert provider.format_operations() == "dry-run acme/roadmap: no operations"
+async def test_recorded_changes_are_the_log_one_line_each(provider: DryRunProvider) -> None:
+    assert provider.recorded_changes() == []
     epic = await provider.create_item(task("Launch", item_type=PlanItemType.EPIC))
     story = await provider.create_item(task("Sign-up", item_type=PlanItemType.STORY))
     await story.set_parent(epic)
-    assert provider.format_operations() == (
-        "dry-run acme/roadmap: 3 operation(s)\n"
-        "1. create            DRY-1    EPIC 'Launch'\n"
-        "2. create            DRY-2    STORY 'Sign-up'\n"
-        "3. set_parent        DRY-2    parent DRY-1"
-    )
+    assert provider.recorded_changes() == [
+        "create            DRY-1    EPIC 'Launch'",
+        "create            DRY-2    STORY 'Sign-up'",
+        "set_parent        DRY-2    parent DRY-1",
+    ]
 
 
 def test_operation_kinds_compare_as_plain_strings() -> None:

@@ -7,9 +7,10 @@ import sys
 
 import pytest
 
+from planpilot_provider_dry_run.plugin import CAPABILITIES
 from planpilot_provider_dry_run.provider import DryRunProvider
 from planpilot_providers_core.contracts import CreateItemInput, ItemSearchFilters
-from planpilot_providers_core.errors import ProviderCapabilityError, ProviderError
+from planpilot_providers_core.errors import ProviderCapabilityError, ProviderConfigError, ProviderError
 from planpilot_providers_core.registry import create_provider, list_providers
 
 
@@ -18,7 +19,9 @@ def test_listed_with_its_distribution_and_the_capabilities_the_provider_resolves
     assert registered.distribution == "planpilot-provider-dry-run"
     assert registered.spec.provider_class == "planpilot_provider_dry_run.provider:DryRunProvider"
     # The plugin advertises exactly what the provider offers once entered.
-    assert registered.spec.capabilities == DryRunProvider.CAPABILITIES
+    assert registered.spec.capabilities == CAPABILITIES
+    assert registered.spec.credential is None, "a dry run needs no credential"
+    assert registered.spec.default_target == "example/roadmap"
 
 
 async def test_create_provider_by_name_gives_a_working_unentered_provider() -> None:
@@ -33,7 +36,7 @@ async def test_create_provider_by_name_gives_a_working_unentered_provider() -> N
 
 
 def test_create_provider_passes_unknown_options_to_the_provider_which_names_them() -> None:
-    with pytest.raises(TypeError, match=r"unexpected keyword argument.*retries"):
+    with pytest.raises(ProviderConfigError, match=r"does not accept option\(s\) retries"):
         create_provider("dry-run", target="acme/roadmap", token="", board_url="", retries=3)
 
 
@@ -53,3 +56,9 @@ def test_discovery_does_not_import_the_provider_module() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
+
+
+async def test_the_resolved_capabilities_are_the_declared_ones() -> None:
+    """One list: the registration declares what the entered provider resolves, no more and no less."""
+    async with create_provider("dry-run", target="acme/roadmap", token="", board_url="") as provider:
+        assert provider.capabilities == CAPABILITIES

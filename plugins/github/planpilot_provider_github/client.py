@@ -10,28 +10,29 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Final
+from typing import Any, Self, TypeVar
 
 import attrs
 import httpx
 from sgqlc.operation import Operation
 
-from planpilot_provider_github.errors import SECONDARY_FALLBACK_WAIT, GraphQLError, check_graphql_errors, check_http
+from planpilot_provider_github.errors import GraphQLError, check_graphql_errors, check_http
 from planpilot_provider_github.graphql.runtime import operation_name, parse, render
+from planpilot_provider_github.options import GitHubOptions
 from planpilot_providers_core.errors import ProviderError, TransientProviderError
 from planpilot_providers_core.reliability import (
-    DEFAULT_RETRY_POLICY,
+    Applied,
     HttpClientConfig,
+    NotApplied,
     Pacer,
     PooledClient,
     RateLimitGate,
-    RetryPolicy,
     classify_failure,
     retry_call,
 )
 
-GITHUB_API_URL: Final = "https://api.github.com/graphql"
 log = logging.getLogger("planpilot.providers.github")
+T = TypeVar("T")
 
 ErrorFilter = Callable[[GraphQLError], bool]
 """Picks GraphQL errors a caller expects (e.g. NOT_FOUND for a deleted node) and handles itself."""
@@ -39,62 +40,47 @@ ErrorFilter = Callable[[GraphQLError], bool]
 
 @attrs.frozen
 class Response:
-    """A typed result plus the errors the caller chose to tolerate.
-
-    ``recovered`` marks a result produced by ``resolve_ambiguous`` after an ambiguous failure:
-    ``data`` is then whatever the resolver found, not the operation's payload.
-    """
+    """A typed result (sgqlc objects) plus the errors the caller chose to tolerate."""
 
     data: Any
     tolerated: tuple[GraphQLError, ...] = ()
-    recovered: bool = False
 
 
 class GitHubGraphQL:
     """GraphQL over one pooled connection to GitHub (or GitHub Enterprise, or the emulator)."""
 
-    def __init__(
-        self,
-        *,
-        token: str,
-        api_url: str = GITHUB_API_URL,
-        transport: httpx.AsyncBaseTransport | None = None,
-        retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
-        mutation_interval: float = 1.0,
-        secondary_limit_wait: float = SECONDARY_FALLBACK_WAIT,
-        max_connections: int = 10,
-        timeout: float = 30.0,
-        gate: RateLimitGate | None = None,
-    ) -> None:
-        self.api_url = api_url
-        self.gate = gate or RateLimitGate()
-        self.retry_policy = retry_policy
-        self.secondary_limit_wait = secondary_limit_wait
-        self._pacer = Pacer(mutation_interval)
+    def __init__(self, *, token: str, options: GitHubOptions, gate: RateLimitGate | None = None) -> None:
+        self.api_url = options.api_url
+        self.clock = options.clock
+        self.gate = gate or RateLimitGate(clock=options.clock)
+        self.retry_policy = options.retry_policy
+        self.secondary_limit_wait = options.secondary_limit_wait
+        self._pacer = Pacer(options.paced_interval, clock=options.clock)
         self._http = PooledClient(
             HttpClientConfig(
-                base_url=api_url,
+                base_url=options.api_url,
                 headers={
                     "Authorization": f"bearer {token}",
                     "Accept": "application/json",
                     "User-Agent": "planpilot-provider-github",
                 },
-                max_connections=max_connections,
-                max_keepalive_connections=max_connections,
-                timeout=timeout,
+                max_connections=options.max_connections,
+                max_keepalive_connections=options.max_connections,
+                timeout=options.timeout,
             ),
-            transport=transport,
+            transport=options.transport,
             gate=self.gate,
         )
 
     def __repr__(self) -> str:
         return f"GitHubGraphQL(api_url={self.api_url!r})"
 
-    async def open(self) -> None:
+    async def __aenter__(self) -> Self:
         await self._http.__aenter__()
+        return self
 
-    async def aclose(self) -> None:
-        await self._http.__aexit__(None, None, None)
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._http.__aexit__(*exc_info)
 
     async def query(
         self, op: Operation, variables: Mapping[str, Any], *, tolerate: ErrorFilter | None = None
@@ -104,33 +90,38 @@ class GitHubGraphQL:
         return await self._retried(name, lambda: self._send(name, op, variables, tolerate))
 
     async def mutate(
-        self,
-        op: Operation,
-        variables: Mapping[str, Any],
-        *,
-        tolerate: ErrorFilter | None = None,
-        idempotent: bool = True,
-        resolve_ambiguous: Callable[[BaseException], Awaitable[Response | None]] | None = None,
+        self, op: Operation, variables: Mapping[str, Any], *, tolerate: ErrorFilter | None = None
     ) -> Response:
-        """Run a mutation, paced. A non-idempotent one is retried after an ambiguous failure only
-        once ``resolve_ambiguous`` has shown it was not applied (or returns what was applied)."""
-
+        """Run a mutation that is safe to send twice (GitHub answers a repeat as "already done"), paced."""
         name = operation_name(op)
+        return await self._retried(name, lambda: self.mutate_once(op, variables, tolerate=tolerate))
 
-        async def once() -> Response:
-            await self._pacer.wait_turn()
-            return await self._send(name, op, variables, tolerate)
+    async def mutate_once(
+        self, op: Operation, variables: Mapping[str, Any], *, tolerate: ErrorFilter | None = None
+    ) -> Response:
+        """Send a mutation once, paced, without retrying: for :meth:`write_once`'s ``send``."""
+        await self._pacer.wait_turn()
+        return await self._send(operation_name(op), op, variables, tolerate)
 
-        return await self._retried(name, once, idempotent=idempotent, resolve_ambiguous=resolve_ambiguous)
+    async def write_once(
+        self,
+        operation: str,
+        send: Callable[[], Awaitable[T]],
+        *,
+        resolve_ambiguous: Callable[[BaseException], Awaitable[Applied[T] | NotApplied]],
+    ) -> T:
+        """A write that must not happen twice: after a failure that may have been applied it is sent
+        again only once ``resolve_ambiguous`` found it was not (or returns what it did)."""
+        return await self._retried(operation, send, idempotent=False, resolve_ambiguous=resolve_ambiguous)
 
     async def _retried(
         self,
         operation: str,
-        send: Callable[[], Awaitable[Response]],
+        send: Callable[[], Awaitable[T]],
         *,
         idempotent: bool = True,
-        resolve_ambiguous: Callable[[BaseException], Awaitable[Response | None]] | None = None,
-    ) -> Response:
+        resolve_ambiguous: Callable[[BaseException], Awaitable[Applied[T] | NotApplied]] | None = None,
+    ) -> T:
         """``send`` under the retry policy and the shared gate; a network failure that outlived the
         retries leaves as the core error tree, not a raw httpx error."""
         try:
@@ -141,14 +132,20 @@ class GitHubGraphQL:
                 idempotent=idempotent,
                 resolve_ambiguous=resolve_ambiguous,
                 gate=self.gate,
+                clock=self.clock,
             )
         except httpx.TransportError as exc:
             failure = classify_failure(exc)
+            if not failure.retryable:
+                # A LocalProtocolError quotes the offending header value, which may be the token: never echo it.
+                text = "" if isinstance(exc, httpx.LocalProtocolError) or not str(exc) else f": {exc}"
+                raise ProviderError(
+                    f"{operation}: the request to {self.api_url} could not be sent ({type(exc).__name__}{text}); "
+                    "check api_url and the token"
+                ) from None
             detail = f"{operation}: no answer from GitHub at {self.api_url} ({type(exc).__name__}"
             detail += f": {exc})" if str(exc) else ")"
-            if failure.retryable:
-                raise TransientProviderError(detail, request_sent=failure.sent) from exc
-            raise ProviderError(detail) from exc
+            raise TransientProviderError(detail, request_sent=failure.sent) from exc
 
     async def _send(
         self, name: str, op: Operation, variables: Mapping[str, Any], tolerate: ErrorFilter | None

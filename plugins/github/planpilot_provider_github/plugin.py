@@ -1,28 +1,45 @@
-"""Entry point of the GitHub plugin: registers the spec; imports no HTTP or GraphQL code."""
+"""Entry point of the GitHub plugin: registers the spec; imports no HTTP or GraphQL code.
 
-from collections.abc import Callable
+``CAPABILITIES`` is the one list of what the provider can offer; entering resolves all of it but one
+of the two type capabilities (native issue types in an organization, type labels elsewhere).
+"""
 
-from planpilot_providers_core.hookspecs import hookimpl
-from planpilot_providers_core.registry import ProviderSpec
+from typing import Final
+
+from planpilot_providers_core.hookspecs import Register, hookimpl
+from planpilot_providers_core.spec import CredentialSpec, ProviderSpec
+
+CAPABILITIES: Final = frozenset(
+    {
+        "discovery.labels",
+        "discovery.body-text",
+        "discovery.complete",
+        "relations.parent",
+        "relations.blocked-by",
+        "types.native",
+        "types.label",
+        "project.fields",
+        "items.delete",
+    }
+)
+
+CREDENTIAL: Final = CredentialSpec(
+    name="GitHub token",
+    env=("GITHUB_TOKEN", "GH_TOKEN"),
+    helper="planpilot_provider_github.credentials:gh_auth_token",
+    helper_command="gh auth token",
+)
 
 
 @hookimpl
-def planpilot_register_providers(register: Callable[[ProviderSpec], None]) -> None:
+def planpilot_register_providers(register: Register) -> None:
     register(
         ProviderSpec(
             name="github",
             provider_class="planpilot_provider_github.provider:GitHubProvider",
-            capabilities={
-                "discovery.labels",
-                "discovery.body-text",
-                "discovery.complete",
-                "relations.parent",
-                "relations.blocked-by",
-                "types.native",
-                "types.label",
-                "project.fields",
-                "items.delete",
-            },
+            capabilities=CAPABILITIES,
             summary="GitHub Issues + Projects v2 over typed GraphQL",
+            credential=CREDENTIAL,
+            target_hint="OWNER/REPO",
         )
     )

@@ -5,16 +5,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
-import ipaddress
 import logging
-import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final
-from urllib.parse import urlsplit
 
-import httpx
-
-from planpilot_provider_github.client import GITHUB_API_URL, GitHubGraphQL, Response, error_message, error_type
+from planpilot_provider_github.client import GitHubGraphQL, error_message, error_type
 from planpilot_provider_github.context import FieldValue, GitHubContext
 from planpilot_provider_github.convert import IssueState, infer_item_type, issue_state
 from planpilot_provider_github.graphql.generated import issue_mutations as issue_mut
@@ -23,6 +18,8 @@ from planpilot_provider_github.graphql.generated import project_mutations as pro
 from planpilot_provider_github.graphql.generated import repository as repository_ops
 from planpilot_provider_github.graphql.generated import search as search_ops
 from planpilot_provider_github.item import GitHubItem
+from planpilot_provider_github.options import GitHubOptions
+from planpilot_provider_github.plugin import CAPABILITIES
 from planpilot_provider_github.relations import RelationOps
 from planpilot_provider_github.resolve import (
     choose_type_strategy,
@@ -33,29 +30,24 @@ from planpilot_provider_github.resolve import (
 )
 from planpilot_provider_github.search import PAGE_SIZE, SearchPage, build_query, search_all
 from planpilot_provider_github.urls import parse_board_url, parse_target
-from planpilot_providers_core.capabilities import DISCOVERY_CAPABILITIES, Capability
-from planpilot_providers_core.contracts import (
+from planpilot_providers_core import (
+    AuthenticationError,
+    Capability,
     CreateItemInput,
-    FieldConfig,
+    CreateProgress,
+    CreateStep,
     Item,
+    ItemNotFoundError,
     ItemRelations,
     ItemSearchFilters,
     PlanItemType,
     Provider,
-    UpdateItemInput,
-)
-from planpilot_providers_core.errors import (
-    STEP_ISSUE_CREATED,
-    STEP_ISSUE_TYPE_SET,
-    STEP_LABELS_SET,
-    STEP_PROJECT_FIELDS_SET,
-    STEP_PROJECT_ITEM_ADDED,
-    AuthenticationError,
-    CreateItemPartialFailureError,
-    ItemNotFoundError,
+    ProviderConfig,
     ProviderError,
+    UpdateItemInput,
+    parse_options,
 )
-from planpilot_providers_core.reliability import DEFAULT_RETRY_POLICY, RetryPolicy, classify_failure
+from planpilot_providers_core.reliability import NOT_APPLIED, Applied, NotApplied, classify_failure
 from planpilot_providers_core.singleflight import SingleFlightCache
 
 log = logging.getLogger("planpilot.providers.github")
@@ -67,108 +59,60 @@ RECENT_CREATE_WINDOW: Final = 300.0
 _LABEL_TAKEN: Final = "already been taken"
 
 
-def _is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+def _now(options: GitHubOptions) -> dt.datetime:
+    return dt.datetime.fromtimestamp(options.clock.time(), dt.UTC)
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+def _today(options: GitHubOptions) -> dt.date:
+    return _now(options).date()
 
 
-class GitHubProvider(Provider):
+class GitHubProvider(Provider[GitHubContext]):
     """GitHub Issues + Projects v2 over typed GraphQL (sgqlc), with the core reliability toolkit.
 
-    Keyword options beyond the factory's: ``api_url`` (GitHub Enterprise: ``https://HOST/api/graphql``;
-    the emulator's URL), ``transport`` (an httpx transport, e.g. the in-process emulator),
-    ``mutation_interval`` (seconds between mutations; default 1 s as GitHub asks, 0 for a loopback
-    ``api_url``), ``max_connections``, ``timeout``, ``retry_policy``, ``search_lag_window`` (seconds of
-    recent updates read without search, to see past the search index lag; default 1 hour),
-    ``secondary_limit_wait`` (the pause after a secondary rate limit that names no wait; GitHub says 60 s), and
-    ``read_only`` (enter without creating labels; writes are refused).
+    Options (``create_provider("github", ..., **options)``) are the fields of :class:`GitHubOptions`:
+    ``api_url``, ``transport``, ``mutation_interval``, ``max_connections``, ``timeout``,
+    ``retry_policy``, ``search_lag_window``, ``secondary_limit_wait`` and ``clock``.
     """
 
-    name = "github"
-
-    def __init__(
-        self,
-        *,
-        target: str,
-        token: str,
-        board_url: str,
-        label: str = "planpilot",
-        field_config: FieldConfig | None = None,
-        required_capabilities: Iterable[str | Capability] = DISCOVERY_CAPABILITIES,
-        api_url: str = GITHUB_API_URL,
-        transport: httpx.AsyncBaseTransport | None = None,
-        mutation_interval: float | None = None,
-        max_connections: int = 10,
-        timeout: float = 30.0,
-        retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
-        search_lag_window: float = 3600.0,
-        secondary_limit_wait: float = 60.0,
-        read_only: bool = False,
-    ) -> None:
-        super().__init__(required_capabilities=required_capabilities, read_only=read_only)
-        self._repo = parse_target(target)
-        self._board = parse_board_url(board_url)
-        if not label.strip():
-            raise ValueError("label must not be blank: it is how items are discovered again")
-        self._label = label
-        self._field_config = field_config or FieldConfig()
-        self._token = token
-        self._search_lag_window = search_lag_window
-        interval = mutation_interval if mutation_interval is not None else (0.0 if _is_loopback(api_url) else 1.0)
-        self._gql = GitHubGraphQL(
-            token=token,
-            api_url=api_url,
-            transport=transport,
-            retry_policy=retry_policy,
-            mutation_interval=interval,
-            secondary_limit_wait=secondary_limit_wait,
-            max_connections=max_connections,
-            timeout=timeout,
+    def __init__(self, config: ProviderConfig) -> None:
+        super().__init__(config)
+        self.options = parse_options(GitHubOptions, config)
+        self._repo = parse_target(config.target)
+        self._board = parse_board_url(config.board_url, self.options.board_hosts)
+        self._field_config = config.field_config
+        self._gql = GitHubGraphQL(token=config.token, options=self.options)
+        self.relations = RelationOps(
+            self._gql, require=self.require, ensure_entered=self.ensure_entered, ensure_writable=self.ensure_writable
         )
-        self.relations = RelationOps(self._gql, self.require)
         self._labels: SingleFlightCache[str, str] = SingleFlightCache()
         self._claimed_creates: set[str] = set()
 
+    @classmethod
+    def validate_config(cls, config: ProviderConfig) -> None:
+        """Target, board URL (on github.com or the Enterprise host) and options, before any token is read."""
+        options = parse_options(GitHubOptions, config)
+        parse_target(config.target)
+        parse_board_url(config.board_url, options.board_hosts)
+
     def __repr__(self) -> str:
         board = f"{self._board.login}/{self._board.number}"
-        return f"GitHubProvider(target={self._repo.full_name!r}, board={board!r}, api_url={self._gql.api_url!r})"
-
-    @property
-    def github_context(self) -> GitHubContext:
-        context = self.context
-        assert isinstance(context, GitHubContext)
-        return context
+        return f"GitHubProvider(target={self._repo.full_name!r}, board={board!r}, api_url={self.options.api_url!r})"
 
     # -- lifecycle -------------------------------------------------------------------------
 
     async def resolve_context(self) -> GitHubContext:
-        if not self._token.strip():
+        if not self.config.token.strip():
             raise AuthenticationError("no GitHub token: set GITHUB_TOKEN or GH_TOKEN (or log in with 'gh auth login')")
-        await self._gql.open()
+        await self.open_resource(self._gql)
         resolved = await resolve_remote(self._gql, self._repo, self._board)
         config = self._field_config
         strategy = choose_type_strategy(config, resolved)
         self._labels = SingleFlightCache({name.casefold(): label_id for name, label_id in resolved.labels.items()})
-        capabilities = {
-            *DISCOVERY_CAPABILITIES,
-            Capability.RELATION_PARENT,
-            Capability.RELATION_BLOCKED_BY,
-            Capability.PROJECT_FIELDS,
-            Capability.ITEM_DELETE,
-            Capability.ITEM_TYPES_NATIVE if strategy.strategy == "issue-type" else Capability.ITEM_TYPES_LABEL,
-        }
+        unused_type = Capability.ITEM_TYPES_LABEL if strategy.strategy == "issue-type" else Capability.ITEM_TYPES_NATIVE
         context = GitHubContext(
             provider=self.name,
-            capabilities=capabilities,
+            capabilities=CAPABILITIES - {unused_type},
             repository_id=resolved.repository_id,
             repository=resolved.repository,
             owner_is_org=resolved.owner_is_org,
@@ -179,29 +123,21 @@ class GitHubProvider(Provider):
             type_strategy_reason=strategy.reason,
             issue_type_ids=strategy.issue_type_ids,
             type_labels=dict(config.create_type_map) if strategy.strategy == "label" else {},
-            discovery_label=self._label,
+            discovery_label=self.config.label,
             fields=resolved.fields,
             size_field=size_field(config, resolved.fields),
-            creation_defaults=creation_defaults(config, resolved.fields, _now().date()),
+            creation_defaults=creation_defaults(config, resolved.fields, _today(self.options)),
             read_only=self.read_only,
         )
         if not self.read_only:
-            await self._label_ids([self._label, *context.type_labels.values()], context)
-        return context
-
-    async def aclose(self) -> None:
-        await self._gql.aclose()
-
-    def _writable(self) -> GitHubContext:
-        context = self.github_context
-        self.ensure_writable()
+            await self._label_ids([self.config.label, *context.type_labels.values()], context)
         return context
 
     # -- labels ----------------------------------------------------------------------------
 
     async def _label_ids(self, names: Iterable[str], context: GitHubContext | None = None) -> list[str]:
         """Ids of these labels, creating missing ones once however many callers need them."""
-        context = context or self.github_context
+        context = context or self.context
         ids = []
         for name in dict.fromkeys(names):
             ids.append(await self._labels.get(name.casefold(), functools.partial(self._create_label, name, context)))
@@ -237,11 +173,11 @@ class GitHubProvider(Provider):
     # -- reads -----------------------------------------------------------------------------
 
     def _state(self, node: Any) -> IssueState:
-        context = self.github_context
+        context = self.context
         return issue_state(node, context.project_id, context.size_field, tshirt=self._field_config.size_from_tshirt)
 
     def _current_type(self, state: IssueState) -> PlanItemType:
-        context = self.github_context
+        context = self.context
         type_labels = context.type_labels or dict(self._field_config.create_type_map)
         return infer_item_type(state, context.issue_type_ids, type_labels)
 
@@ -255,10 +191,12 @@ class GitHubProvider(Provider):
             **written,
         }
         fields.setdefault("item_type", self._current_type(state))
-        return GitHubItem(id=state.id, key=state.key, url=state.url, number=state.number, provider=self, **fields)
+        return GitHubItem(
+            id=state.id, key=state.key, url=state.url, number=state.number, relations=self.relations, **fields
+        )
 
     async def _read_issues(self, ids: Sequence[str]) -> dict[str, IssueState]:
-        _ = self.github_context  # a ProviderError when not entered, before any request
+        _ = self.context  # a ProviderError when not entered, before any request
         response = await self._gql.query(
             issue_ops.Operations.query.get_issues, {"ids": list(ids)}, tolerate=lambda e: error_type(e) == "NOT_FOUND"
         )
@@ -276,7 +214,7 @@ class GitHubProvider(Provider):
     async def search_items(self, filters: ItemSearchFilters) -> list[Item]:
         """Search (partitioned past the 1,000 cap) plus a listing of recently updated issues that
         does not go through the lagging search index; re-checked locally, each issue once."""
-        context = self.github_context
+        context = self.context
         query = build_query(context.repository, filters)
         searched, listed = await asyncio.gather(
             search_all(query, self._search_page, lambda s: s.created_at), self._recently_updated(filters)
@@ -327,9 +265,9 @@ class GitHubProvider(Provider):
             after = connection.page_info.end_cursor
 
     async def _recently_updated(self, filters: ItemSearchFilters) -> list[IssueState]:
-        if not filters.labels or self._search_lag_window <= 0:
+        if not filters.labels or self.options.search_lag_window <= 0:
             return []
-        since = _now() - dt.timedelta(seconds=self._search_lag_window)
+        since = _now(self.options) - dt.timedelta(seconds=self.options.search_lag_window)
         filter_by = {"labels": [filters.labels[0]], "since": since.isoformat(), "states": ["OPEN", "CLOSED"]}
         return await self._list_issues(filter_by, "UPDATED_AT")
 
@@ -352,7 +290,7 @@ class GitHubProvider(Provider):
     async def create_item(self, item: CreateItemInput) -> GitHubItem:
         """One ``createIssue`` sets body, labels, type and project membership; one more request sets
         the field values. Anything missing afterwards is ensured step by step."""
-        context = self._writable()
+        context = self.context
         type_id, label_names = self._type_and_labels(context, item.item_type, item.labels)
         values = list(context.creation_defaults)
         if item.size is not None:
@@ -369,28 +307,22 @@ class GitHubProvider(Provider):
             issue_input["issueTypeId"] = type_id
         if item.parent_id is not None:
             issue_input["parentIssueId"] = item.parent_id  # the sub-issue link in the same request
-        started = time.time()
-        response = await self._gql.mutate(
-            issue_mut.Operations.mutation.create_issue,
-            {"input": issue_input},
-            idempotent=False,
-            resolve_ambiguous=lambda _exc: self._find_created(item, started),
-        )
-        state = response.data if response.recovered else self._state(response.data.create_issue.issue)
-        self._claimed_creates.add(state.id)
-        steps = [STEP_ISSUE_CREATED]
-        try:
-            await self._ensure_created_state(context, state, type_id, label_names, label_ids, values, steps)
-        except Exception as exc:
-            failure = classify_failure(exc)
-            raise CreateItemPartialFailureError(
-                f"GitHub issue {state.key} was created but configuring it failed: {exc}",
-                created_item_id=state.id,
-                created_item_key=state.key,
-                created_item_url=state.url,
-                completed_steps=steps,
-                retryable=failure.retryable,
-            ) from exc
+        started = self.options.clock.time()
+
+        async def create_issue() -> IssueState:
+            response = await self._gql.mutate_once(issue_mut.Operations.mutation.create_issue, {"input": issue_input})
+            return self._state(response.data.create_issue.issue)
+
+        progress = CreateProgress(retryable=lambda exc: classify_failure(exc).retryable)
+        with progress:
+            state = await self._gql.write_once(
+                "CreateIssue", create_issue, resolve_ambiguous=lambda _exc: self._find_created(item, started)
+            )
+            self._claimed_creates.add(state.id)
+            progress.created(state.id, state.key, state.url)
+            if item.parent_id is not None:
+                progress.done(CreateStep.PARENT_SET)  # parentIssueId went in the same request
+            await self._ensure_created_state(context, state, type_id, label_names, label_ids, values, progress)
         return self._item(
             state,
             title=item.title,
@@ -408,22 +340,22 @@ class GitHubProvider(Provider):
         label_names: list[str],
         label_ids: list[str],
         values: list[FieldValue],
-        steps: list[str],
+        progress: CreateProgress,
     ) -> None:
         if type_id is not None and state.issue_type_id != type_id:
             await self._update_issue({"id": state.id, "issueTypeId": type_id})
-        steps.append(STEP_ISSUE_TYPE_SET)
+        progress.done(CreateStep.ISSUE_TYPE_SET)
         missing = [label_id for name, label_id in zip(label_names, label_ids, strict=True) if not state.has_label(name)]
         if missing:
             await self._add_labels(state.id, missing)
-        steps.append(STEP_LABELS_SET)
+        progress.done(CreateStep.LABELS_SET)
         item_id = state.project_item_id or await self._add_to_project(context, state.id)
-        steps.append(STEP_PROJECT_ITEM_ADDED)
+        progress.done(CreateStep.PROJECT_ITEM_ADDED)
         if values:
             await self._set_fields(context, item_id, values)
-            steps.append(STEP_PROJECT_FIELDS_SET)
+            progress.done(CreateStep.PROJECT_FIELDS_SET)
 
-    async def _find_created(self, item: CreateItemInput, started: float) -> Response | None:
+    async def _find_created(self, item: CreateItemInput, started: float) -> Applied[IssueState] | NotApplied:
         """After an ambiguous ``createIssue``: the issue it made, if any, read without the search index."""
         cutoff = dt.datetime.fromtimestamp(started - RECENT_CREATE_WINDOW, dt.UTC)
         recent = await self._list_issues(
@@ -439,9 +371,8 @@ class GitHubProvider(Provider):
                 log.info(
                     "ambiguous createIssue had created %s; continuing with it instead of creating again", state.key
                 )
-                full = await self._read_issue(state.id)
-                return Response(data=full, tolerated=(), recovered=True)
-        return None
+                return Applied(await self._read_issue(state.id))
+        return NOT_APPLIED
 
     # -- writes shared by create and update -------------------------------------------------
 
@@ -491,7 +422,7 @@ class GitHubProvider(Provider):
         only when the issue was not yet on the board (a create that failed midway) or the field is
         still empty, never changed once a value is there.
         """
-        context = self._writable()
+        context = self.context
         state = await self._read_issue(item_id)
         item_type = item.item_type or self._current_type(state)
         type_id, wanted_labels = self._type_and_labels(context, item_type, item.labels or ())
@@ -546,20 +477,15 @@ class GitHubProvider(Provider):
         )
 
     async def delete_item(self, item_id: str) -> None:
-        self._writable()
         await self._read_issue(item_id)
 
-        async def gone(_exc: BaseException) -> Response | None:
-            still_there = await self._read_issues([item_id])
-            return None if item_id in still_there else Response(data=None, tolerated=(), recovered=True)
+        async def delete() -> None:
+            await self._gql.mutate_once(issue_mut.Operations.mutation.delete_issue, {"input": {"issueId": item_id}})
 
-        await self._gql.mutate(
-            issue_mut.Operations.mutation.delete_issue,
-            {"input": {"issueId": item_id}},
-            idempotent=False,
-            resolve_ambiguous=gone,
-        )
+        async def gone(_exc: BaseException) -> Applied[None] | NotApplied:
+            return NOT_APPLIED if item_id in await self._read_issues([item_id]) else Applied(None)
+
+        await self._gql.write_once("DeleteIssue", delete, resolve_ambiguous=gone)
 
     async def fetch_relations(self, items: Sequence[Item]) -> dict[str, ItemRelations]:
-        _ = self.context  # a ProviderError when not entered, before any request
         return await self.relations.fetch([item.id for item in items])

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import Final
 from urllib.parse import urlsplit
 
 import attrs
 
-from planpilot_providers_core.errors import ProjectURLError, ProviderError
+from planpilot_providers_core.errors import ProjectURLError, ProviderConfigError
 
 ACCEPTED_BOARD_URLS: Final = (
     "https://github.com/orgs/<org>/projects/<number>",
@@ -39,19 +40,27 @@ class RepoRef:
         return f"{self.owner}/{self.name}"
 
 
-def parse_board_url(url: str) -> BoardRef:
-    """``https://github.com/orgs/acme/projects/3`` -> BoardRef; anything else raises ``ProjectURLError``."""
+def parse_board_url(url: str, hosts: Collection[str] = ("github.com",)) -> BoardRef:
+    """``https://github.com/orgs/acme/projects/3`` -> BoardRef; anything else raises ``ProjectURLError``.
+
+    ``hosts`` are the hosts a board may live on: github.com, plus a GitHub Enterprise host.
+    """
     parts = urlsplit(url.strip())
     match = _BOARD_PATH.match(parts.path) if parts.scheme in ("https", "http") and parts.netloc else None
     if match is None:
         shapes = " or ".join(ACCEPTED_BOARD_URLS)
         raise ProjectURLError(f"board URL {url!r} is not a GitHub Projects v2 URL; use {shapes}")
+    if (parts.hostname or "").lower() not in hosts:
+        raise ProjectURLError(
+            f"board URL {url!r} is on {parts.hostname}, not on {' or '.join(sorted(hosts))}; "
+            "give the URL of a GitHub project (for GitHub Enterprise, set the api_url of that host)"
+        )
     return BoardRef(owner_is_org=match["kind"] == "orgs", login=match["login"], number=int(match["number"]))
 
 
 def parse_target(target: str) -> RepoRef:
-    """``owner/name`` -> RepoRef; anything else raises a ``ProviderError`` saying what is expected."""
+    """``owner/name`` -> RepoRef; anything else raises ``ProviderConfigError`` saying what is expected."""
     match = _TARGET.match(target.strip())
     if match is None:
-        raise ProviderError(f"target {target!r} is not a GitHub repository; use OWNER/REPO, e.g. acme/roadmap")
+        raise ProviderConfigError(f"target {target!r} is not a GitHub repository; use OWNER/REPO, e.g. acme/roadmap")
     return RepoRef(owner=match["owner"], name=match["name"])

@@ -9,6 +9,7 @@ import pytest
 
 from planpilot_provider_github.provider import GitHubProvider
 from planpilot_provider_github.testing import GitHubEmulator
+from planpilot_providers_core.config import ProviderConfig
 from planpilot_providers_core.reliability import RetryPolicy
 
 ORG_BOARD = "https://github.com/orgs/acme/projects/1"
@@ -45,6 +46,6 @@ def make_github(emulator: GitHubEmulator) -> MakeGitHub:
             "retry_policy": FAST_RETRY,
         }
         options.update(overrides)
-        return GitHubProvider(**options)
+        return GitHubProvider(ProviderConfig.from_keywords("github", **options))
 
     return make

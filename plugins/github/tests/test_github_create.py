@@ -9,13 +9,9 @@ from planpilot_provider_github.provider import GitHubProvider
 from planpilot_provider_github.testing import FaultKind, FaultPlan, GitHubEmulator
 from planpilot_providers_core.contracts import CreateItemInput, PlanItemType, UpdateItemInput
 from planpilot_providers_core.errors import (
-    STEP_ISSUE_CREATED,
-    STEP_ISSUE_TYPE_SET,
-    STEP_LABELS_SET,
-    STEP_PROJECT_FIELDS_SET,
-    STEP_PROJECT_ITEM_ADDED,
     CreateItemPartialFailureError,
 )
+from planpilot_providers_core.steps import CreateStep
 
 MakeGitHub = Callable[..., GitHubProvider]
 BOARD = "acme/1"
@@ -95,10 +91,10 @@ async def test_permanent_failure_after_create_reports_exact_steps_and_converges(
             await provider.create_item(_input(0))
         error = info.value
         assert error.completed_steps == (
-            STEP_ISSUE_CREATED,
-            STEP_ISSUE_TYPE_SET,
-            STEP_LABELS_SET,
-            STEP_PROJECT_ITEM_ADDED,
+            CreateStep.ISSUE_CREATED,
+            CreateStep.ISSUE_TYPE_SET,
+            CreateStep.LABELS_SET,
+            CreateStep.PROJECT_ITEM_ADDED,
         )
         assert error.retryable is False
         assert error.created_item_id
@@ -121,7 +117,7 @@ async def test_transient_failures_exhausting_retries_are_retryable_partial_failu
         with pytest.raises(CreateItemPartialFailureError) as info:
             await provider.create_item(_input(0))
     assert info.value.retryable is True
-    assert STEP_PROJECT_FIELDS_SET not in info.value.completed_steps
+    assert CreateStep.PROJECT_FIELDS_SET not in info.value.completed_steps
 
 
 @pytest.mark.parametrize(

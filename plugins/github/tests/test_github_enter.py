@@ -17,7 +17,7 @@ MakeGitHub = Callable[..., GitHubProvider]
 
 
 def _context(provider: GitHubProvider) -> GitHubContext:
-    return provider.github_context
+    return provider.context
 
 
 async def test_org_board_resolves_native_types_fields_and_defaults(make_github: MakeGitHub) -> None:

@@ -2,9 +2,6 @@
 
 from collections.abc import Callable
 
-import pytest
-
-from planpilot_provider_github import relations
 from planpilot_provider_github.provider import GitHubProvider
 from planpilot_provider_github.testing import GitHubEmulator
 from planpilot_providers_core.contracts import CreateItemInput, ItemRelations
@@ -42,13 +39,13 @@ async def test_snapshot_is_not_reused_after_a_write(make_github: MakeGitHub, emu
         assert await child.get_relations() == ItemRelations(parent_id=parent.id, blocker_ids={blocker.id})
 
 
-async def test_stale_snapshot_is_read_again(
-    make_github: MakeGitHub, emulator: GitHubEmulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_a_snapshot_stands_in_once(make_github: MakeGitHub, emulator: GitHubEmulator) -> None:
+    """The batch read replaces one read, not every later one: a second reconcile reads again."""
     async with make_github() as provider:
         parent, child = await _items(provider, 2)
         await provider.fetch_relations([child])
-        monkeypatch.setattr(relations, "SNAPSHOT_TTL", -1.0)
         emulator.stats.reset()
+        await child.reconcile_relations(parent=parent, blockers=[])
+        assert "IssueRelations" not in emulator.stats.operations
         await child.reconcile_relations(parent=parent, blockers=[])
     assert emulator.stats.operations["IssueRelations"] == 1

@@ -111,7 +111,8 @@ async def test_reconcile_adds_missing_and_removes_stale(make_github: MakeGitHub,
 
         await child.reconcile_relations(parent=parent, blockers=[keep, new])
 
-        assert await child.get_relations() == ItemRelations(parent_id=parent.id, blocker_ids={keep.id, new.id})
+        relations = await child.get_relations()
+        assert (relations.parent_id, relations.blockers) == (parent.id, {keep.id, new.id})
     assert view(emulator, child).parent == parent.number
     assert set(view(emulator, child).blocked_by) == {keep.number, new.number}
     assert relation_writes(emulator) == {"AddSubIssue": 1, "AddBlockedBy": 1, "RemoveBlockedBy": 1}
@@ -217,7 +218,7 @@ async def test_fetch_relations_reads_150_items_in_two_requests(
                 body="",
                 item_type="TASK",
                 number=s.number,
-                provider=provider,
+                relations=provider.relations,
             )
             for s in seeded
         ]
@@ -228,7 +229,7 @@ async def test_fetch_relations_reads_150_items_in_two_requests(
     assert len(relations) == 150
     assert relations[seeded[1].id].parent_id == seeded[0].id
     assert relations[seeded[149].id].parent_id == seeded[0].id
-    assert relations[seeded[120].id].blocker_ids == {seeded[3].id, seeded[4].id}
+    assert relations[seeded[120].id].blockers == {seeded[3].id, seeded[4].id}
     assert relations[seeded[50].id] == ItemRelations()
 
 
@@ -271,7 +272,12 @@ async def test_reconcile_checks_the_capability_before_writing(
 ) -> None:
     async with make_github() as provider:
         parent, child, blocker = await make_items(provider, "parent", "child", "blocker")
-        ops = RelationOps(provider._gql, _raise_capability)
+        ops = RelationOps(
+            provider._gql,
+            require=_raise_capability,
+            ensure_entered=provider.ensure_entered,
+            ensure_writable=provider.ensure_writable,
+        )
         emulator.stats.reset()
 
         with pytest.raises(ProviderCapabilityError) as info:
@@ -291,7 +297,7 @@ async def test_items_refuse_relations_the_provider_does_not_offer(
 ) -> None:
     async with make_github() as provider:
         parent, child = await make_items(provider, "parent", "child")
-        context = provider.github_context
+        context = provider.context
         without = context.capabilities - {Capability.RELATION_PARENT, Capability.RELATION_BLOCKED_BY}
         provider._context = attrs.evolve(context, capabilities=without)
         emulator.stats.reset()

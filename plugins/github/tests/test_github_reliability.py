@@ -27,6 +27,7 @@ from planpilot_provider_github.errors import GitHubGraphQLError, check_graphql_e
 from planpilot_provider_github.graphql.generated import issues as issue_ops
 from planpilot_provider_github.provider import GitHubProvider
 from planpilot_provider_github.testing import GitHubEmulator
+from planpilot_providers_core.config import ProviderConfig
 from planpilot_providers_core.contracts import CreateItemInput, UpdateItemInput
 from planpilot_providers_core.errors import (
     AuthenticationError,
@@ -112,7 +113,7 @@ def make_provider(emulator: GitHubEmulator, **overrides: Any) -> GitHubProvider:
         "retry_policy": POLICY,
     }
     options.update(overrides)
-    return GitHubProvider(**options)
+    return GitHubProvider(ProviderConfig.from_keywords("github", **options))
 
 
 def record_pauses(provider: GitHubProvider, clock: ShiftedTime | None = None) -> list[float]:
@@ -171,11 +172,16 @@ def check_pauses(pauses: list[float], expected: float | str | None) -> None:
         assert pauses == pytest.approx([expected] * len(pauses))
 
 
-def check_retry_logged(caplog: pytest.LogCaptureFixture, operation: str) -> None:
+def check_retry_logged(caplog: pytest.LogCaptureFixture, operation: str, expected: float | str | None) -> None:
+    """One line: a retry names its attempt; a rate-limit pause (not an attempt) names the pause."""
     lines = [r.getMessage() for r in caplog.records if r.name == RETRY_LOGGER_NAME]
     assert len(lines) == 1, lines
     assert operation in lines[0]
-    assert "attempt 2 of 4" in lines[0]
+    if expected is None:
+        assert "attempt 2 of 4" in lines[0]
+    else:
+        assert "rate limited" in lines[0]
+        assert "pausing" in lines[0]
     assert TOKEN not in lines[0]
 
 
@@ -195,7 +201,7 @@ async def test_a_read_survives(kind: str, expected: float | str | None, caplog: 
     assert emulator.stats.operations == {"GetIssues": 2}
     assert emulator.stats.faults == {kind: 1}
     check_pauses(pauses, expected)
-    check_retry_logged(caplog, "GetIssues")
+    check_retry_logged(caplog, "GetIssues", expected)
 
 
 @pytest.mark.parametrize(("kind", "expected"), FAULTS.items(), ids=list(FAULTS))
@@ -227,7 +233,7 @@ async def test_a_create_survives_without_a_duplicate(
     assert emulator.stats.mutation_requests == 3  # CreateIssue twice, SetProjectFields4 once
     check_pauses(pauses, expected)
     if expected is not None:
-        check_retry_logged(caplog, "CreateIssue")
+        check_retry_logged(caplog, "CreateIssue", expected)
 
 
 @pytest.mark.parametrize(("kind", "expected"), FAULTS.items(), ids=list(FAULTS))
@@ -454,9 +460,13 @@ async def test_mutation_starts_are_at_least_the_interval_apart() -> None:
 
 
 async def test_mutation_interval_defaults_to_one_second_for_github() -> None:
-    provider = GitHubProvider(target=REPO, token=TOKEN, board_url=ORG_BOARD)
+    provider = GitHubProvider(ProviderConfig.from_keywords("github", target=REPO, token=TOKEN, board_url=ORG_BOARD))
     assert provider._gql._pacer.min_interval == 1.0
-    local = GitHubProvider(target=REPO, token=TOKEN, board_url=ORG_BOARD, api_url="http://127.0.0.1:9/graphql")
+    local = GitHubProvider(
+        ProviderConfig.from_keywords(
+            "github", target=REPO, token=TOKEN, board_url=ORG_BOARD, api_url="http://127.0.0.1:9/graphql"
+        )
+    )
     assert local._gql._pacer.min_interval == 0.0
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from planpilot_provider_github.provider import GitHubProvider
 from planpilot_provider_github.testing import GitHubEmulator, serve_in_thread
+from planpilot_providers_core.config import ProviderConfig
 from planpilot_providers_core.contracts import CreateItemInput, ItemSearchFilters, UpdateItemInput
 from planpilot_providers_core.errors import (
     AuthenticationError,
@@ -41,7 +42,7 @@ def make_provider(emulator: GitHubEmulator, **overrides: Any) -> GitHubProvider:
         "secondary_limit_wait": 0.01,
     }
     options.update(overrides)
-    return GitHubProvider(**options)
+    return GitHubProvider(ProviderConfig.from_keywords("github", **options))
 
 
 def chain(exc: BaseException) -> Iterator[BaseException]:
@@ -79,7 +80,7 @@ async def test_reprs_never_show_the_token() -> None:
             repr(provider),
             str(provider),
             repr(provider.context),
-            repr(provider.github_context),
+            repr(provider.context),
             repr(provider._gql),
             repr(provider._gql._http),
             repr(provider._gql._http.config),

@@ -115,7 +115,7 @@ async def test_type_labels_on_a_user_board_swap_only_the_type_label(
     make_github: MakeGitHub, emulator: GitHubEmulator
 ) -> None:
     async with make_github(target=USER_REPO, board_url=USER_BOARD) as provider:
-        assert provider.github_context.create_type_strategy == "label"
+        assert provider.context.create_type_strategy == "label"
         item_id = await create(provider, "EPIC", labels=("team-a",))
         human_adds_label(emulator, USER_REPO, item_id, "customer")
         assert set(view(emulator, item_id).labels) == {"planpilot", "team-a", "Epic", "customer"}

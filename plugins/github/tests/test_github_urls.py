@@ -15,11 +15,23 @@ from planpilot_providers_core.errors import ProjectURLError, ProviderError
             "https://github.com/orgs/acme-inc/projects/1/views/4",
             BoardRef(owner_is_org=True, login="acme-inc", number=1),
         ),
-        ("https://ghe.example.com/orgs/acme/projects/2", BoardRef(owner_is_org=True, login="acme", number=2)),
     ],
 )
 def test_accepted_board_urls(url: str, expected: BoardRef) -> None:
     assert parse_board_url(url) == expected
+
+
+def test_a_github_enterprise_board_is_accepted_on_its_own_host() -> None:
+    url = "https://ghe.example.com/orgs/acme/projects/2"
+    assert parse_board_url(url, hosts={"github.com", "ghe.example.com"}) == BoardRef(True, "acme", 2)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://gitlab.com/orgs/acme/projects/1", "https://ghe.example.com/orgs/acme/projects/2"]
+)
+def test_a_board_on_another_host_is_refused_naming_the_hosts(url: str) -> None:
+    with pytest.raises(ProjectURLError, match=r"not on github\.com"):
+        parse_board_url(url)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,261 @@
+"""The ``Provider`` ABC: an issue tracker behind the contract, with its lifecycle kept by the base class.
+
+A provider is created from a :class:`~planpilot_providers_core.config.ProviderConfig`, entered with
+``async with`` (which resolves remote state into a frozen context and runs the capability check), used
+from concurrent tasks, and exited. The base class owns that lifecycle, so no provider can forget part
+of it:
+
+* ``name`` comes from the registration (``config.provider``), never from a class attribute;
+* every contract method is guarded: reads need an entered provider, writes also need one that is not
+  ``read_only``. After exit they raise ``ProviderError``. The same checks are public
+  (:meth:`Provider.ensure_entered`, :meth:`Provider.ensure_writable`) and also pass *inside*
+  :meth:`Provider.resolve_context`, where the context does not exist yet;
+* resources opened with :meth:`Provider.open_resource` while entering (an HTTP client) are closed on
+  exit, or when entering fails, in reverse order.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import enum
+import functools
+from collections.abc import Awaitable, Callable, Sequence
+from types import TracebackType
+from typing import Any, Generic, Self, TypeVar
+
+from planpilot_providers_core.capabilities import Capability, check_capabilities, undeclared
+from planpilot_providers_core.config import ProviderConfig
+from planpilot_providers_core.context import ProviderContext
+from planpilot_providers_core.contracts import (
+    CreateItemInput,
+    Item,
+    ItemRelations,
+    ItemSearchFilters,
+    UpdateItemInput,
+)
+from planpilot_providers_core.errors import ProviderCapabilityError, ProviderError
+
+__all__ = ["ContextT", "Provider"]
+
+ContextT = TypeVar("ContextT", bound=ProviderContext)
+_R = TypeVar("_R")
+
+#: Contract methods that only read, and those that write; the base class guards both kinds.
+_READS = ("search_items", "get_item", "fetch_relations")
+_WRITES = ("create_item", "update_item", "delete_item")
+
+
+class _Phase(enum.Enum):
+    NEW = "not entered yet"
+    ENTERING = "entering"
+    ENTERED = "entered"
+    EXITED = "exited"
+
+
+def _guard(method: Callable[..., Awaitable[_R]], *, write: bool) -> Callable[..., Awaitable[_R]]:
+    @functools.wraps(method)
+    async def guarded(self: Provider[Any], *args: Any, **kwargs: Any) -> _R:
+        self.ensure_writable() if write else self.ensure_entered()
+        return await method(self, *args, **kwargs)
+
+    guarded.__planpilot_guarded__ = True  # type: ignore[attr-defined]
+    return guarded
+
+
+class Provider(abc.ABC, Generic[ContextT]):
+    """An issue tracker adapter. Enter it (``async with``) before calling anything else.
+
+    Subclasses implement :meth:`resolve_context` (look up remote state, open clients with
+    :meth:`open_resource`) and the item methods. Every method must be safe under concurrent calls.
+    ``Provider[MyContext]`` makes :attr:`context` return ``MyContext``.
+
+    Constructor contract: ``__init__(self, config: ProviderConfig)``; call ``super().__init__(config)``
+    first, then read your own keywords with ``parse_options(MyOptions, config)``. Validate what can be
+    validated without the network in :meth:`validate_config`, which also runs before any credential
+    is looked up.
+    """
+
+    def __init__(self, config: ProviderConfig) -> None:
+        if not isinstance(config, ProviderConfig):
+            raise TypeError(
+                f"{type(self).__name__} takes a ProviderConfig (build providers with create_provider), "
+                f"got {type(config).__name__}"
+            )
+        type(self).validate_config(config)
+        self.config = config
+        self._phase = _Phase.NEW
+        self._context: ContextT | None = None
+        self._resources: contextlib.AsyncExitStack | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in (*_READS, *_WRITES):
+            method = cls.__dict__.get(name)
+            if method is not None and not getattr(method, "__planpilot_guarded__", False):
+                setattr(cls, name, _guard(method, write=name in _WRITES))
+
+    @classmethod
+    def validate_config(cls, config: ProviderConfig) -> None:
+        """Raise ``ProviderConfigError`` for a configuration this provider cannot use (override it).
+
+        Runs before the credential is looked up and without the network: check the shape of
+        ``target``, ``board_url`` and your options here, so a typo is reported as a typo.
+        """
+
+    # -- identity and state ---------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """The name the provider was registered (and created) under."""
+        return self.config.provider
+
+    @property
+    def read_only(self) -> bool:
+        """Enter and read without writing anything; every write raises ``ProviderError``."""
+        return self.config.read_only
+
+    @property
+    def required_capabilities(self) -> frozenset[Capability]:
+        return self.config.required_capabilities
+
+    @property
+    def context(self) -> ContextT:
+        """The frozen state resolved on enter."""
+        if self._context is None:
+            self.ensure_entered()
+            raise ProviderError(f"provider {self.name!r} is still entering; its context is not resolved yet")
+        return self._context
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        return self.context.capabilities
+
+    def ensure_entered(self) -> None:
+        """Raise ``ProviderError`` unless the provider is entered (or entering) and not exited."""
+        if self._phase is _Phase.NEW:
+            raise ProviderError(f"provider {self.name!r} is not entered; use 'async with provider:' first")
+        if self._phase is _Phase.EXITED:
+            raise ProviderError(
+                f"provider {self.name!r} is not entered (it was exited); enter it again with 'async with provider:'"
+            )
+
+    def ensure_writable(self) -> None:
+        """:meth:`ensure_entered`, and raise ``ProviderError`` when the provider was created ``read_only``."""
+        self.ensure_entered()
+        if self.read_only:
+            raise ProviderError(f"provider {self.name!r} was created read_only; create it without read_only to write")
+
+    def require(self, capability: Capability) -> None:
+        """Raise ``ProviderCapabilityError`` unless the entered provider offers ``capability``."""
+        check_capabilities(self.name, self.capabilities, (capability,))
+
+    async def open_resource(self, resource: contextlib.AbstractAsyncContextManager[_R]) -> _R:
+        """Enter ``resource`` (e.g. a ``PooledClient``) for as long as the provider is entered.
+
+        Call it from :meth:`resolve_context`; it is exited on exit, or at once if entering fails.
+        """
+        if self._resources is None or self._phase is not _Phase.ENTERING:
+            raise ProviderError(f"provider {self.name!r}: open_resource() belongs in resolve_context()")
+        return await self._resources.enter_async_context(resource)
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        if self._phase in (_Phase.ENTERING, _Phase.ENTERED):
+            raise ProviderError(f"provider {self.name!r} is already entered")
+        self._phase = _Phase.ENTERING
+        self._resources = contextlib.AsyncExitStack()
+        try:
+            context = await self.resolve_context()
+            if not isinstance(context, ProviderContext):
+                raise ProviderError(
+                    f"provider {self.name!r}: resolve_context() returned {type(context).__name__}, "
+                    "not a ProviderContext"
+                )
+            declared = self.config.declared_capabilities
+            extra = undeclared(declared, context.capabilities) if declared is not None else []
+            if extra:
+                names = ", ".join(extra)
+                raise ProviderCapabilityError(
+                    f"provider {self.name!r} resolved {names}, which its registration does not declare; "
+                    "add them to the capabilities of its ProviderSpec",
+                    capability=extra[0],
+                    missing=extra,
+                )
+            check_capabilities(self.name, context.capabilities, self.required_capabilities)
+        except BaseException:
+            self._phase = _Phase.EXITED
+            await self._release()
+            raise
+        self._context = context
+        self._phase = _Phase.ENTERED
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._phase = _Phase.EXITED
+        self._context = None
+        await self._release()
+
+    async def _release(self) -> None:
+        resources, self._resources = self._resources, None
+        try:
+            await self.aclose()
+        finally:
+            if resources is not None:
+                await resources.aclose()
+
+    @abc.abstractmethod
+    async def resolve_context(self) -> ContextT:
+        """Open connections and resolve remote state; called once per ``async with``."""
+
+    async def aclose(self) -> None:
+        """Release what :meth:`open_resource` does not cover; safe after a failed ``resolve_context``."""
+
+    # -- the contract -----------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def search_items(self, filters: ItemSearchFilters) -> Sequence[Item]:
+        """Every item matching ``filters`` exactly once, or an error; never a silent partial list."""
+
+    @abc.abstractmethod
+    async def create_item(self, item: CreateItemInput) -> Item:
+        """Create an item and configure it fully.
+
+        Once the item exists, any failure must be raised as ``CreateItemPartialFailureError`` with its
+        identity and the canonical steps that completed (:mod:`planpilot_providers_core.steps`).
+        """
+
+    @abc.abstractmethod
+    async def update_item(self, item_id: str, item: UpdateItemInput) -> Item:
+        """Apply the plan-authoritative fields that differ; labels are only ever added."""
+
+    @abc.abstractmethod
+    async def get_item(self, item_id: str) -> Item:
+        """The item with this id; ``ItemNotFoundError`` when there is none (never ``None``)."""
+
+    @abc.abstractmethod
+    async def delete_item(self, item_id: str) -> None:
+        """Delete the item; ``ItemNotFoundError`` when there is none."""
+
+    async def fetch_relations(self, items: Sequence[Item]) -> dict[str, ItemRelations]:
+        """Current relations of many items, keyed by item id.
+
+        The default asks each item in turn; providers that can read many items per request
+        (GitHub: ``nodes(ids:)``) override it so a sync reads relations in batches.
+        """
+        return {item.id: await item.get_relations() for item in items}
+
+    def recorded_changes(self) -> Sequence[str] | None:
+        """The changes a simulating provider recorded instead of making them, one line each.
+
+        ``None`` (the default) for providers that write to a real tracker. The dry-run provider returns
+        its operation log, which the CLI prints as the preview of what a real sync would change.
+        """
+        return None
+
+
+# The default batch read is part of the contract too: guard it like the methods subclasses define.
+setattr(Provider, "fetch_relations", _guard(Provider.fetch_relations, write=False))  # noqa: B010

@@ -1,0 +1,87 @@
+"""``GitHubOptions``: the GitHub provider's own keywords, read from ``ProviderConfig.options``."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import attrs
+import httpx
+
+from planpilot_providers_core.errors import ProviderConfigError
+from planpilot_providers_core.reliability import DEFAULT_RETRY_POLICY, SYSTEM_CLOCK, Clock, RetryPolicy
+
+__all__ = ["GITHUB_API_URL", "GitHubOptions", "is_loopback"]
+
+GITHUB_API_URL: Final = "https://api.github.com/graphql"
+
+
+def is_loopback(url: str) -> bool:
+    """Whether ``url`` points at this machine (the emulator), where pacing is pointless."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _api_url(instance: Any, attribute: attrs.Attribute[str], value: object) -> None:
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ProviderConfigError(
+            f"api_url {value!r} is not an http(s) URL; use {GITHUB_API_URL} (the default), "
+            "https://HOST/api/graphql for GitHub Enterprise, or the emulator's http://127.0.0.1:PORT/graphql"
+        )
+    if not parts.path.rstrip("/").endswith("/graphql"):
+        raise ProviderConfigError(
+            f"api_url {value!r} does not end in /graphql, GitHub's GraphQL endpoint; did you mean "
+            f"{str(value).rstrip('/')}/graphql (or https://HOST/api/graphql for GitHub Enterprise)?"
+        )
+
+
+def _non_negative(instance: Any, attribute: attrs.Attribute[float], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0 or value == float("inf"):
+        raise ProviderConfigError(f"{attribute.name} must be a finite number of seconds >= 0, got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class GitHubOptions:
+    """What ``create_provider("github", ..., **options)`` accepts beyond the common configuration."""
+
+    api_url: str = attrs.field(default=GITHUB_API_URL, validator=_api_url)
+    """GitHub Enterprise: ``https://HOST/api/graphql``; the emulator's URL."""
+    transport: httpx.AsyncBaseTransport | None = None
+    """An httpx transport to use instead of the network (the in-process emulator)."""
+    mutation_interval: float | None = attrs.field(default=None, validator=attrs.validators.optional(_non_negative))
+    """Seconds between mutations; default 1 s as GitHub asks, 0 for a loopback ``api_url``."""
+    max_connections: int = attrs.field(
+        default=10, validator=[attrs.validators.instance_of(int), attrs.validators.ge(1)]
+    )
+    timeout: float = attrs.field(default=30.0, validator=_non_negative)
+    retry_policy: RetryPolicy = attrs.field(
+        default=DEFAULT_RETRY_POLICY, validator=attrs.validators.instance_of(RetryPolicy)
+    )
+    search_lag_window: float = attrs.field(default=3600.0, validator=_non_negative)
+    """Seconds of recent updates listed without search, to see past the search index lag."""
+    secondary_limit_wait: float = attrs.field(default=60.0, validator=_non_negative)
+    """The pause after a secondary rate limit that names no wait (GitHub says at least 60 s)."""
+    clock: Clock = SYSTEM_CLOCK
+    """The clock waits and windows follow (the emulator's virtual clock in tests and benchmarks)."""
+
+    @property
+    def paced_interval(self) -> float:
+        if self.mutation_interval is not None:
+            return self.mutation_interval
+        return 0.0 if is_loopback(self.api_url) else 1.0
+
+    @property
+    def board_hosts(self) -> frozenset[str]:
+        """Hosts a board URL may name: github.com, or the GitHub Enterprise host behind ``api_url``."""
+        host = urlsplit(self.api_url).hostname or ""
+        hosts = {"github.com", "www.github.com"}
+        if host != "api.github.com" and not is_loopback(self.api_url):
+            hosts.add(host)
+        return frozenset(hosts)
