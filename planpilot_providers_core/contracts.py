@@ -174,6 +174,10 @@ class Item(metaclass=_ItemMeta):
     labels: tuple[str, ...] = attrs.field(default=(), converter=_labels)
     size: str | None = None
     """The size the tracker shows, as the plan writes it (a t-shirt size); ``None`` when unset or not read."""
+    complete: bool = True
+    """``False`` when the tracker shows this item half-configured: a create that stopped midway left it
+    off the board, without its type, or with creation defaults unset. A sync then calls ``update_item``
+    on it even when every plan field matches, and ``update_item`` finishes it."""
 
     @abc.abstractmethod
     async def set_parent(self, parent: Item) -> None:

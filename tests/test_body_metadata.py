@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from planpilot_providers_core.plan import Estimate, PlanItem, Scope, SpecRef, Verification
 from planpilot_providers_core.sync.body import (
     Metadata,
     References,
@@ -12,7 +13,6 @@ from planpilot_providers_core.sync.body import (
     render_body,
     render_metadata,
 )
-from planpilot_providers_core.sync.plan import Estimate, PlanItem, Scope, SpecRef, Verification
 
 TASK = PlanItem(
     id="T2",

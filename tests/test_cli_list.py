@@ -26,7 +26,8 @@ def test_list_prints_a_table_with_the_dry_run_row(clean_env: None, capsys: pytes
     """The table is what a user reads first: one header, one row per provider, all five columns."""
     assert main(["list"]) == 0
 
-    lines = capsys.readouterr().out.splitlines()
+    out = capsys.readouterr().out
+    lines = out.split("\n\n")[0].splitlines()
     assert lines[0].split() == ["NAME", "DISTRIBUTION", "VERSION", "CAPABILITIES", "SUMMARY"]
     [row] = [line for line in lines[1:] if line.startswith("dry-run ")]
     spec = get_registry().get("dry-run").spec
@@ -37,6 +38,31 @@ def test_list_prints_a_table_with_the_dry_run_row(clean_env: None, capsys: pytes
     # Columns line up: every cell starts where its header does.
     assert row.index(dist) == lines[0].index("DISTRIBUTION")
     assert row.index(summary) == lines[0].index("SUMMARY")
+
+
+def test_list_shows_where_each_provider_looks_for_its_credential_never_the_value(
+    clean_env: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_list_must_not_show_this_0123456789")
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    needs = out.split("\n\n")[1].splitlines()
+    assert needs[0].split() == ["NAME", "TARGET", "CREDENTIAL"]
+    rows = {line.split()[0]: line for line in needs[1:]}
+    assert rows["dry-run"].endswith("none needed")
+    assert rows["github"].split(maxsplit=2)[1] == "OWNER/REPO"
+    assert rows["github"].endswith("GitHub token from GITHUB_TOKEN, GH_TOKEN, then `gh auth token`")
+    assert "ghp_list_must_not_show_this" not in out
+
+    assert main(["list", "--json"]) == 0
+    by_name = {p["name"]: p for p in json.loads(capsys.readouterr().out)["providers"]}
+    assert by_name["dry-run"]["credential"] is None
+    assert by_name["github"]["credential"] == {
+        "name": "GitHub token",
+        "env": ["GITHUB_TOKEN", "GH_TOKEN"],
+        "helper": "gh auth token",
+    }
+    assert by_name["github"]["target"] == "OWNER/REPO"
 
 
 def test_list_json_shape(clean_env: None, capsys: pytest.CaptureFixture[str]) -> None:

@@ -150,7 +150,9 @@ def test_sync_on_the_dry_run_default_shows_what_would_be_created(capsys: pytest.
     assert _summary_row(out, "STORY") == [10, 0, 0, 0, 0]
     assert _summary_row(out, "TASK") == [30, 0, 0, 0, 0]
     assert _summary_row(out, "total") == [43, 0, 0, 0, 0]
-    assert out.rstrip().endswith("write(s)).")
+    # The preview lists changes; the summary says how many write calls made them (one reconcile = several).
+    changes = len(re.findall(r"^\s*\d+\. ", out, re.MULTILINE))
+    assert re.search(rf"Sync OK \(\d+ write call\(s\) making {changes} change\(s\)\)\.$", out.rstrip())
     for phase, total in (("discover", 1), ("upsert", 43), ("enrich", 43), ("relations", 43)):
         assert f"{phase}: 0/{total}" in err
         assert f"{phase}: {total}/{total}" in err
@@ -175,6 +177,7 @@ def test_json_output_shape(capsys: pytest.CaptureFixture[str]) -> None:
         "provider",
         "target",
         "ok",
+        "finished",
         "exit_code",
         "writes",
         "summary",

@@ -13,7 +13,7 @@ import attrs
 import pytest
 
 from planpilot_providers_core.contracts import PlanItemType
-from planpilot_providers_core.sync.plan import (
+from planpilot_providers_core.plan import (
     Plan,
     PlanError,
     PlanItem,

@@ -7,9 +7,10 @@ from pathlib import Path
 from planpilot_provider_github.provider import GitHubProvider
 from planpilot_provider_github.testing import FaultKind, GitHubEmulator
 from planpilot_providers_core.config import ProviderConfig
+from planpilot_providers_core.plan import load_plan
 from planpilot_providers_core.sync.body import parse_metadata
-from planpilot_providers_core.sync.plan import load_plan
-from planpilot_providers_core.sync.runner import ItemAction, SyncResult, sync_plan
+from planpilot_providers_core.sync.results import ItemAction, SyncResult
+from planpilot_providers_core.sync.runner import sync_plan
 
 PLAN = load_plan([Path(__file__).resolve().parents[1] / "examples" / "roadmap.json"])
 BOARD = "https://github.com/orgs/acme/projects/1"

@@ -22,10 +22,11 @@ from planpilot_providers_core.contracts import (
     UpdateItemInput,
 )
 from planpilot_providers_core.errors import CreateItemPartialFailureError, ItemNotFoundError, ProviderError
+from planpilot_providers_core.plan import Estimate, Plan, PlanItem
 from planpilot_providers_core.provider import Provider
 from planpilot_providers_core.sync.body import References, parse_metadata, render_body
-from planpilot_providers_core.sync.plan import Estimate, Plan, PlanItem
-from planpilot_providers_core.sync.runner import ItemAction, Phase, RelationsAction, SyncResult, sync_plan
+from planpilot_providers_core.sync.results import ItemAction, Phase, RelationsAction, SyncResult
+from planpilot_providers_core.sync.runner import sync_plan
 
 ALL = frozenset(Capability)
 WRITES = frozenset({"create_item", "update_item", "reconcile_relations", "set_parent", "add_dependency"})

@@ -23,7 +23,7 @@ from typing import Final
 import attrs
 
 from planpilot_providers_core.context import frozen_mapping
-from planpilot_providers_core.sync.plan import PlanItem, SpecRef
+from planpilot_providers_core.plan.model import PlanItem, SpecRef, id_problem
 
 __all__ = [
     "META_END",
@@ -68,12 +68,10 @@ class References:
 
 
 def render_metadata(plan_id: str, item: PlanItem) -> str:
-    """The metadata block for ``item`` in plan ``plan_id`` (no trailing newline)."""
-    for name, value in (("plan id", plan_id), ("item id", item.id), ("parent id", item.parent_id or "")):
-        if "\n" in value or "\r" in value:
-            raise ValueError(
-                f"item {item.id!r}: the {name} {value!r} cannot go in a metadata block: it has a line break"
-            )
+    """The metadata block for ``item`` in plan ``plan_id`` (no trailing newline); each value one line."""
+    for name, value in (("plan id", plan_id), ("item id", item.id), ("parent id", item.parent_id)):
+        if value is not None and (problem := id_problem(value)) is not None:
+            raise ValueError(f"item {item.id!r}: the {name} {value!r} cannot go in a metadata block: it {problem}")
     return "\n".join(
         (
             META_START,

@@ -26,38 +26,35 @@ instead of creating a second one.
 from __future__ import annotations
 
 import asyncio
-import enum
 import functools
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Final, TypeVar
 
 import attrs
 
 from planpilot_providers_core.capabilities import Capability
+from planpilot_providers_core.config import DEFAULT_LABEL
 from planpilot_providers_core.contracts import (
     CreateItemInput,
     Item,
     ItemRelations,
     ItemSearchFilters,
-    PlanItemType,
     UpdateItemInput,
 )
 from planpilot_providers_core.errors import CreateItemPartialFailureError
+from planpilot_providers_core.plan import LEVELS, Plan, PlanItem
 from planpilot_providers_core.provider import Provider
 from planpilot_providers_core.sync.body import References, bodies_match, parse_metadata, render_body
-from planpilot_providers_core.sync.plan import LEVELS, Plan, PlanItem
+from planpilot_providers_core.sync.results import (
+    ItemAction,
+    ItemOutcome,
+    Phase,
+    RelationsAction,
+    SyncProblem,
+    SyncResult,
+)
 
-__all__ = [
-    "DEFAULT_MAX_CONCURRENT",
-    "ItemAction",
-    "ItemOutcome",
-    "Phase",
-    "ProgressCallback",
-    "RelationsAction",
-    "SyncProblem",
-    "SyncResult",
-    "sync_plan",
-]
+__all__ = ["DEFAULT_MAX_CONCURRENT", "ProgressCallback", "SyncRun", "sync_plan"]
 
 _T = TypeVar("_T")
 
@@ -68,154 +65,11 @@ DEFAULT_RELATION_BATCH: Final = 50
 ProgressCallback = Callable[[str, int, int], None]
 
 
-class Phase(enum.StrEnum):
-    DISCOVER = "discover"
-    UPSERT = "upsert"
-    ENRICH = "enrich"
-    RELATIONS = "relations"
-
-
-class ItemAction(enum.StrEnum):
-    """What the sync did to an item."""
-
-    CREATED = "created"
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    """Not written at all, because an item it depends on failed or was skipped."""
-
-
-class RelationsAction(enum.StrEnum):
-    """What the relations phase did to an item's parent and blockers."""
-
-    UNCHANGED = "unchanged"
-    UPDATED = "updated"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    """Not checked: the item was not synced, or the provider supports no relation kind."""
-
-
-@attrs.frozen(kw_only=True)
-class SyncProblem:
-    """A failure of one item in one phase; partial creates carry what was created and done."""
-
-    item_id: str
-    phase: Phase
-    error: str
-    """The exception's class name."""
-    message: str
-    created_item_id: str | None = None
-    created_item_key: str | None = None
-    created_item_url: str | None = None
-    completed_steps: tuple[str, ...] = ()
-    retryable: bool | None = None
-
-    @property
-    def partial(self) -> bool:
-        return self.error == CreateItemPartialFailureError.__name__
-
-    def __str__(self) -> str:
-        return f"{self.item_id} ({self.phase.value}): {self.error}: {self.message}"
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "item_id": self.item_id,
-            "phase": self.phase.value,
-            "error": self.error,
-            "message": self.message,
-            "partial": self.partial,
-            "created_item_id": self.created_item_id,
-            "created_item_key": self.created_item_key,
-            "created_item_url": self.created_item_url,
-            "completed_steps": list(self.completed_steps),
-            "retryable": self.retryable,
-        }
-
-
-@attrs.frozen(kw_only=True)
-class ItemOutcome:
-    """One plan item after the sync: what happened, and where it lives in the tracker."""
-
-    item_id: str
-    item_type: PlanItemType
-    title: str
-    action: ItemAction
-    key: str | None = None
-    url: str | None = None
-    relations: RelationsAction = RelationsAction.SKIPPED
-    reason: str | None = None
-    """Why the item failed or was skipped."""
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "id": self.item_id,
-            "type": self.item_type.value,
-            "title": self.title,
-            "action": self.action.value,
-            "key": self.key,
-            "url": self.url,
-            "relations": self.relations.value,
-            "reason": self.reason,
-        }
-
-
-@attrs.frozen(kw_only=True)
-class SyncResult:
-    """Everything a sync did, per item, with the failures that make it unsuccessful."""
-
-    plan_id: str
-    provider: str
-    items: tuple[ItemOutcome, ...]
-    problems: tuple[SyncProblem, ...] = ()
-    unsupported_relations: tuple[str, ...] = ()
-    """Relation capabilities the provider lacks; those relations were not synced."""
-    warnings: tuple[str, ...] = ()
-    writes: int = 0
-    """Provider calls that change the tracker (create, update, relation changes)."""
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def outcome(self, item_id: str) -> ItemOutcome:
-        for outcome in self.items:
-            if outcome.item_id == item_id:
-                return outcome
-        raise KeyError(item_id)
-
-    def counts(self) -> dict[PlanItemType, dict[ItemAction, int]]:
-        """How many items of each type got each action (all actions present, zeros included)."""
-        table = {level: dict.fromkeys(ItemAction, 0) for level in LEVELS}
-        for outcome in self.items:
-            table[outcome.item_type][outcome.action] += 1
-        return table
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "plan_id": self.plan_id,
-            "provider": self.provider,
-            "ok": self.ok,
-            "writes": self.writes,
-            "summary": {
-                level.value: {action.value: n for action, n in row.items()} for level, row in self.counts().items()
-            },
-            "items": [outcome.to_json() for outcome in self.items],
-            "relations": {
-                "updated": sum(o.relations is RelationsAction.UPDATED for o in self.items),
-                "unchanged": sum(o.relations is RelationsAction.UNCHANGED for o in self.items),
-                "unsupported": list(self.unsupported_relations),
-            },
-            "problems": [problem.to_json() for problem in self.problems],
-            "warnings": list(self.warnings),
-        }
-
-
 async def sync_plan(
     provider: Provider[Any],
     plan: Plan,
     *,
-    label: str = "planpilot",
+    label: str = DEFAULT_LABEL,
     max_concurrent: int = DEFAULT_MAX_CONCURRENT,
     relation_batch_size: int = DEFAULT_RELATION_BATCH,
     progress: ProgressCallback | None = None,
@@ -225,13 +79,14 @@ async def sync_plan(
     Raises only for run-wide failures (the provider is not entered, discovery fails); failures of
     single items are in the result's ``problems``.
     """
-    if not isinstance(label, str) or not label.strip():
-        raise ValueError(f"label must be a non-empty string, got {label!r}")
-    for name, value in (("max_concurrent", max_concurrent), ("relation_batch_size", relation_batch_size)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    provider.capabilities  # noqa: B018 - raises a clear ProviderError when the provider is not entered
-    run = _Run(provider, plan, label, asyncio.Semaphore(max_concurrent), relation_batch_size, progress)
+    run = SyncRun(
+        provider,
+        plan,
+        label=label,
+        max_concurrent=max_concurrent,
+        relation_batch_size=relation_batch_size,
+        progress=progress,
+    )
     return await run.execute()
 
 
@@ -248,24 +103,36 @@ class _State:
     settled: asyncio.Event = attrs.field(factory=asyncio.Event)
 
 
-class _Run:
-    """One sync of one plan; holds the state the phases share."""
+class SyncRun:
+    """One sync of one plan; holds the state the phases share.
+
+    :func:`sync_plan` is the usual way in. Holding the run lets a caller report what was done so far
+    when the sync is stopped half-way (:meth:`result` at any time: unfinished items are ``pending``).
+    """
 
     def __init__(
         self,
         provider: Provider[Any],
         plan: Plan,
-        label: str,
-        semaphore: asyncio.Semaphore,
-        batch_size: int,
-        progress: ProgressCallback | None,
+        *,
+        label: str = DEFAULT_LABEL,
+        max_concurrent: int = DEFAULT_MAX_CONCURRENT,
+        relation_batch_size: int = DEFAULT_RELATION_BATCH,
+        progress: ProgressCallback | None = None,
     ) -> None:
+        if not isinstance(label, str) or not label.strip():
+            raise ValueError(f"label must be a non-empty string, got {label!r}")
+        for name, value in (("max_concurrent", max_concurrent), ("relation_batch_size", relation_batch_size)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        provider.capabilities  # noqa: B018 - raises a clear ProviderError when the provider is not entered
         self.provider = provider
         self.plan = plan
         self.label = label
-        self.semaphore = semaphore
-        self.batch_size = batch_size
+        self.semaphore = asyncio.Semaphore(max_concurrent)
+        self.batch_size = relation_batch_size
         self.progress = progress
+        self.finished = False
         self.tracked: dict[str, Item] = {}
         """Plan item id -> its tracker item, as last seen (discovered, created or updated)."""
         self.state = {item.id: _State() for item in plan}
@@ -304,6 +171,7 @@ class _Run:
         if isinstance(exc, CreateItemPartialFailureError):
             problem = attrs.evolve(
                 problem,
+                partial=True,
                 message=str(exc.args[0]) if exc.args else str(exc),
                 created_item_id=exc.created_item_id,
                 created_item_key=exc.created_item_key,
@@ -332,7 +200,8 @@ class _Run:
         await self._upsert(discovered)
         await self._enrich()
         await self._relations()
-        return self._result()
+        self.finished = True
+        return self.result()
 
     async def _discover(self) -> dict[str, Item]:
         self._start(Phase.DISCOVER, 1)
@@ -430,14 +299,18 @@ class _Run:
         return References(parent=parent.key if parent else None, sub_items=children, blocked_by=blocked_by)
 
     def _matches(self, current: Item, item: PlanItem, body: str) -> bool:
-        """Whether the tracker already has every plan-authoritative field as the plan wants it."""
+        """Whether the tracker already has every plan-authoritative field as the plan wants it.
+
+        A half-configured item (``complete`` is False: a create stopped midway) never matches, so
+        ``update_item`` finishes it. Sizes are compared where the tracker keeps them: with board
+        fields, or when it reported one.
+        """
         labels = {label.casefold() for label in current.labels}
-        size_ok = True
-        if item.size is not None:
-            have = getattr(current, "size", _UNKNOWN)
-            size_ok = have is _UNKNOWN or have == item.size
+        keeps_sizes = Capability.PROJECT_FIELDS in self.provider.capabilities or current.size is not None
+        size_ok = item.size is None or not keeps_sizes or current.size == item.size
         return (
-            current.title == item.title
+            current.complete
+            and current.title == item.title
             and current.item_type == item.type
             and bodies_match(current.body, body)
             and self.label.casefold() in labels
@@ -474,27 +347,6 @@ class _Run:
 
     # -- relations ---------------------------------------------------------------------------------
 
-    def _wanted_blockers(self) -> dict[str, set[str]]:
-        """Plan id -> plan ids blocking it: ``depends_on`` plus PlanPilot's roll-ups to stories and epics."""
-        plan = self.plan
-        direct = {(item.id, dep) for item in plan for dep in item.depends_on if dep != item.id}
-
-        def roll_up(edges: Iterable[tuple[str, str]], child_type: PlanItemType) -> set[tuple[str, str]]:
-            rolled = set()
-            for blocked, blocker in edges:
-                a, b = plan[blocked], plan[blocker]
-                same_kind = a.type is child_type and b.type is child_type
-                if same_kind and a.parent_id and b.parent_id and a.parent_id != b.parent_id:
-                    rolled.add((a.parent_id, b.parent_id))
-            return rolled
-
-        stories = roll_up(direct, PlanItemType.TASK)
-        epics = roll_up(direct | stories, PlanItemType.STORY)
-        wanted: dict[str, set[str]] = {item.id: set() for item in plan}
-        for blocked, blocker in direct | stories | epics:
-            wanted[blocked].add(blocker)
-        return wanted
-
     async def _relations(self) -> None:
         capabilities = self.provider.capabilities
         parents_ok = Capability.RELATION_PARENT in capabilities
@@ -510,12 +362,12 @@ class _Run:
             self._start(Phase.RELATIONS, 0)
             return
         self._start(Phase.RELATIONS, len(items))
-        wanted = self._wanted_blockers()
+        wanted = self.plan.blockers()
         batches = [items[n : n + self.batch_size] for n in range(0, len(items), self.batch_size)]
         await asyncio.gather(*(self._relations_batch(batch, wanted, parents_ok, blockers_ok) for batch in batches))
 
     async def _relations_batch(
-        self, batch: Sequence[PlanItem], wanted: Mapping[str, set[str]], parents_ok: bool, blockers_ok: bool
+        self, batch: Sequence[PlanItem], wanted: Mapping[str, frozenset[str]], parents_ok: bool, blockers_ok: bool
     ) -> None:
         tracker_items = [self.tracked[item.id] for item in batch]
         try:
@@ -539,7 +391,7 @@ class _Run:
         self,
         item: PlanItem,
         current_by_id: Mapping[str, ItemRelations],
-        blocker_ids: set[str],
+        blocker_ids: frozenset[str],
         parents_ok: bool,
         blockers_ok: bool,
     ) -> None:
@@ -586,7 +438,9 @@ class _Run:
             if blocker.id not in current.blockers:
                 await self._call(functools.partial(tracker_item.add_dependency, blocker), write=True)
 
-    def _result(self) -> SyncResult:
+    def result(self) -> SyncResult:
+        """What the run did so far; before it finished, items whose outcome is not known are ``pending``."""
+        unknown = ItemAction.UNCHANGED if self.finished else ItemAction.PENDING
         outcomes = []
         for level in LEVELS:
             for item in self.plan.level(level):
@@ -596,7 +450,7 @@ class _Run:
                         item_id=item.id,
                         item_type=item.type,
                         title=item.title,
-                        action=state.action or ItemAction.UNCHANGED,
+                        action=state.action or unknown,
                         key=state.key,
                         url=state.url,
                         relations=state.relations,
@@ -611,7 +465,5 @@ class _Run:
             unsupported_relations=tuple(self.unsupported),
             warnings=tuple(self.warnings),
             writes=self.writes,
+            finished=self.finished,
         )
-
-
-_UNKNOWN: Final = object()

@@ -6,8 +6,9 @@ from pathlib import Path
 from planpilot_provider_github.provider import GitHubProvider
 from planpilot_provider_github.testing import GitHubEmulator
 from planpilot_providers_core.contracts import CreateItemInput, FieldConfig, ItemSearchFilters
-from planpilot_providers_core.sync.plan import load_plan
-from planpilot_providers_core.sync.runner import ItemAction, sync_plan
+from planpilot_providers_core.plan import load_plan
+from planpilot_providers_core.sync.results import ItemAction
+from planpilot_providers_core.sync.runner import sync_plan
 
 MakeGitHub = Callable[..., GitHubProvider]
 FILTERS = ItemSearchFilters(labels=("planpilot",), body_contains="PLAN_ID:s")

@@ -1,0 +1,198 @@
+"""``planpilot-providers`` command line: list providers, sync a plan, check a provider.
+
+The call path, one module each: the parser and the one place that turns any failure into a message
+and an exit code (here) -> a command (``list_command``, ``sync_command``, ``check_command``) ->
+``provider_setup`` (registry, configuration, credential) -> the sync runner -> the provider. All
+printing goes through :class:`~.output.Output` (secrets masked, untrusted text made terminal-safe).
+
+Start-up must stay fast: this package imports nothing heavy at top level; a command imports its
+machinery (and the provider) only when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Final
+
+from planpilot_providers_core.cli.exits import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED
+from planpilot_providers_core.cli.output import Output
+
+__all__ = ["build_parser", "main"]
+
+#: The provider ``sync`` uses when ``--provider`` is not given: a preview that needs no credential.
+DEFAULT_PROVIDER: Final = "dry-run"
+#: Mirrors ``config.DEFAULT_LABEL`` (not imported: it would pull attrs into ``--help``).
+DEFAULT_LABEL: Final = "planpilot"
+MAX_CONCURRENT_LIMIT: Final = 64
+
+
+def _concurrency(text: str) -> int:
+    """``--max-concurrent``: a whole number from 1 to ``MAX_CONCURRENT_LIMIT``."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= MAX_CONCURRENT_LIMIT:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_CONCURRENT_LIMIT}, got {value}")
+    return value
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logs on stderr (credentials masked)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def _provider_options(parser: argparse.ArgumentParser, *, provider_default: str | None) -> None:
+    if provider_default is None:
+        parser.add_argument("--provider", required=True, metavar="NAME", help="provider name (see 'list')")
+    else:
+        parser.add_argument(
+            "--provider", default=provider_default, metavar="NAME", help=f"provider name (default: {provider_default})"
+        )
+    parser.add_argument(
+        "--target",
+        metavar="TARGET",
+        help="where items live, in the provider's own form: see the TARGET column of 'planpilot-providers list'",
+    )
+    parser.add_argument(
+        "--board-url", metavar="URL", help="the board or project the items go on, if the provider has one"
+    )
+    parser.add_argument(
+        "--api-url", metavar="URL", help="the API endpoint the provider calls (a self-hosted tracker, or an emulator)"
+    )
+    parser.add_argument(
+        "--label", default=DEFAULT_LABEL, help=f"discovery label put on every item (default: {DEFAULT_LABEL})"
+    )
+    _common(parser)
+
+
+class _VersionAction(argparse.Action):
+    """Prints core and plugin versions; resolved lazily so ``--help`` does not run discovery."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: object) -> None:
+        super().__init__(
+            option_strings, dest=dest, nargs=0, help="show versions of core and installed plugins and exit"
+        )
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        from planpilot_providers_core.cli.list_command import version_text
+
+        print(version_text())
+        parser.exit()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="planpilot-providers",
+        description="Provider plugins for PlanPilot-style roadmap sync: list them, sync a plan, check a provider.",
+    )
+    parser.add_argument("--version", action=_VersionAction)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    p_list = sub.add_parser("list", help="list installed providers, what each needs and can do")
+    _common(p_list)
+    p_list.set_defaults(command_name="list")
+    p_sync = sub.add_parser(
+        "sync",
+        help="sync a plan into a tracker (dry-run by default)",
+        description="Create or update the plan's epics, stories and tasks in a tracker, then set their relations. "
+        "Exit codes: 0 success, 1 unexpected error (a bug), 2 bad plan or configuration, 3 provider or "
+        "credential error, 4 some items failed (run again to converge), 130 interrupted (run again to finish).",
+    )
+    p_sync.add_argument(
+        "plans", nargs="+", metavar="PLAN", help="one unified plan file, or the epics, stories and tasks files"
+    )
+    _provider_options(p_sync, provider_default=DEFAULT_PROVIDER)
+    p_sync.add_argument(
+        "--plan-id",
+        metavar="ID",
+        help="pin the plan id (default: PlanPilot's hash of the plan's content, so an edited plan is a new plan); "
+        "a pinned id keeps updating the same items as the plan changes",
+    )
+    p_sync.add_argument(
+        "--max-concurrent",
+        type=_concurrency,
+        default=4,
+        metavar="N",
+        help=f"provider calls in flight at once, 1-{MAX_CONCURRENT_LIMIT} (default: 4)",
+    )
+    p_sync.set_defaults(command_name="sync")
+    p_check = sub.add_parser(
+        "check",
+        help="enter a provider and show what it resolved, writing nothing",
+        description="Exit codes: 0 resolved, 1 unexpected error, 2 bad configuration, 3 provider or credential error.",
+    )
+    _provider_options(p_check, provider_default=None)
+    p_check.set_defaults(command_name="check")
+    return parser
+
+
+class _OutputHandler(logging.Handler):
+    """Log records on stderr through the command's output: credentials masked, text made terminal-safe."""
+
+    def __init__(self, output: Output) -> None:
+        super().__init__()
+        self.output = output
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.output.err(self.format(record))
+        except Exception:  # a log line must never end the command
+            self.handleError(record)
+
+
+def _configure_logging(output: Output, verbose: bool) -> _OutputHandler:
+    handler = _OutputHandler(output)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    return handler
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command and return its exit code; never ends in a traceback.
+
+    Every failure a command foresees ends with its own message and code; Ctrl-C outside a sync ends
+    with 130; anything else is reported as an unexpected error (exit 1), its traceback shown with -v.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = getattr(args, "command_name", None)
+    if command is None:
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    output = Output()
+    handler = _configure_logging(output, args.verbose)
+    try:
+        if command == "list":
+            from planpilot_providers_core.cli.list_command import run_list
+
+            return run_list(args)
+        if command == "sync":
+            from planpilot_providers_core.cli.sync_command import run_sync
+
+            return run_sync(args, output=output)
+        from planpilot_providers_core.cli.check_command import run_check
+
+        return run_check(args, output=output)
+    except KeyboardInterrupt:
+        output.err("interrupted")
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        if args.verbose:
+            output.err("".join(traceback.format_exception(exc)))
+        output.err(
+            f"error: unexpected {type(exc).__name__}: {exc}. This is a bug in planpilot-providers or in a "
+            "plugin; run the command again with -v to see where, and report it."
+        )
+        return EXIT_INTERNAL
+    finally:
+        logging.getLogger().removeHandler(handler)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""``planpilot-providers list`` and ``--version``: what is installed, from where, and what each needs.
+
+On the start-up path: it imports the registry only (no attrs, no HTTP client, no provider module).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING
+
+from planpilot_providers_core import __version__
+from planpilot_providers_core.cli.output import terminal_safe
+
+if TYPE_CHECKING:
+    from planpilot_providers_core.registry import RegisteredProvider
+    from planpilot_providers_core.spec import CredentialSpec
+
+__all__ = ["credential_json", "credential_text", "run_list", "version_text"]
+
+_INSTALL_HINT = "Install a provider plugin, e.g. 'pip install planpilot-provider-dry-run'."
+
+
+def _safe(text: str) -> str:
+    """Plugin metadata and problems are third-party text: shown like any other untrusted text."""
+    return terminal_safe(text, keep_newlines=True)
+
+
+def credential_text(credential: CredentialSpec | None) -> str:
+    """Where a provider looks for its credential, never the value."""
+    if credential is None:
+        return "none needed"
+    return f"{credential.name} from {credential.sources()}"
+
+
+def credential_json(credential: CredentialSpec | None) -> dict[str, object] | None:
+    if credential is None:
+        return None
+    return {"name": credential.name, "env": list(credential.env), "helper": credential.helper_command}
+
+
+def _row(reg: RegisteredProvider) -> dict[str, object]:
+    spec = reg.spec
+    return {
+        "name": spec.name,
+        "distribution": reg.distribution,
+        "version": reg.version,
+        "capabilities": sorted(spec.capabilities),
+        "summary": spec.summary,
+        "plugin": reg.plugin,
+        "target": spec.target_hint,
+        "default_target": spec.default_target,
+        "credential": credential_json(spec.credential),
+    }
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from planpilot_providers_core.registry import get_registry  # discovery only when a command needs it
+
+    registry = get_registry()
+    registered = list(registry.providers.values())
+    problems = [terminal_safe(str(p)) for p in registry.problems]
+    if args.json:
+        print(json.dumps({"providers": [_row(r) for r in registered], "problems": problems}, indent=2))
+    elif registered:
+        header = ["NAME", "DISTRIBUTION", "VERSION", "CAPABILITIES", "SUMMARY"]
+        body = [
+            [
+                r.spec.name,
+                r.distribution or "-",
+                r.version or "-",
+                ",".join(sorted(r.spec.capabilities)),
+                r.spec.summary,
+            ]
+            for r in registered
+        ]
+        print(_safe(_table([header, *body])))
+        print()
+        needs = [[r.spec.name, r.spec.target_hint, credential_text(r.spec.credential)] for r in registered]
+        print(_safe(_table([["NAME", "TARGET", "CREDENTIAL"], *needs])))
+    elif problems:
+        print(f"No usable provider: every installed plugin has a problem (see below). {_INSTALL_HINT}")
+    else:
+        print(f"No providers installed. {_INSTALL_HINT}")
+    for problem in problems:
+        print(f"warning: plugin problem: {problem}", file=sys.stderr)
+    return 0
+
+
+def version_text() -> str:
+    from planpilot_providers_core.registry import get_registry  # discovery only when a command needs it
+
+    registry = get_registry()
+    lines = [f"planpilot-providers-core {__version__}"]
+    for plugin, (distribution, version) in registry.plugins.items():
+        lines.append(f"  {distribution or plugin} {version or ''}".rstrip())
+    lines += [f"  problem: {problem}" for problem in registry.problems]
+    return _safe("\n".join(lines))

@@ -1,0 +1,125 @@
+"""Everything a command prints goes through here: secrets masked, plan and tracker text made safe.
+
+Plan files and trackers are not trusted: a title can hold an escape sequence that retitles or
+clears the terminal, a bidi override that reorders what is shown, NUL, or a line break that forges
+a line of output. :func:`terminal_safe` is the one sanitiser: every value from a plan or a tracker
+is passed through it (``cell``), and every line written is passed through it again (line breaks of
+our own kept), so nothing unsafe reaches a terminal. JSON output is ASCII-escaped by ``json.dumps``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from collections.abc import Sequence
+from typing import Any, Final, TextIO
+
+from planpilot_providers_core.credentials import redact
+
+__all__ = ["Output", "Progress", "table", "terminal_safe"]
+
+# C0 controls, DEL, C1 controls, bidi embeddings/overrides/isolates, zero-width and directional marks,
+# line/paragraph separators, and the byte-order mark.
+_UNSAFE: Final = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+_UNSAFE_KEEPING_NEWLINES: Final = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]"
+)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def terminal_safe(text: str, *, keep_newlines: bool = False) -> str:
+    """``text`` with every control, bidi and invisible formatting character shown as an escape (``\\x1b``)."""
+    pattern = _UNSAFE_KEEPING_NEWLINES if keep_newlines else _UNSAFE
+    return pattern.sub(_escape, text)
+
+
+def cell(value: object) -> str:
+    """A value from a plan or a tracker, ready for one cell or one line of output."""
+    return terminal_safe("-" if value is None else str(value))
+
+
+def table(rows: Sequence[Sequence[str]], *, right: frozenset[int] = frozenset()) -> str:
+    """Rows as aligned columns (``right``: the column indexes aligned right); cells must be :func:`cell`-safe."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = [
+            text.rjust(width) if i in right else text.ljust(width)
+            for i, (text, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+class Output:
+    """stdout and stderr with secrets masked and text made terminal-safe.
+
+    A reader that goes away (``sync ... | head -1``) ends stdout quietly: later writes are dropped,
+    the command still finishes and returns its exit code.
+    """
+
+    def __init__(self, stdout: TextIO | None = None, stderr: TextIO | None = None) -> None:
+        self.stdout = stdout or sys.stdout
+        self.stderr = stderr or sys.stderr
+        self.secrets: list[str] = []
+        self._closed: set[int] = set()
+
+    def add_secret(self, secret: str) -> None:
+        if secret:
+            self.secrets.append(secret)
+
+    def mask(self, text: str) -> str:
+        return redact(text, *self.secrets)
+
+    def out(self, text: str = "") -> None:
+        self._write(self.stdout, terminal_safe(self.mask(text), keep_newlines=True) + "\n")
+
+    def err(self, text: str) -> None:
+        self._write(self.stderr, terminal_safe(self.mask(text), keep_newlines=True) + "\n")
+
+    def json(self, payload: Any) -> None:
+        """JSON on stdout; ``json.dumps`` escapes every control and non-ASCII character."""
+        self._write(self.stdout, self.mask(json.dumps(payload, indent=2)) + "\n")
+
+    def raw_err(self, text: str) -> None:
+        """Our own terminal control (the progress line); never plan or tracker text."""
+        self._write(self.stderr, text)
+
+    def _write(self, stream: TextIO, text: str) -> None:
+        if id(stream) in self._closed:
+            return
+        try:
+            stream.write(text)
+            stream.flush()
+        except BrokenPipeError:
+            self._closed.add(id(stream))
+            try:  # so the interpreter's own flush at exit does not fail on the closed pipe again
+                os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+            except (OSError, ValueError):
+                pass
+
+
+class Progress:
+    """Phase and items done out of total, on stderr: one updating line on a terminal, else a line per
+    quarter. A phase may add a note (the binding budget and an ETA)."""
+
+    def __init__(self, output: Output) -> None:
+        self.output = output
+        self.tty = output.stderr.isatty()
+        self._last: tuple[str, int] = ("", -1)
+
+    def __call__(self, phase: str, done: int, total: int, note: str = "") -> None:
+        text = f"{phase}: {done}/{total}" + (f" ({terminal_safe(note)})" if note else "")
+        if self.tty:
+            self.output.raw_err(f"\r\x1b[K{text}" + ("\n" if done == total else ""))
+            return
+        quarter = 4 if total == 0 else done * 4 // total
+        if done == 0 or (phase, quarter) != self._last:
+            self._last = (phase, quarter)
+            self.output.err(text)

@@ -1,0 +1,72 @@
+"""Turn ``--provider``/``--target``/``--board-url``/``--api-url`` into a provider, in a safe order.
+
+1. find the registration (a plugin that failed to load is reported as such);
+2. build and validate the configuration, before any credential is looked up, so a typo in
+   ``--target`` is reported as a typo, never as a missing token;
+3. look up the credential where *that* provider's registration says, and nowhere else;
+4. create the provider (not entered).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import attrs
+
+from planpilot_providers_core import registry
+from planpilot_providers_core.cli.exits import EXIT_BAD_INPUT, EXIT_PROVIDER, CommandError
+from planpilot_providers_core.cli.output import Output
+from planpilot_providers_core.config import ProviderConfig
+from planpilot_providers_core.credentials import resolve_credential
+from planpilot_providers_core.errors import PluginError, ProviderConfigError, ProviderError
+from planpilot_providers_core.provider import Provider
+from planpilot_providers_core.spec import CredentialRequest
+
+__all__ = ["open_provider"]
+
+
+def open_provider(args: argparse.Namespace, output: Output, *, read_only: bool = False) -> Provider[Any]:
+    """The provider the arguments name, configured and authenticated; ``read_only`` makes it write nothing."""
+    name: str = args.provider
+    try:
+        registered = registry.get_registry().get(name)
+        provider_class = registered.load()
+    except (ValueError, PluginError) as exc:
+        raise CommandError(EXIT_PROVIDER, "provider", str(exc)) from exc
+    spec = registered.spec
+    target = args.target or spec.default_target
+    if not target:
+        raise CommandError(EXIT_BAD_INPUT, "config", f"--target is required for provider {name!r} ({spec.target_hint})")
+    try:
+        config = ProviderConfig(
+            provider=name,
+            target=target,
+            board_url=args.board_url or "",
+            label=args.label,
+            options={"api_url": args.api_url} if args.api_url else {},
+            read_only=read_only,
+            declared_capabilities=spec.capabilities,
+        )
+        provider_class.validate_config(config)
+    except ProviderConfigError as exc:
+        raise CommandError(EXIT_BAD_INPUT, "config", str(exc)) from exc
+    request = CredentialRequest(provider=name, target=target, board_url=config.board_url, options=config.options)
+    try:
+        token = resolve_credential(spec, request)
+    except (ProviderError, PluginError) as exc:
+        raise CommandError(EXIT_PROVIDER, "authentication", str(exc)) from exc
+    output.add_secret(token)
+    try:
+        return registry.get_registry().create(attrs.evolve(config, token=token))
+    except ProviderConfigError as exc:
+        raise CommandError(EXIT_BAD_INPUT, "config", str(exc)) from exc
+    except (ProviderError, PluginError) as exc:
+        raise CommandError(EXIT_PROVIDER, "provider", str(exc)) from exc
+
+
+def entered_failure(exc: ProviderError, phase: str) -> CommandError:
+    """A provider error while entering or discovering: bad configuration (2) or a provider failure (3)."""
+    if isinstance(exc, ProviderConfigError):
+        return CommandError(EXIT_BAD_INPUT, "config", str(exc))
+    return CommandError(EXIT_PROVIDER, "provider", f"{phase}: {type(exc).__name__}: {exc}")

@@ -1,0 +1,175 @@
+"""``planpilot-providers sync``: load a plan, open the provider, run the sync, print what it did.
+
+Progress goes to stderr, the summary (or ``--json``) to stdout; see ``cli/exits.py`` for exit codes.
+Ctrl-C stops the run cleanly: the summary says what was written so far, and running the same
+command again finishes the job (items already created are found again, never duplicated).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+
+from planpilot_providers_core.cli.exits import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_SYNC_FAILED,
+    CommandError,
+)
+from planpilot_providers_core.cli.output import Output, Progress, cell, table
+from planpilot_providers_core.cli.provider_setup import entered_failure, open_provider
+from planpilot_providers_core.errors import ProviderError
+from planpilot_providers_core.plan import LEVELS, Plan, PlanError, load_plan
+from planpilot_providers_core.provider import Provider
+from planpilot_providers_core.sync.results import ItemAction, RelationsAction, SyncResult
+from planpilot_providers_core.sync.runner import SyncRun
+
+__all__ = ["Interrupted", "load", "report_error", "run_sync"]
+
+
+class Interrupted(Exception):
+    """The sync was stopped (Ctrl-C); ``result`` is what it did until then."""
+
+    def __init__(self, result: SyncResult | None) -> None:
+        super().__init__("interrupted")
+        self.result = result
+
+
+def run_sync(args: argparse.Namespace, *, output: Output | None = None) -> int:
+    """``planpilot-providers sync``; returns the exit code."""
+    output = output or Output()
+    try:
+        plan = load(args.plans, getattr(args, "plan_id", None))
+        for warning in plan.warnings:
+            output.err(f"warning: {cell(warning)}")
+        provider = open_provider(args, output)
+        result = asyncio.run(_sync(provider, plan, args, Progress(output)))
+    except CommandError as failure:
+        return report_error(failure, output, as_json=args.json)
+    except Interrupted as stop:
+        return _report_interrupted(stop.result, output, as_json=args.json)
+    code = EXIT_OK if result.ok else EXIT_SYNC_FAILED
+    changes = provider.recorded_changes()
+    if args.json:
+        payload: dict[str, Any] = {**result.to_json(), "target": provider.config.target, "exit_code": code}
+        if changes is not None:
+            payload["operations"] = list(changes)
+        output.json(payload)
+    else:
+        _print_summary(result, plan, provider, output, changes)
+    return code
+
+
+def load(paths: Sequence[str], plan_id: str | None = None) -> Plan:
+    """The plan from its files; every problem in them as one bad-input error."""
+    try:
+        plan = load_plan(paths)
+    except PlanError as exc:
+        details = [problem.to_json() for problem in exc.problems]
+        raise CommandError(EXIT_BAD_INPUT, "plan", str(exc), details) from exc
+    if plan_id is None:
+        return plan
+    try:
+        return attrs.evolve(plan, plan_id=plan_id)
+    except ValueError as exc:
+        raise CommandError(EXIT_BAD_INPUT, "config", f"--plan-id: {exc}") from exc
+
+
+def report_error(failure: CommandError, output: Output, *, as_json: bool) -> int:
+    output.err(f"error: {failure}")
+    if as_json:
+        error: dict[str, object] = {"kind": failure.kind, "message": output.mask(str(failure))}
+        if failure.details:
+            error["problems"] = list(failure.details)
+        output.json({"ok": False, "exit_code": failure.code, "error": error})
+    return failure.code
+
+
+async def _sync(provider: Provider[Any], plan: Plan, args: argparse.Namespace, progress: Progress) -> SyncResult:
+    run: SyncRun | None = None
+    try:
+        async with provider:
+            run = SyncRun(provider, plan, label=args.label, max_concurrent=args.max_concurrent, progress=progress)
+            return await run.execute()
+    except ProviderError as exc:
+        phase = "sync stopped" if run is not None else f"could not enter provider {provider.name!r}"
+        raise entered_failure(exc, phase) from exc
+    except asyncio.CancelledError:
+        # Ctrl-C: asyncio.run cancels this task. Hand the partial result out instead of a bare traceback.
+        raise Interrupted(run.result() if run is not None else None) from None
+
+
+def _report_interrupted(result: SyncResult | None, output: Output, *, as_json: bool) -> int:
+    if result is None:
+        output.err("interrupted before anything was written; nothing to finish")
+        written = None
+    else:
+        counts = {action: sum(n[action] for n in result.counts().values()) for action in result.actions}
+        written = {action.value: counts[action] for action in result.actions if counts[action]}
+        done = ", ".join(f"{n} {action}" for action, n in written.items()) or "nothing"
+        output.err(
+            f"interrupted: {result.writes} write call(s) were made ({done}); "
+            "run the same command again to finish: it finds what was created and converges, without duplicates"
+        )
+    if as_json:
+        payload: dict[str, Any] = {"ok": False, "exit_code": EXIT_INTERRUPTED, "interrupted": True}
+        if result is not None:
+            payload.update(result.to_json())
+            payload["ok"] = False
+        output.json(payload)
+    return EXIT_INTERRUPTED
+
+
+def _print_summary(
+    result: SyncResult, plan: Plan, provider: Provider[Any], output: Output, changes: Sequence[str] | None
+) -> None:
+    if changes is not None:
+        output.out(
+            f"Preview by {provider.name}: nothing was written to a tracker; a real sync would make these changes:"
+        )
+        width = len(str(len(changes)))
+        output.out("\n".join(f"{n:>{width}}. {cell(line)}" for n, line in enumerate(changes, start=1)) or "(none)")
+        output.out()
+    rows = [["TYPE", "ID", "ACTION", "KEY", "URL", "TITLE"]]
+    rows += [
+        [o.item_type.value, cell(o.item_id), o.action.value, cell(o.key), cell(o.url), cell(o.title)]
+        for o in result.items
+    ]
+    output.out(table(rows))
+    output.out()
+    counts = result.counts()
+    actions = result.actions
+    header = ["", *(action.value for action in actions)]
+    body = [[level.value, *(str(counts[level][a]) for a in actions)] for level in LEVELS]
+    totals = ["total", *(str(sum(counts[level][a] for level in LEVELS)) for a in actions)]
+    output.out(f"Plan {cell(result.plan_id)} ({len(plan)} items) -> {result.provider} {cell(provider.config.target)}")
+    output.out(table([header, *body, totals], right=frozenset(range(1, len(header)))))
+    changed = sum(o.relations is RelationsAction.UPDATED for o in result.items)
+    same = sum(o.relations is RelationsAction.UNCHANGED for o in result.items)
+    output.out(f"Relations: {changed} item(s) updated, {same} unchanged")
+    for capability in result.unsupported_relations:
+        output.out(f"Relations not synced: the provider lacks {capability}")
+    for warning in result.warnings:
+        output.err(f"warning: {cell(warning)}")
+    if result.problems:
+        output.out()
+        output.out(f"Problems ({len(result.problems)}):")
+        for problem in result.problems:
+            output.out(f"  {cell(problem)}")
+            if problem.partial:
+                steps = ", ".join(problem.completed_steps) or "none"
+                created = problem.created_item_key or problem.created_item_id or "?"
+                output.out(f"    created {cell(created)} {cell(problem.created_item_url or '')}".rstrip())
+                output.out(f"    completed steps: {steps}; retryable: {problem.retryable}")
+        for outcome in result.items:
+            if outcome.action is ItemAction.SKIPPED:
+                output.out(f"  {cell(outcome.item_id)} skipped: {cell(outcome.reason)}")
+        output.out("Sync FAILED: run it again to converge once the cause is fixed.")
+        return
+    made = f" making {len(changes)} change(s)" if changes is not None else ""
+    output.out(f"Sync OK ({result.writes} write call(s){made}).")
