@@ -196,6 +196,23 @@ class Item(metaclass=_ItemMeta):
         """Read the item's current parent and blockers from the tracker."""
 
 
+def _limit(_: object, attribute: attrs.Attribute[Any], value: int | None) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ValueError(f"ItemLimits.{attribute.name} must be a positive int or None, got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class ItemLimits:
+    """The longest title and body a tracker accepts, in characters; ``None``: no limit known.
+
+    A provider declares them (``Provider.item_limits``) so that a plan breaking them is refused
+    before anything is written, instead of failing item by item half-way through a sync.
+    """
+
+    title: int | None = attrs.field(default=None, validator=_limit)
+    body: int | None = attrs.field(default=None, validator=_limit)
+
+
 CreateTypeStrategy = Literal["issue-type", "label"]
 CREATE_TYPE_STRATEGIES: Final[tuple[str, ...]] = ("issue-type", "label")
 DEFAULT_CREATE_TYPE_MAP: Final[Mapping[PlanItemType, str]] = frozen_mapping(

@@ -12,9 +12,9 @@ the cache off; ``PLANPILOT_PROVIDERS_CACHE_DIR`` moves it.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import os
-import pkgutil
 import sys
 from typing import Any, Final
 
@@ -35,8 +35,16 @@ class EntryPointRecord:
     version: str | None
 
     def load(self) -> Any:
-        """Import what the entry point names (``module`` or ``module:attribute``; extras are ignored)."""
-        return pkgutil.resolve_name(self.value.split("[", 1)[0].strip())
+        """Import what the entry point names (``module`` or ``module:attribute``; extras are ignored).
+
+        A plain module is imported directly: resolving it by name would hide an import error inside it
+        (``No module named ...``) behind an ``AttributeError`` about the package.
+        """
+        module, _, attribute = self.value.split("[", 1)[0].strip().partition(":")
+        loaded = importlib.import_module(module)
+        for name in filter(None, attribute.split(".")):
+            loaded = getattr(loaded, name)
+        return loaded
 
 
 def entry_points(group: str) -> list[EntryPointRecord]:

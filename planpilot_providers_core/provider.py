@@ -22,7 +22,7 @@ import enum
 import functools
 from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 from planpilot_providers_core.capabilities import Capability, check_capabilities, undeclared
 from planpilot_providers_core.config import ProviderConfig
@@ -30,6 +30,7 @@ from planpilot_providers_core.context import ProviderContext
 from planpilot_providers_core.contracts import (
     CreateItemInput,
     Item,
+    ItemLimits,
     ItemRelations,
     ItemSearchFilters,
     UpdateItemInput,
@@ -75,6 +76,9 @@ class Provider(abc.ABC, Generic[ContextT]):
     validated without the network in :meth:`validate_config`, which also runs before any credential
     is looked up.
     """
+
+    item_limits: ClassVar[ItemLimits] = ItemLimits()
+    """The longest title and body the tracker accepts; a sync refuses a plan that breaks them before writing."""
 
     def __init__(self, config: ProviderConfig) -> None:
         if not isinstance(config, ProviderConfig):

@@ -258,6 +258,9 @@ class ProviderRegistry:
         providers, conflicts, _ = self._collect()
         if name in conflicts:
             raise PluginError(_conflict_message(name, conflicts[name]))
+        failed = [p for p in self.problems if _normalize(p.plugin) == _normalize(name)]
+        if name not in providers and failed:
+            raise PluginError(f"provider {name!r} could not be loaded: {failed[0]}")
         if name not in providers:
             known = ", ".join(sorted(providers)) or "none (install a provider plugin, e.g. planpilot-provider-dry-run)"
             raise ValueError(f"unknown provider {name!r}; known providers: {known}")

@@ -341,10 +341,11 @@ _BAD: list[tuple[str, Callable[[list[Raw]], None], str, str]] = [
         'field "depends_on" must be an array of strings, got a string "T1"',
     ),
     (
-        "hours as text",
-        lambda items: items[2].update(estimate={"tshirt": "S", "hours": "3"}),
+        "hours as words",
+        lambda items: items[2].update(estimate={"tshirt": "S", "hours": "three"}),
         "T1",
-        'field "estimate.hours" must be a non-negative number, got a string "3"',
+        'field "estimate.hours" must be a finite number of hours >= 0 (or a numeric string like "8"), '
+        'got a string "three"',
     ),
     (
         "estimate as a number",

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 import traceback
 from collections.abc import Sequence
 from typing import Final
@@ -192,7 +191,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
     finally:
         logging.getLogger().removeHandler(handler)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

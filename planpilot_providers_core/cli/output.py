@@ -9,6 +9,7 @@ our own kept), so nothing unsafe reaches a terminal. JSON output is ASCII-escape
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -99,10 +100,9 @@ class Output:
             stream.flush()
         except BrokenPipeError:
             self._closed.add(id(stream))
-            try:  # so the interpreter's own flush at exit does not fail on the closed pipe again
+            # So the interpreter's own flush at exit does not fail on the closed pipe again.
+            with contextlib.suppress(OSError, ValueError):
                 os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
-            except (OSError, ValueError):
-                pass
 
 
 class Progress:

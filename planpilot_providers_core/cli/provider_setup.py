@@ -29,11 +29,14 @@ __all__ = ["open_provider"]
 def open_provider(args: argparse.Namespace, output: Output, *, read_only: bool = False) -> Provider[Any]:
     """The provider the arguments name, configured and authenticated; ``read_only`` makes it write nothing."""
     name: str = args.provider
+    plugins = registry.get_registry()
     try:
-        registered = registry.get_registry().get(name)
+        registered = plugins.get(name)
         provider_class = registered.load()
     except (ValueError, PluginError) as exc:
         raise CommandError(EXIT_PROVIDER, "provider", str(exc)) from exc
+    for problem in plugins.problems:  # other plugins' trouble: worth one line each, not a stop
+        output.err(f"warning: plugin problem: {problem}")
     spec = registered.spec
     target = args.target or spec.default_target
     if not target:

@@ -99,6 +99,9 @@ async def _sync(provider: Provider[Any], plan: Plan, args: argparse.Namespace, p
     except ProviderError as exc:
         phase = "sync stopped" if run is not None else f"could not enter provider {provider.name!r}"
         raise entered_failure(exc, phase) from exc
+    except PlanError as exc:  # the plan breaks the provider's limits; nothing was written
+        details = [problem.to_json() for problem in exc.problems]
+        raise CommandError(EXIT_BAD_INPUT, "plan", str(exc), details) from exc
     except asyncio.CancelledError:
         # Ctrl-C: asyncio.run cancels this task. Hand the partial result out instead of a bare traceback.
         raise Interrupted(run.result() if run is not None else None) from None

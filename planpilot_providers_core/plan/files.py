@@ -11,6 +11,7 @@ each naming the file, the item and what is wrong.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -160,12 +161,21 @@ def _read_json(path: Path, problems: list[PlanProblem]) -> Any:
         problems.append(PlanProblem(file=file, message=f"cannot be read: {exc.strerror or exc}"))
         return _MISSING
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
-        problems.append(
-            PlanProblem(file=file, message=f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")
-        )
-        return _MISSING
+        message = f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+    except RecursionError:
+        message = "nested too deeply to be a plan (a plan is a list of flat items, not deeply nested arrays)"
+    except ValueError as exc:  # NaN/Infinity, or an integer too long to convert
+        digits = "digits" in str(exc)
+        message = "has a number with thousands of digits" if digits else f"not valid JSON: {exc}"
+    problems.append(PlanProblem(file=file, message=message))
+    return _MISSING
+
+
+def _refuse_constant(name: str) -> object:
+    """JSON has no NaN or Infinity; Python's parser accepts them unless told otherwise."""
+    raise ValueError(f"{name} is not a number JSON allows; write a finite number such as 8")
 
 
 def _kind(value: object) -> str:
@@ -349,11 +359,27 @@ class _ItemReader:
         if raw is None:
             return None
         tshirt = self.text(raw, "tshirt", name="estimate.tshirt")
-        hours = raw.get("hours")
-        if hours is not None and (isinstance(hours, bool) or not isinstance(hours, int | float) or hours < 0):
-            self.problem(f'field "estimate.hours" must be a non-negative number, got {_describe(hours)}')
-            hours = None
-        return Estimate(tshirt=tshirt, hours=hours)
+        return Estimate(tshirt=tshirt, hours=self._hours(raw.get("hours")))
+
+    def _hours(self, value: object) -> float | None:
+        """A finite number of hours >= 0; a numeric string such as "8" too, as PlanPilot reads it."""
+        if value is None:
+            return None
+        hours: float | None = None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            hours = float(value)
+        elif isinstance(value, str):
+            try:
+                hours = float(value.strip())
+            except ValueError:
+                hours = None
+        if hours is None or not math.isfinite(hours) or hours < 0:
+            self.problem(
+                f'field "estimate.hours" must be a finite number of hours >= 0 (or a numeric string like "8"), '
+                f"got {_describe(value)}"
+            )
+            return None
+        return hours
 
     def _verification(self) -> Verification | None:
         raw = self._object("verification")

@@ -7,6 +7,7 @@ dependencies, cycles) live in :mod:`.graph`; reading files in :mod:`.files`.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
@@ -84,15 +85,18 @@ def text_tuple(value: Iterable[str]) -> tuple[str, ...]:
 _optional_str = attrs.validators.optional(attrs.validators.instance_of(str))
 
 
+def _hours(_: object, attribute: attrs.Attribute[Any], value: float) -> None:
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{attribute.name} must be a finite number >= 0, got {value!r}")
+
+
 @attrs.frozen(kw_only=True)
 class Estimate:
     """Size of an item: a t-shirt size (also the board's size field) and/or hours."""
 
     tshirt: str | None = attrs.field(default=None, validator=_optional_str)
     hours: float | None = attrs.field(
-        default=None,
-        converter=attrs.converters.optional(float),
-        validator=attrs.validators.optional(attrs.validators.ge(0)),
+        default=None, converter=attrs.converters.optional(float), validator=attrs.validators.optional(_hours)
     )
 
 

@@ -42,9 +42,10 @@ from planpilot_providers_core.contracts import (
     UpdateItemInput,
 )
 from planpilot_providers_core.errors import CreateItemPartialFailureError
-from planpilot_providers_core.plan import LEVELS, Plan, PlanItem
+from planpilot_providers_core.plan import LEVELS, Plan, PlanError, PlanItem
 from planpilot_providers_core.provider import Provider
 from planpilot_providers_core.sync.body import References, bodies_match, parse_metadata, render_body
+from planpilot_providers_core.sync.preflight import preflight
 from planpilot_providers_core.sync.results import (
     ItemAction,
     ItemOutcome,
@@ -196,6 +197,10 @@ class SyncRun:
     # -- the run -----------------------------------------------------------------------------------
 
     async def execute(self) -> SyncResult:
+        """Run the phases; a plan the provider cannot take (``preflight``) is refused before any write."""
+        problems = preflight(self.provider, self.plan, self.plan.plan_id)
+        if problems:
+            raise PlanError(problems)
         discovered = await self._discover()
         await self._upsert(discovered)
         await self._enrich()

@@ -1,0 +1,53 @@
+"""Checks a plan against what the provider accepts, before the sync writes anything.
+
+A plan that breaks a tracker's limits would otherwise fail item by item half-way through a sync,
+leaving part of the roadmap written. Each problem names the item and what to change.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from planpilot_providers_core.plan import Plan, PlanItem, PlanProblem
+from planpilot_providers_core.provider import Provider
+from planpilot_providers_core.sync.body import References, render_body
+
+__all__ = ["preflight"]
+
+#: Stands in for a tracker key not known before the item is created: longer than any real one.
+_KEY_PLACEHOLDER: Final = "#" + "9" * 11
+
+
+def _longest_body(plan: Plan, item: PlanItem, plan_id: str) -> int:
+    """The body's length once every reference is filled in, with keys as long as they could be."""
+    references = References(
+        parent=_KEY_PLACEHOLDER if item.parent_id else None,
+        sub_items=[(_KEY_PLACEHOLDER, child.title) for child in plan.children(item.id)],
+        blocked_by=dict.fromkeys(item.depends_on, _KEY_PLACEHOLDER),
+    )
+    return len(render_body(item, plan_id, references))
+
+
+def preflight(provider: Provider[Any], plan: Plan, plan_id: str) -> list[PlanProblem]:
+    """Every way ``plan`` breaks the limits ``provider`` declares (``Provider.item_limits``)."""
+    limits = type(provider).item_limits
+    problems: list[PlanProblem] = []
+    for item in plan:
+        if limits.title is not None and len(item.title) > limits.title:
+            problems.append(
+                PlanProblem(
+                    file=item.source,
+                    item_id=item.id,
+                    message=f"title has {len(item.title)} characters; {provider.name} accepts at most {limits.title}",
+                )
+            )
+        if limits.body is not None and (length := _longest_body(plan, item, plan_id)) > limits.body:
+            problems.append(
+                PlanProblem(
+                    file=item.source,
+                    item_id=item.id,
+                    message=f"its issue body would have {length} characters; {provider.name} accepts at most "
+                    f"{limits.body}: shorten the goal, requirements or other text of this item",
+                )
+            )
+    return problems
