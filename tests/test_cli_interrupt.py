@@ -39,7 +39,7 @@ def test_ctrl_c_reports_what_was_written_and_a_rerun_converges(tmp_path: Path) -
             assert time.monotonic() < deadline, "the sync never started creating"
             time.sleep(0.01)
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=60)
+        _out, err = process.communicate(timeout=60)
 
         assert process.returncode == 130, err
         assert "Traceback" not in err

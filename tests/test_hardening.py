@@ -115,7 +115,8 @@ def test_a_reader_that_goes_away_ends_the_output_quietly() -> None:
     process = subprocess.Popen(
         [str(CLI), "sync", str(ROADMAP)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout is not None
+    assert process.stderr is not None
     first = process.stdout.readline()
     process.stdout.close()  # what `head -1` does after its line
     err = process.stderr.read()

@@ -63,7 +63,7 @@ def run_cli(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[..., tuple[
         captured = capsys.readouterr()
         return code, captured.out, captured.err
 
-    yield run
+    return run
 
 
 def _sync_file(run_cli: Callable[..., tuple[int, str, str]], content: bytes) -> tuple[int, str, str]:
@@ -167,7 +167,7 @@ def _plan_with(titles: list[str], goal: str) -> bytes:
                 "goal": "g",
                 "requirements": ["r"],
                 "acceptance_criteria": ["a"],
-            }  # fmt: skip
+            }
         )
     items.append(
         {
@@ -178,7 +178,7 @@ def _plan_with(titles: list[str], goal: str) -> bytes:
             "goal": "g",
             "requirements": ["r"],
             "acceptance_criteria": ["a"],
-        }  # fmt: skip
+        }
     )
     return json.dumps({"items": items}).encode()
 
