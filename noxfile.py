@@ -19,7 +19,7 @@ nox.options.error_on_missing_interpreters = True
 CORE = "."
 DRY_RUN = "./plugins/dry-run"
 GITHUB = "./plugins/github[emulator]"
-TEST_DEPS = ("pytest>=8", "pytest-asyncio>=0.24")
+TEST_DEPS = ("pytest>=8", "pytest-asyncio>=0.24", "hypothesis>=6.100")
 
 
 @nox.session
@@ -85,3 +85,13 @@ def demo(session: nox.Session) -> None:
     again and show that nothing changed (fails if the second sync writes anything)."""
     session.install(CORE, DRY_RUN, GITHUB)
     session.run("python", "examples/emulator_demo.py", *session.posargs)
+
+
+@nox.session
+def example(session: nox.Session) -> None:
+    """The example third-party plugin (examples/planpilot-provider-tracklet), installed as a user would: its tests
+    (the conformance suite, faults, end-to-end CLI syncs against its fake service) and mypy --strict on it."""
+    plugin = "examples/planpilot-provider-tracklet"
+    session.install(CORE, f"./{plugin}", *TEST_DEPS, "mypy")
+    session.run("pytest", f"{plugin}/tests", *session.posargs)
+    session.run("mypy", "--strict", f"{plugin}/planpilot_provider_tracklet", f"{plugin}/tests")
