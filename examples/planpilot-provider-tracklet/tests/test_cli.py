@@ -17,9 +17,8 @@ from pathlib import Path
 
 import attrs
 import pytest
-from support import API_KEY
-
 from planpilot_provider_tracklet.testing import FakeTracklet
+from support import API_KEY
 
 PLAN = Path(__file__).resolve().parents[2] / "roadmap.json"
 GITHUB_TOKEN = "ghp_github-token-from-env"

@@ -6,10 +6,10 @@ import logging
 from collections.abc import AsyncIterator
 
 import pytest
-from support import API_KEY, MakeProvider
-
 from planpilot_provider_tracklet.provider import TrackletProvider
 from planpilot_provider_tracklet.testing import FakeTracklet
+from support import API_KEY, MakeProvider
+
 from planpilot_providers_core import (
     AuthenticationError,
     CreateItemInput,
@@ -31,9 +31,10 @@ ISSUE = r"/v1/issues/[^/]+"
 BOARD = "https://tracklet.example/acme/projects/roadmap"
 
 
-def task(title: str, **keywords: object) -> CreateItemInput:
+def task(title: str, *, size: str | None = None, parent_id: str | None = None) -> CreateItemInput:
+    body = f"body of {title}\nmarker: m1\n"
     return CreateItemInput(
-        title=title, body=f"body of {title}\nmarker: m1\n", item_type=PlanItemType.TASK, labels=("planpilot",), **keywords
+        title=title, body=body, item_type=PlanItemType.TASK, labels=("planpilot",), size=size, parent_id=parent_id
     )
 
 
@@ -115,9 +116,7 @@ async def test_503_on_create_is_checked_then_sent_again(tracklet: TrackletProvid
     assert requests(service, "GET", f"/v1/issues/{created.id}") == [404]
 
 
-async def test_applied_then_503_on_create_makes_no_duplicate(
-    tracklet: TrackletProvider, service: FakeTracklet
-) -> None:
+async def test_applied_then_503_on_create_makes_no_duplicate(tracklet: TrackletProvider, service: FakeTracklet) -> None:
     service.inject("POST", CREATE, "applied-503")
 
     created = await tracklet.create_item(task("applied once", size="M"))
@@ -128,9 +127,7 @@ async def test_applied_then_503_on_create_makes_no_duplicate(
     assert await tracklet.get_item(created.id) == created
 
 
-async def test_applied_then_503_on_add_dependency_links_once(
-    tracklet: TrackletProvider, service: FakeTracklet
-) -> None:
+async def test_applied_then_503_on_add_dependency_links_once(tracklet: TrackletProvider, service: FakeTracklet) -> None:
     child, blocker = [await tracklet.create_item(task(name)) for name in ("child", "blocker")]
     service.inject("POST", rf"/v1/issues/{child.id}/blockers", "applied-503")
 
