@@ -2,7 +2,7 @@
 
 Tracklet (a Linear-like tracker) has no native issue types, so the plan type is a type label (from
 ``FieldConfig.create_type_map``: ``Epic``, ``Story``, ``Task``). An issue can have a parent and blockers,
-and can be put in a project, which is what ``board_url`` names. Issue ids are UUIDs the client may choose,
+and can be created in a project, which is what ``board_url`` names. Issue ids are UUIDs the client may choose,
 which is how a create whose answer was lost is resolved: read the id back before sending it again.
 
 Written only against the public API of ``planpilot_providers_core``.
@@ -340,7 +340,11 @@ class TrackletProvider(Provider[TrackletContext]):
             seen.add(cursor)
 
     async def create_item(self, item: CreateItemInput) -> TrackletItem:
-        """One request creates the issue with its type label, labels, estimate and parent; then the project."""
+        """One request: the issue with its type label, labels, estimate, parent and project, so nothing is half done.
+
+        Its steps are recorded with ``CreateProgress`` all the same: should anything fail once the issue
+        exists (here, only an unreadable answer could), it is a ``CreateItemPartialFailureError``.
+        """
         api, context = self._checked_api(True), self.context
         issue_id = str(uuid.uuid4())  # chosen here, so a lost answer can be looked up by id
 
@@ -357,22 +361,17 @@ class TrackletProvider(Provider[TrackletContext]):
             "labels": list(merge_labels((context.label,), item.labels, (context.type_labels[item.item_type],))),
             "estimate": item.size,
             "parent": item.parent_id,
+            "project": context.project_id,
         }
+        steps = [CreateStep.ISSUE_TYPE_SET, CreateStep.LABELS_SET]  # the type is a label
+        steps += [CreateStep.PARENT_SET] if item.parent_id is not None else []
+        steps += [CreateStep.PROJECT_ITEM_ADDED] if context.project_id is not None else []
         progress = CreateProgress()
         with progress:
-            issue = await api.call(
-                "create issue", "POST", f"/teams/{context.team}/issues", json=payload, resolve=resolve
-            )
-            created = self._item(issue)
-            steps = [CreateStep.ISSUE_TYPE_SET, CreateStep.LABELS_SET]  # the type is a label: same request
-            if item.parent_id is not None:
-                steps.append(CreateStep.PARENT_SET)
-            progress.created(created.id, created.key, created.url, *steps)
-            if context.project_id is not None:
-                path = f"/projects/{context.project_id}/issues"
-                await api.call("add to project", "POST", path, json={"issue": created.id})  # adding twice is a no-op
-                progress.done(CreateStep.PROJECT_ITEM_ADDED)
-        return created
+            path = f"/teams/{context.team}/issues"
+            issue = await api.call("create issue", "POST", path, json=payload, resolve=resolve)
+            progress.created(issue_id, str(issue.get("key", issue_id)), str(issue.get("url", "")), *steps)
+            return self._item(issue)
 
     async def update_item(self, item_id: str, item: UpdateItemInput) -> TrackletItem:
         """Writes only what differs. Labels are only added; a type change swaps our own type label."""

@@ -203,11 +203,6 @@ class FakeTracklet:
                 issue = self._issue(issue_id)
                 issue["blocked_by"] = [b for b in issue["blocked_by"] if b != blocker_id]
                 return 204, None
-            case "POST", ["projects", project_id, "issues"]:
-                if project_id not in self.projects:
-                    raise _HttpError(404, f"no project {project_id!r}")
-                self._issue(str(payload["issue"]))["project"] = project_id
-                return 200, {"ok": True}
         raise _HttpError(404 if method == "GET" else 405, f"no endpoint {method} {path}")
 
     def _team(self, team: str) -> str:
@@ -249,9 +244,11 @@ class FakeTracklet:
         title = payload["title"]
         if not isinstance(title, str) or not title.strip():
             raise _HttpError(400, "title is required")
-        parent = payload.get("parent")
+        parent, project = payload.get("parent"), payload.get("project")
         if parent is not None:
             self._issue(str(parent))
+        if project is not None and self.projects.get(str(project), {}).get("team") != team:
+            raise _HttpError(400, f"no project {project!r} in team {team}")
         number = self._numbers[team] = self._numbers.get(team, 0) + 1
         issue: dict[str, Any] = {
             "id": issue_id,
@@ -265,7 +262,7 @@ class FakeTracklet:
             "estimate": payload.get("estimate"),
             "parent": parent,
             "blocked_by": [],
-            "project": None,
+            "project": project,
         }
         self.issues[issue_id] = issue
         self._add_labels(issue, payload.get("labels", []))

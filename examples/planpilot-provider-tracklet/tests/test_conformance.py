@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
 import pytest
@@ -9,13 +10,26 @@ from planpilot_provider_tracklet.provider import TrackletProvider
 from planpilot_provider_tracklet.testing import FakeTracklet
 from support import MakeProvider
 
-from planpilot_providers_core.testing import ConformanceSettings, ProviderConformance
+from planpilot_providers_core.testing import (
+    ConformanceSettings,
+    CreateFailureInjector,
+    ProviderConformance,
+    failing_after,
+)
 
 
 class TestTrackletConformance(ProviderConformance):
     @pytest.fixture
     def make_provider(self, make_tracklet: MakeProvider) -> Callable[[], TrackletProvider]:
-        return make_tracklet
+        return make_tracklet  # create_provider("tracklet", ...) on the fake service: see conftest.py
+
+    @pytest.fixture
+    def inject_create_failure(self) -> CreateFailureInjector:
+        return failing_after  # create_item records its steps with CreateProgress, so core's injector works
+
+    @pytest.fixture
+    def missing_item_id(self) -> str:
+        return str(uuid.uuid4())  # Tracklet ids are UUIDs
 
     @pytest.fixture
     def conformance_settings(self) -> ConformanceSettings:
@@ -23,7 +37,7 @@ class TestTrackletConformance(ProviderConformance):
 
 
 class TestTrackletConformanceInAProject(TestTrackletConformance):
-    """Again with a board: every create also puts the issue in a project (a second step)."""
+    """Again with a board: every issue is created in a project (one more step, in the same request)."""
 
     @pytest.fixture
     def make_provider(self, make_tracklet: MakeProvider, service: FakeTracklet) -> Callable[[], TrackletProvider]:

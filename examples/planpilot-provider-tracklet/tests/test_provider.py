@@ -25,6 +25,7 @@ from planpilot_providers_core import (
     UpdateItemInput,
 )
 from planpilot_providers_core.reliability import RETRY_LOGGER_NAME
+from planpilot_providers_core.testing import failing_after
 
 CREATE = r"/v1/teams/ENG/issues"
 ISSUE = r"/v1/issues/[^/]+"
@@ -166,35 +167,36 @@ async def test_faults_during_many_concurrent_creates_leave_no_duplicates(
 # -- partial creates ----------------------------------------------------------------------------------
 
 
-async def test_a_create_failing_after_the_issue_exists_is_a_partial_failure(
+async def test_a_create_is_one_request_and_reports_its_steps(
     make_tracklet: MakeProvider, service: FakeTracklet
 ) -> None:
-    service.add_project("ENG", "roadmap")
+    project_id = service.add_project("ENG", "roadmap")
     async with make_tracklet(board_url=BOARD) as provider:
         parent = await provider.create_item(task("parent"))
-        service.inject("POST", r"/v1/projects/[^/]+/issues", "503", times=100)
+        with failing_after(CreateStep.ISSUE_CREATED), pytest.raises(CreateItemPartialFailureError) as failure:
+            await provider.create_item(task("child", parent_id=parent.id))
 
-        with pytest.raises(CreateItemPartialFailureError) as failure:
-            await provider.create_item(task("half done", parent_id=parent.id))
-
+    (child_id,) = issues_titled(service, "child")
+    child = service.issues[child_id]
+    assert (child["parent"], child["project"], service.issues[parent.id]["project"]) == (
+        parent.id,
+        project_id,
+        project_id,
+    )
+    assert requests(service, "POST", "/v1/") == [201, 201], "a create took more than one request"
     error = failure.value
-    (created_id,) = issues_titled(service, "half done")
-    assert (error.created_item_id, error.created_item_key) == (created_id, service.issues[created_id]["key"])
+    assert (error.created_item_id, error.created_item_key, error.created_item_url) == (
+        child_id,
+        child["key"],
+        child["url"],
+    )
     assert error.completed_steps == (
         CreateStep.ISSUE_CREATED,
         CreateStep.ISSUE_TYPE_SET,
         CreateStep.LABELS_SET,
         CreateStep.PARENT_SET,
+        CreateStep.PROJECT_ITEM_ADDED,
     )
-    assert error.retryable
-    assert service.issues[created_id]["project"] is None
-
-
-async def test_a_create_in_a_project_reports_every_step(make_tracklet: MakeProvider, service: FakeTracklet) -> None:
-    project_id = service.add_project("ENG", "roadmap")
-    async with make_tracklet(board_url=BOARD) as provider:
-        created = await provider.create_item(task("in the project"))
-    assert service.issues[created.id]["project"] == project_id
 
 
 # -- items --------------------------------------------------------------------------------------------
