@@ -9,7 +9,7 @@ from typing import Any, Literal
 import attrs
 
 from planpilot_providers_core.context import ProviderContext, frozen_mapping
-from planpilot_providers_core.contracts import PlanItemType
+from planpilot_providers_core.contracts import FieldConfig, PlanItemType
 
 
 @attrs.frozen
@@ -69,7 +69,10 @@ class GitHubContext(ProviderContext):
     type_labels: Mapping[PlanItemType, str] = attrs.field(converter=frozen_mapping)
     discovery_label: str
     fields: Mapping[str, ProjectField] = attrs.field(converter=frozen_mapping)
+    field_config: FieldConfig
+    """How plan items map onto the board, as configured."""
     size_field: ProjectField | None
     creation_defaults: tuple[FieldValue, ...]
-    """Status, priority and iteration values set when an item is created (never enforced later)."""
+    """Status, priority and iteration values set when an item is created; later only filled in
+    where a read shows the field empty, never changed once it holds a value."""
     read_only: bool

@@ -25,19 +25,20 @@ class IssueState:
     body: str
     created_at: dt.datetime
     issue_type_id: str | None
-    issue_type_name: str | None
     labels: Mapping[str, str]
     """Label name -> label id, as on the issue."""
     project_item_id: str | None = None
     """The item on *our* project, when the read included project items and the issue is on it."""
     field_values: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
-    """Field id -> current value in ``ProjectV2FieldValue`` shape (e.g. ``{"singleSelectOptionId": ..}``)."""
+    """Field id -> current value in ``ProjectV2FieldValue`` shape (e.g. ``{"singleSelectOptionId": ..}``):
+    every value (``GetIssues``), or the creation-default fields (discovery reads); a new issue has none."""
     size: str | None = None
     """The size field's value on our board as a plan size (option name, t-shirt for points, text);
     None when unset or not seen."""
     project_state_complete: bool = True
-    """False when the read was cut off by paging (more project items or field values than selected):
-    then an absent item or value only means "not seen", and nothing may be filled in on that basis."""
+    """False when the read was cut off by paging (the issue is on more boards than read and ours is not
+    among them, or our item has more field values than read): then an absent item or value only means
+    "not seen", and nothing may be filled in on that basis."""
 
     @property
     def key(self) -> str:
@@ -80,29 +81,37 @@ def _plan_size(value: Any, size_field: ProjectField | None, tshirt: bool) -> str
     return value if isinstance(value, str) else None
 
 
+_DEFAULT_ALIASES = ("status", "priority", "iteration")
+"""Discovery reads the creation-default fields by name under these aliases (SearchIssues, ListIssues)."""
+
+
 def issue_state(
     node: Any, project_id: str | None = None, size_field: ProjectField | None = None, *, tshirt: bool = True
 ) -> IssueState:
     """Convert an ``Issue`` node (any of our selections) into ``IssueState``; ``size_field`` and
-    ``tshirt`` (``FieldConfig.size_from_tshirt``) say how to read the size back as the plan writes it."""
+    ``tshirt`` (``FieldConfig.size_from_tshirt``) say how to read the size back as the plan writes it.
+
+    Field values come from ``fieldValues`` (every value: ``GetIssues``) or from the aliased
+    ``fieldValueByName`` reads of the creation-default fields (discovery)."""
     labels = {label.name: label.id for label in (node.labels.nodes if node.labels else []) if label}
     issue_type = node.issue_type
-    item_id: str | None = None
+    items = getattr(node, "project_items", None)
+    board_items = (items.nodes if items else None) or []
+    ours = next((i for i in board_items if i and i.project and i.project.id == project_id), None)
     size: str | None = None
     values: dict[str, dict[str, Any]] = {}
-    items = getattr(node, "project_items", None)
-    complete = not _truncated(items)
-    for item in (items.nodes if items else []) or []:
-        if item and item.project and item.project.id == project_id:
-            item_id = getattr(item, "id", None)
-            if getattr(item, "size", None):
-                size = _plan_size(item.size, size_field, tshirt)
-            field_values = getattr(item, "field_values", None)
-            complete = complete and not _truncated(field_values)
-            for value_node in getattr(field_values, "nodes", None) or []:
-                pair = _field_value(value_node) if value_node else None
-                if pair:
-                    values[pair[0]] = pair[1]
+    if ours is None:
+        complete = not _truncated(items)  # ours may be on a page not read
+    else:
+        field_values = getattr(ours, "field_values", None)
+        complete = not _truncated(field_values)  # found: only its own values can be missing
+        if getattr(ours, "size", None):
+            size = _plan_size(ours.size, size_field, tshirt)
+        nodes = [*(getattr(field_values, "nodes", None) or []), *(getattr(ours, a, None) for a in _DEFAULT_ALIASES)]
+        for value_node in nodes:
+            pair = _field_value(value_node) if value_node else None
+            if pair:
+                values[pair[0]] = pair[1]
     return IssueState(
         id=node.id,
         number=node.number,
@@ -111,9 +120,8 @@ def issue_state(
         body=node.body,
         created_at=node.created_at,
         issue_type_id=issue_type.id if issue_type else None,
-        issue_type_name=issue_type.name if issue_type else None,
         labels=labels,
-        project_item_id=item_id,
+        project_item_id=getattr(ours, "id", None),
         field_values=values,
         size=size or (_plan_size(values.get(size_field.id), size_field, tshirt) if size_field else None),
         project_state_complete=complete,

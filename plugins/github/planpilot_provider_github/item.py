@@ -6,6 +6,9 @@ from collections.abc import Sequence
 
 import attrs
 
+from planpilot_provider_github.changes import is_complete, plan_type
+from planpilot_provider_github.context import GitHubContext
+from planpilot_provider_github.convert import IssueState
 from planpilot_provider_github.relations import RelationOps
 from planpilot_providers_core import Item, ItemRelations
 
@@ -29,3 +32,20 @@ class GitHubItem(Item):
     async def reconcile_relations(self, *, parent: Item | None, blockers: Sequence[Item]) -> None:
         desired = ItemRelations(parent_id=parent.id if parent else None, blocker_ids=[b.id for b in blockers])
         await self.relations.reconcile(self.id, None, desired)
+
+
+def issue_item(state: IssueState, context: GitHubContext, relations: RelationOps) -> GitHubItem:
+    """The contract's view of an issue as read (or as it reads after this call's writes)."""
+    return GitHubItem(
+        id=state.id,
+        key=state.key,
+        url=state.url,
+        number=state.number,
+        title=state.title,
+        body=state.body,
+        item_type=plan_type(state, context),
+        labels=tuple(state.labels),
+        size=state.size,
+        complete=is_complete(state, context),
+        relations=relations,
+    )

@@ -15,7 +15,7 @@ __all__ = ('Operations',)
 
 
 def query_search_issues():
-    _op = sgqlc.operation.Operation(_schema_root.query_type, name='SearchIssues', variables=dict(query=sgqlc.types.Arg(sgqlc.types.non_null(_schema.String)), first=sgqlc.types.Arg(sgqlc.types.non_null(_schema.Int)), after=sgqlc.types.Arg(_schema.String), sizeField=sgqlc.types.Arg(sgqlc.types.non_null(_schema.String))))
+    _op = sgqlc.operation.Operation(_schema_root.query_type, name='SearchIssues', variables=dict(query=sgqlc.types.Arg(sgqlc.types.non_null(_schema.String)), first=sgqlc.types.Arg(sgqlc.types.non_null(_schema.Int)), after=sgqlc.types.Arg(_schema.String), sizeField=sgqlc.types.Arg(sgqlc.types.non_null(_schema.String)), statusField=sgqlc.types.Arg(sgqlc.types.non_null(_schema.String)), priorityField=sgqlc.types.Arg(sgqlc.types.non_null(_schema.String)), iterationField=sgqlc.types.Arg(sgqlc.types.non_null(_schema.String))))
     _op_search = _op.search(type='ISSUE', query=sgqlc.types.Variable('query'), first=sgqlc.types.Variable('first'), after=sgqlc.types.Variable('after'))
     _op_search.issue_count()
     _op_search_page_info = _op_search.page_info()
@@ -43,6 +43,7 @@ def query_search_issues():
     _op_search_nodes__as__Issue_project_items_page_info = _op_search_nodes__as__Issue_project_items.page_info()
     _op_search_nodes__as__Issue_project_items_page_info.has_next_page()
     _op_search_nodes__as__Issue_project_items_nodes = _op_search_nodes__as__Issue_project_items.nodes()
+    _op_search_nodes__as__Issue_project_items_nodes.id()
     _op_search_nodes__as__Issue_project_items_nodes_project = _op_search_nodes__as__Issue_project_items_nodes.project()
     _op_search_nodes__as__Issue_project_items_nodes_project.id()
     _op_search_nodes__as__Issue_project_items_nodes_size = _op_search_nodes__as__Issue_project_items_nodes.field_value_by_name(name=sgqlc.types.Variable('sizeField'), __alias__='size')
@@ -52,6 +53,24 @@ def query_search_issues():
     _op_search_nodes__as__Issue_project_items_nodes_size__as__ProjectV2ItemFieldNumberValue.number()
     _op_search_nodes__as__Issue_project_items_nodes_size__as__ProjectV2ItemFieldTextValue = _op_search_nodes__as__Issue_project_items_nodes_size.__as__(_schema.ProjectV2ItemFieldTextValue)
     _op_search_nodes__as__Issue_project_items_nodes_size__as__ProjectV2ItemFieldTextValue.text()
+    _op_search_nodes__as__Issue_project_items_nodes_status = _op_search_nodes__as__Issue_project_items_nodes.field_value_by_name(name=sgqlc.types.Variable('statusField'), __alias__='status')
+    _op_search_nodes__as__Issue_project_items_nodes_status__as__ProjectV2ItemFieldSingleSelectValue = _op_search_nodes__as__Issue_project_items_nodes_status.__as__(_schema.ProjectV2ItemFieldSingleSelectValue)
+    _op_search_nodes__as__Issue_project_items_nodes_status__as__ProjectV2ItemFieldSingleSelectValue.option_id()
+    _op_search_nodes__as__Issue_project_items_nodes_status__as__ProjectV2ItemFieldSingleSelectValue_field = _op_search_nodes__as__Issue_project_items_nodes_status__as__ProjectV2ItemFieldSingleSelectValue.field()
+    _op_search_nodes__as__Issue_project_items_nodes_status__as__ProjectV2ItemFieldSingleSelectValue_field__as__ProjectV2SingleSelectField = _op_search_nodes__as__Issue_project_items_nodes_status__as__ProjectV2ItemFieldSingleSelectValue_field.__as__(_schema.ProjectV2SingleSelectField)
+    _op_search_nodes__as__Issue_project_items_nodes_status__as__ProjectV2ItemFieldSingleSelectValue_field__as__ProjectV2SingleSelectField.id()
+    _op_search_nodes__as__Issue_project_items_nodes_priority = _op_search_nodes__as__Issue_project_items_nodes.field_value_by_name(name=sgqlc.types.Variable('priorityField'), __alias__='priority')
+    _op_search_nodes__as__Issue_project_items_nodes_priority__as__ProjectV2ItemFieldSingleSelectValue = _op_search_nodes__as__Issue_project_items_nodes_priority.__as__(_schema.ProjectV2ItemFieldSingleSelectValue)
+    _op_search_nodes__as__Issue_project_items_nodes_priority__as__ProjectV2ItemFieldSingleSelectValue.option_id()
+    _op_search_nodes__as__Issue_project_items_nodes_priority__as__ProjectV2ItemFieldSingleSelectValue_field = _op_search_nodes__as__Issue_project_items_nodes_priority__as__ProjectV2ItemFieldSingleSelectValue.field()
+    _op_search_nodes__as__Issue_project_items_nodes_priority__as__ProjectV2ItemFieldSingleSelectValue_field__as__ProjectV2SingleSelectField = _op_search_nodes__as__Issue_project_items_nodes_priority__as__ProjectV2ItemFieldSingleSelectValue_field.__as__(_schema.ProjectV2SingleSelectField)
+    _op_search_nodes__as__Issue_project_items_nodes_priority__as__ProjectV2ItemFieldSingleSelectValue_field__as__ProjectV2SingleSelectField.id()
+    _op_search_nodes__as__Issue_project_items_nodes_iteration = _op_search_nodes__as__Issue_project_items_nodes.field_value_by_name(name=sgqlc.types.Variable('iterationField'), __alias__='iteration')
+    _op_search_nodes__as__Issue_project_items_nodes_iteration__as__ProjectV2ItemFieldIterationValue = _op_search_nodes__as__Issue_project_items_nodes_iteration.__as__(_schema.ProjectV2ItemFieldIterationValue)
+    _op_search_nodes__as__Issue_project_items_nodes_iteration__as__ProjectV2ItemFieldIterationValue.iteration_id()
+    _op_search_nodes__as__Issue_project_items_nodes_iteration__as__ProjectV2ItemFieldIterationValue_field = _op_search_nodes__as__Issue_project_items_nodes_iteration__as__ProjectV2ItemFieldIterationValue.field()
+    _op_search_nodes__as__Issue_project_items_nodes_iteration__as__ProjectV2ItemFieldIterationValue_field__as__ProjectV2IterationField = _op_search_nodes__as__Issue_project_items_nodes_iteration__as__ProjectV2ItemFieldIterationValue_field.__as__(_schema.ProjectV2IterationField)
+    _op_search_nodes__as__Issue_project_items_nodes_iteration__as__ProjectV2ItemFieldIterationValue_field__as__ProjectV2IterationField.id()
     return _op
 
 

@@ -1,0 +1,116 @@
+"""Board field values from the configuration: the creation defaults and the plan's size.
+
+Pure functions of ``FieldConfig`` and the board's fields, resolved once on enter (defaults) or per
+item (size); a value the board cannot hold is a clear error before anything is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from typing import Final
+
+from planpilot_provider_github.context import FieldValue, ProjectField
+from planpilot_providers_core.contracts import TSHIRT_POINTS, FieldConfig
+from planpilot_providers_core.errors import ProviderError
+
+log = logging.getLogger("planpilot.providers.github")
+
+DEFAULT_FIELDS: Final = {"status": "Status", "priority": "Priority", "iteration": "Iteration"}
+"""``FieldConfig`` setting -> the board field it fills on create (names matched case-insensitively)."""
+
+
+def find_field(fields: Mapping[str, ProjectField], name: str) -> ProjectField | None:
+    wanted = name.casefold()
+    return next((f for n, f in fields.items() if n.casefold() == wanted), None)
+
+
+def default_field_names(fields: Mapping[str, ProjectField]) -> dict[str, str]:
+    """Setting -> the board's own spelling of its field (the usual name when the board lacks it),
+    for reads by name: ``fieldValueByName`` does not fold case."""
+    return {setting: (f.name if (f := find_field(fields, name)) else name) for setting, name in DEFAULT_FIELDS.items()}
+
+
+def _option_value(field: ProjectField, wanted: str, setting: str) -> FieldValue:
+    option = field.option_id(wanted)
+    if option is None:
+        choices = ", ".join(field.options) or "none"
+        raise ProviderError(
+            f"project field {field.name!r} has no option {wanted!r} (options: {choices}); "
+            f"set field_config.{setting} to one of them, or to None to leave it unset"
+        )
+    return FieldValue(field_id=field.id, field_name=field.name, value={"singleSelectOptionId": option}, display=wanted)
+
+
+def creation_defaults(
+    config: FieldConfig, fields: Mapping[str, ProjectField], today: dt.date
+) -> tuple[FieldValue, ...]:
+    """Status, priority and iteration values for new items; a misconfigured value is an error now,
+    before anything is written. A board without the field simply gets no value."""
+    values: list[FieldValue] = []
+    for setting in ("status", "priority"):
+        wanted = getattr(config, setting)
+        field = find_field(fields, DEFAULT_FIELDS[setting])
+        if wanted is None or field is None:
+            continue
+        if field.data_type != "SINGLE_SELECT":
+            raise ProviderError(f"project field {field.name!r} is {field.data_type}, expected a single-select field")
+        values.append(_option_value(field, wanted, setting))
+    iteration_field = find_field(fields, DEFAULT_FIELDS["iteration"])
+    if config.iteration is not None and iteration_field is not None:
+        if config.iteration.casefold() == "active":
+            current = next((i for i in iteration_field.iterations if i.contains(today)), None)
+            if current is None:
+                log.warning("project has no iteration covering %s; new items get no iteration", today)
+        else:
+            current = next(
+                (i for i in iteration_field.iterations if i.title.casefold() == config.iteration.casefold()), None
+            )
+            if current is None:
+                titles = ", ".join(i.title for i in iteration_field.iterations) or "none"
+                raise ProviderError(
+                    f"iteration {config.iteration!r} not found on the board (iterations: {titles}); "
+                    "set field_config.iteration to one of them, 'active', or None"
+                )
+        if current is not None:
+            values.append(
+                FieldValue(
+                    field_id=iteration_field.id,
+                    field_name=iteration_field.name,
+                    value={"iterationId": current.id},
+                    display=current.title,
+                )
+            )
+    return tuple(values)
+
+
+def size_field(config: FieldConfig, fields: Mapping[str, ProjectField]) -> ProjectField | None:
+    field = find_field(fields, config.size_field)
+    if field is not None and field.data_type not in ("SINGLE_SELECT", "NUMBER", "TEXT"):
+        raise ProviderError(
+            f"size field {field.name!r} is {field.data_type}; use a single-select, number or text field"
+        )
+    return field
+
+
+def size_value(config: FieldConfig, field: ProjectField | None, size: str) -> FieldValue:
+    """The field value for a plan size; an unknown size is a clear error before anything is written."""
+    if field is None:
+        raise ProviderError(
+            f"the plan sets size {size!r} but the project has no field named {config.size_field!r}; "
+            "add the field or set field_config.size_field"
+        )
+    if field.data_type == "SINGLE_SELECT":
+        return _option_value(field, size, "size_field (plan size)")
+    if field.data_type == "NUMBER":
+        if config.size_from_tshirt:
+            points = TSHIRT_POINTS.get(size.upper())
+            if points is None:
+                raise ProviderError(f"size {size!r} is not a t-shirt size ({', '.join(TSHIRT_POINTS)})")
+            return FieldValue(field_id=field.id, field_name=field.name, value={"number": float(points)}, display=size)
+        try:
+            return FieldValue(field_id=field.id, field_name=field.name, value={"number": float(size)}, display=size)
+        except ValueError:
+            raise ProviderError(f"size {size!r} is not a number, but {field.name!r} is a number field") from None
+    return FieldValue(field_id=field.id, field_name=field.name, value={"text": size}, display=size)
