@@ -12,10 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import pytest
+from graphql import parse
 
+from planpilot_provider_github.graphql.generated import issues as issue_ops
+from planpilot_provider_github.graphql.generated import search as search_ops
+from planpilot_provider_github.graphql.runtime import render
 from planpilot_provider_github.provider import GitHubProvider
 from planpilot_provider_github.testing import FaultKind, GitHubEmulator
+from planpilot_provider_github.testing.cost import measure
 from planpilot_provider_github.testing.model import Issue
+from planpilot_provider_github.testing.schema import github_schema
 from planpilot_providers_core.contracts import CreateItemInput, Item, ItemSearchFilters, UpdateItemInput
 from planpilot_providers_core.errors import CreateItemPartialFailureError
 from planpilot_providers_core.plan import Plan, PlanItem
@@ -212,6 +218,21 @@ async def test_a_read_that_cannot_see_our_board_item_stays_incomplete(
     assert not updated.complete
     assert board(emulator, issue.id) == {}
     assert not any(op.startswith("SetProjectFields") for op in emulator.stats.operations)
+
+
+@pytest.mark.parametrize(
+    ("op", "name", "extra"),
+    [
+        (search_ops.Operations.query.search_issues, "SearchIssues", {"query": "repo:acme/roadmap"}),
+        (issue_ops.Operations.query.list_issues, "ListIssues", {"owner": "acme", "name": "roadmap"}),
+    ],
+)
+def test_discovery_reads_the_default_fields_at_no_extra_cost(op: object, name: str, extra: dict[str, str]) -> None:
+    """By name (``fieldValueByName`` is no connection): a page of 100 issues stays at 2 points, as it
+    was with the size alone; ``fieldValues(first: 50)`` instead would cost 50 times more."""
+    names = {"sizeField": "Size", "statusField": "Status", "priorityField": "Priority", "iterationField": "Iteration"}
+    cost = measure(github_schema(), parse(render(op)), {"first": 100, **names, **extra}, name)  # type: ignore[arg-type]
+    assert (cost.requests, cost.points) == (201, 2)
 
 
 async def test_a_finished_create_reads_complete_everywhere(make_github: MakeGitHub) -> None:
