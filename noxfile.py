@@ -19,7 +19,7 @@ nox.options.error_on_missing_interpreters = True
 CORE = "."
 DRY_RUN = "./plugins/dry-run"
 GITHUB = "./plugins/github[emulator]"
-TEST_DEPS = ("pytest>=8", "pytest-asyncio>=0.24")
+TEST_DEPS = ("pytest>=8", "pytest-asyncio>=0.24", "hypothesis>=6.100")
 
 
 @nox.session

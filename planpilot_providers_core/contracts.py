@@ -68,6 +68,23 @@ def non_blank(_: object, attribute: attrs.Attribute[Any], value: str | None) -> 
         raise ValueError(f"{attribute.name} must not be blank")
 
 
+def field_values(value: Mapping[str, str]) -> Mapping[str, str]:
+    """Board field name -> value, both non-blank strings, kept read-only."""
+    for name, text in value.items():
+        if not isinstance(name, str) or not name.strip() or not isinstance(text, str):
+            raise ValueError(f"fields must map field names to string values, got {name!r}: {text!r}")
+    return frozen_mapping(value)
+
+
+def field_value(fields: Mapping[str, str | None], name: str) -> tuple[bool, str | None]:
+    """``(read, value)`` of a board field by name, compared as trackers compare names (ignoring case)."""
+    wanted = name.casefold()
+    for key, value in fields.items():
+        if key.casefold() == wanted:
+            return True, value
+    return False, None
+
+
 @attrs.frozen(kw_only=True)
 class CreateItemInput:
     """Everything needed to create one plan item; the body already carries the metadata block."""
@@ -80,6 +97,9 @@ class CreateItemInput:
     parent_id: str | None = attrs.field(default=None, validator=non_blank)
     """An existing item to create this one under. Providers with ``relations.parent`` set it, in the
     create request itself where the tracker allows (saving a relation call later); others ignore it."""
+    fields: Mapping[str, str] = attrs.field(factory=dict, converter=field_values)
+    """The item's own board field values (``{"Status": "Todo"}``), applied over the provider's creation
+    defaults; checked with ``Provider.field_problems`` before any write."""
 
 
 @attrs.frozen(kw_only=True)
@@ -91,6 +111,9 @@ class UpdateItemInput:
     item_type: PlanItemType | None = attrs.field(default=None, converter=_optional_item_type)
     labels: tuple[str, ...] | None = attrs.field(default=None, converter=_optional_labels)
     size: str | None = attrs.field(default=None, validator=non_blank)
+    fields: Mapping[str, str] | None = attrs.field(default=None, converter=attrs.converters.optional(field_values))
+    """Board field values the plan declares for the item: each is set unless it already holds that value
+    (even Status and the like, which are otherwise creation defaults only)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -174,6 +197,9 @@ class Item(metaclass=_ItemMeta):
     labels: tuple[str, ...] = attrs.field(default=(), converter=_labels)
     size: str | None = None
     """The size the tracker shows, as the plan writes it (a t-shirt size); ``None`` when unset or not read."""
+    fields: Mapping[str, str | None] = attrs.field(factory=dict, converter=frozen_mapping, hash=False)
+    """Board field values the provider read with the item (name -> value, ``None`` when empty). A field
+    not in here was not read: a sync then asks ``update_item`` to compare and set it."""
     complete: bool = True
     """``False`` when the tracker shows this item half-configured: a create that stopped midway left it
     off the board, without its type, or with creation defaults unset. A sync then calls ``update_item``

@@ -20,7 +20,7 @@ import abc
 import contextlib
 import enum
 import functools
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
@@ -251,6 +251,17 @@ class Provider(abc.ABC, Generic[ContextT]):
         (GitHub: ``nodes(ids:)``) override it so a sync reads relations in batches.
         """
         return {item.id: await item.get_relations() for item in items}
+
+    def field_problems(self, fields: Mapping[str, str]) -> list[str]:
+        """What is wrong with the board field values a plan item declares, checked before any write.
+
+        Called on the entered provider for every item with ``fields``; return one message per problem
+        (an unknown field, an option the board does not have, naming the choices). The default: a
+        provider without ``project.fields`` accepts no fields; one with it accepts any.
+        """
+        if fields and Capability.PROJECT_FIELDS not in self.capabilities:
+            return [f"provider {self.name!r} has no board fields, but the item sets {', '.join(fields)}"]
+        return []
 
     def recorded_changes(self) -> Sequence[str] | None:
         """The changes a simulating provider recorded instead of making them, one line each.

@@ -174,6 +174,9 @@ def test_json_output_shape(capsys: pytest.CaptureFixture[str]) -> None:
     payload = json.loads(out)
     assert set(payload) == {
         "plan_id",
+        "content_id",
+        "identity",
+        "removed",
         "provider",
         "target",
         "ok",
@@ -226,7 +229,7 @@ def test_cli_runs_as_an_installed_command_without_token_or_network(tmp_path: Pat
 
     human = subprocess.run([str(CLI), "sync", *SPLIT], capture_output=True, text=True, env=env, timeout=60, check=False)
     assert human.returncode == 0, human.stderr
-    assert f"Plan {payload['plan_id']} (43 items) -> dry-run example/roadmap" in human.stdout
+    assert f"Plan {payload['plan_id']} (43 items, new: its content hash) -> dry-run example/roadmap" in human.stdout
 
 
 def test_help_and_list_do_not_import_the_sync_machinery(tmp_path: Path) -> None:

@@ -74,7 +74,7 @@ def test_create_item_input_rejects_blank_size() -> None:
 def test_update_item_input_none_means_unchanged() -> None:
     """Only fields the caller sets are applied; ``labels=[]`` (add nothing) differs from ``None``."""
     unchanged = UpdateItemInput()
-    assert attrs.asdict(unchanged) == dict.fromkeys(("title", "body", "item_type", "labels", "size"))
+    assert attrs.asdict(unchanged) == dict.fromkeys(("title", "body", "item_type", "labels", "size", "fields"))
 
     changed = UpdateItemInput(item_type="EPIC", labels=[])
     assert changed.item_type is PlanItemType.EPIC

@@ -103,21 +103,26 @@ def test_split_files_are_matched_by_name_in_any_order_and_by_position_otherwise(
     assert load_plan(positional).plan_id == reordered.plan_id
 
 
-def test_split_item_type_comes_from_its_file_and_a_conflicting_type_is_an_error(tmp_path: Path) -> None:
+def test_split_item_type_comes_from_its_file_and_a_conflicting_type_is_a_warning(tmp_path: Path) -> None:
+    """PlanPilot accepts a conflicting type in a split file: the file decides, and we say so."""
     epics = _write(tmp_path / "epics.json", [{k: v for k, v in _item("E1", "EPIC").items() if k != "type"}])
     stories = _write(tmp_path / "stories.json", [_item("S1", "TASK", "E1")])
     tasks = _write(tmp_path / "tasks.json", [])
 
-    with pytest.raises(PlanError) as caught:
-        load_split_plan(epics, stories, tasks)
+    plan = load_split_plan(epics, stories, tasks)
 
-    assert [str(p) for p in caught.value.problems] == [f'{stories}: item "S1": has type TASK but is in the story file']
+    assert plan["S1"].type is PlanItemType.STORY
+    assert [str(p) for p in plan.warnings] == [
+        f'{stories}: item "S1": has type TASK but is in the story file; it is synced as a story: the file decides'
+    ]
 
 
-def test_a_plan_needs_one_or_three_files(tmp_path: Path) -> None:
+def test_a_plan_is_one_unified_file_or_up_to_three_split_files(tmp_path: Path) -> None:
     first, second = _unified(tmp_path, _items(), "a.json"), _unified(tmp_path, _items(), "b.json")
-    with pytest.raises(PlanError, match=r"one unified plan file or three split files .*got 2"):
+    with pytest.raises(PlanError, match=r"one unified plan file or the split files of one plan .*got 2 unified"):
         load_plan([first, second])
+    with pytest.raises(PlanError, match=r"up to three split files .*got 4"):
+        load_plan([first, second, first, second])
 
 
 # -- the plan id ----------------------------------------------------------------------------------------

@@ -319,14 +319,16 @@ async def test_discovery_searches_label_and_marker_and_ignores_other_plans() -> 
     plan = standard_plan()
     provider = FakeTracker()
     pid = plan.plan_id
-    other_plan = provider.seed(title="Other E1", body=render_body(plan["E1"], "0123456789ab"))
-    longer_id = provider.seed(title="Longer id", body=render_body(plan["E1"], pid + "0"))
+    # Another plan that also names an epic E1, with its own title and goal: it is not this plan's.
+    foreign_e1 = attrs.evolve(plan["E1"], title="Other E1", goal="Another plan's goal")
+    other_plan = provider.seed(title="Other E1", body=render_body(foreign_e1, "0123456789ab"))
+    longer_id = provider.seed(title="Other E1", body=render_body(foreign_e1, pid + "0"))
     no_block = provider.seed(title="Mentions", body=f"see PLAN_ID:{pid} for context")
     unlabelled = provider.seed(title="No label", body=render_body(plan["E1"], pid), labels=("other",))
 
     result = await run(provider, plan)
 
-    assert provider.searches == [ItemSearchFilters(labels=("planpilot",), body_contains=f"PLAN_ID:{pid}")]
+    assert provider.searches == [ItemSearchFilters(labels=("planpilot",), body_contains="PLANPILOT_META_V1")]
     assert result.ok
     assert result.outcome("E1").action is ItemAction.CREATED
     foreign = {other_plan.key, longer_id.key, no_block.key, unlabelled.key}

@@ -99,17 +99,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="sync a plan into a tracker (dry-run by default)",
         description="Create or update the plan's epics, stories and tasks in a tracker, then set their relations. "
         "Exit codes: 0 success, 1 unexpected error (a bug), 2 bad plan or configuration, 3 provider or "
-        "credential error, 4 some items failed (run again to converge), 130 interrupted (run again to finish).",
+        "credential error, 4 some items failed (run again to converge), 5 changes pending (--dry-run), "
+        "130 interrupted (run again to finish).",
     )
     p_sync.add_argument(
         "plans", nargs="+", metavar="PLAN", help="one unified plan file, or the epics, stories and tasks files"
     )
     _provider_options(p_sync, provider_default=DEFAULT_PROVIDER)
     p_sync.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show what the sync would create, update, link and unlink, writing nothing "
+        "(exit 0: nothing to change, 5: changes pending)",
+    )
+    p_sync.add_argument(
         "--plan-id",
         metavar="ID",
-        help="pin the plan id (default: PlanPilot's hash of the plan's content, so an edited plan is a new plan); "
-        "a pinned id keeps updating the same items as the plan changes",
+        help="use this plan id as the plan's identity (by default an edited plan keeps the id its items already "
+        "carry in the tracker, and a new plan gets its content hash)",
+    )
+    p_sync.add_argument(
+        "--validation",
+        choices=("strict", "partial"),
+        default="strict",
+        help="partial: the plan is one part of a bigger one; parents and dependencies outside it are allowed "
+        "and left out of the sync (PlanPilot's partial validation mode; default: strict)",
     )
     p_sync.add_argument(
         "--max-concurrent",

@@ -7,6 +7,7 @@ from typing import Final
 
 __all__ = [
     "EXIT_BAD_INPUT",
+    "EXIT_CHANGES_PENDING",
     "EXIT_INTERNAL",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
@@ -21,6 +22,8 @@ EXIT_INTERNAL: Final = 1
 EXIT_BAD_INPUT: Final = 2
 EXIT_PROVIDER: Final = 3
 EXIT_SYNC_FAILED: Final = 4
+EXIT_CHANGES_PENDING: Final = 5
+"""``sync --dry-run`` found changes a sync would make (0: the tracker already matches the plan)."""
 EXIT_INTERRUPTED: Final = 130
 """Stopped with Ctrl-C (128 + SIGINT, as shells report it)."""
 

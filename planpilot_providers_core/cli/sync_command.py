@@ -26,10 +26,11 @@ from planpilot_providers_core.cli.provider_setup import entered_failure, open_pr
 from planpilot_providers_core.errors import ProviderError
 from planpilot_providers_core.plan import LEVELS, Plan, PlanError, load_plan
 from planpilot_providers_core.provider import Provider
-from planpilot_providers_core.sync.results import ItemAction, RelationsAction, SyncResult
+from planpilot_providers_core.sync.identity import PlanCollisionError
+from planpilot_providers_core.sync.results import ItemAction, RelationsAction, RemovedItem, SyncResult
 from planpilot_providers_core.sync.runner import SyncRun
 
-__all__ = ["Interrupted", "load", "report_error", "run_sync"]
+__all__ = ["Interrupted", "load", "plan_failure", "report_error", "run_sync"]
 
 
 class Interrupted(Exception):
@@ -44,9 +45,13 @@ def run_sync(args: argparse.Namespace, *, output: Output | None = None) -> int:
     """``planpilot-providers sync``; returns the exit code."""
     output = output or Output()
     try:
-        plan = load(args.plans, getattr(args, "plan_id", None))
+        plan = load(args.plans, args.plan_id, partial=args.validation == "partial")
         for warning in plan.warnings:
             output.err(f"warning: {cell(warning)}")
+        if args.dry_run:
+            from planpilot_providers_core.cli.dry_run import run_preview
+
+            return run_preview(plan, args, output)
         provider = open_provider(args, output)
         result = asyncio.run(_sync(provider, plan, args, Progress(output)))
     except CommandError as failure:
@@ -65,19 +70,22 @@ def run_sync(args: argparse.Namespace, *, output: Output | None = None) -> int:
     return code
 
 
-def load(paths: Sequence[str], plan_id: str | None = None) -> Plan:
-    """The plan from its files; every problem in them as one bad-input error."""
+def load(paths: Sequence[str], plan_id: str | None = None, *, partial: bool = False) -> Plan:
+    """The plan from its files (``plan_id``: ``--plan-id``); every problem in them as one bad-input error."""
     try:
-        plan = load_plan(paths)
+        plan = load_plan(paths, partial=partial)
     except PlanError as exc:
-        details = [problem.to_json() for problem in exc.problems]
-        raise CommandError(EXIT_BAD_INPUT, "plan", str(exc), details) from exc
+        raise plan_failure(exc) from exc
     if plan_id is None:
         return plan
     try:
-        return attrs.evolve(plan, plan_id=plan_id)
+        return attrs.evolve(plan, pinned_id=plan_id)
     except ValueError as exc:
         raise CommandError(EXIT_BAD_INPUT, "config", f"--plan-id: {exc}") from exc
+
+
+def plan_failure(exc: PlanError) -> CommandError:
+    return CommandError(EXIT_BAD_INPUT, "plan", str(exc), [problem.to_json() for problem in exc.problems])
 
 
 def report_error(failure: CommandError, output: Output, *, as_json: bool) -> int:
@@ -99,9 +107,10 @@ async def _sync(provider: Provider[Any], plan: Plan, args: argparse.Namespace, p
     except ProviderError as exc:
         phase = "sync stopped" if run is not None else f"could not enter provider {provider.name!r}"
         raise entered_failure(exc, phase) from exc
-    except PlanError as exc:  # the plan breaks the provider's limits; nothing was written
-        details = [problem.to_json() for problem in exc.problems]
-        raise CommandError(EXIT_BAD_INPUT, "plan", str(exc), details) from exc
+    except PlanError as exc:  # the plan breaks what the provider accepts; nothing was written
+        raise plan_failure(exc) from exc
+    except PlanCollisionError as exc:  # another plan's items: nothing was written
+        raise CommandError(EXIT_BAD_INPUT, "identity", str(exc)) from exc
     except asyncio.CancelledError:
         # Ctrl-C: asyncio.run cancels this task. Hand the partial result out instead of a bare traceback.
         raise Interrupted(run.result() if run is not None else None) from None
@@ -150,13 +159,17 @@ def _print_summary(
     header = ["", *(action.value for action in actions)]
     body = [[level.value, *(str(counts[level][a]) for a in actions)] for level in LEVELS]
     totals = ["total", *(str(sum(counts[level][a] for level in LEVELS)) for a in actions)]
-    output.out(f"Plan {cell(result.plan_id)} ({len(plan)} items) -> {result.provider} {cell(provider.config.target)}")
+    output.out(
+        f"Plan {cell(result.plan_id)} ({len(plan)} items, {identity_note(result.identity, result.content_id)}) "
+        f"-> {result.provider} {cell(provider.config.target)}"
+    )
     output.out(table([header, *body, totals], right=frozenset(range(1, len(header)))))
     changed = sum(o.relations is RelationsAction.UPDATED for o in result.items)
     same = sum(o.relations is RelationsAction.UNCHANGED for o in result.items)
     output.out(f"Relations: {changed} item(s) updated, {same} unchanged")
     for capability in result.unsupported_relations:
         output.out(f"Relations not synced: the provider lacks {capability}")
+    print_removed(result.removed, output)
     for warning in result.warnings:
         output.err(f"warning: {cell(warning)}")
     if result.problems:
@@ -176,3 +189,21 @@ def _print_summary(
         return
     made = f" making {len(changes)} change(s)" if changes is not None else ""
     output.out(f"Sync OK ({result.writes} write call(s){made}).")
+
+
+def identity_note(identity: str | None, content_id: str | None) -> str:
+    """How the plan's id was found, in words (see ``sync.identity``)."""
+    notes = {
+        "content": "its content hash, found in the tracker",
+        "lineage": f"kept from its items in the tracker; this edited version's content hash is {content_id}",
+        "pinned": "pinned with --plan-id or plan_id",
+        "new": "new: its content hash",
+    }
+    return notes.get(identity or "", "identity unknown")
+
+
+def print_removed(removed: Sequence[RemovedItem], output: Output) -> None:
+    if removed:
+        output.out(f"Removed from the plan, left alone in the tracker ({len(removed)}):")
+        for item in removed:
+            output.out(f"  {cell(item.key)} {cell(item.item_id)} {cell(item.title)} {cell(item.url)}")

@@ -19,7 +19,8 @@ from typing import Any, Final
 import attrs
 
 from planpilot_providers_core.contracts import PlanItemType
-from planpilot_providers_core.plan.graph import Plan, validate_items
+from planpilot_providers_core.plan.graph import Plan, article, validate_items
+from planpilot_providers_core.plan.identity import check_plan_id
 from planpilot_providers_core.plan.model import (
     LEVELS,
     Estimate,
@@ -41,90 +42,138 @@ _ROLE_HINTS: Final[Mapping[PlanItemType, str]] = {
 }
 
 
-def load_plan(paths: Sequence[str | Path]) -> Plan:
-    """Load one unified plan file, or three split files (epics, stories, tasks).
+def load_plan(paths: Sequence[str | Path], *, partial: bool = False) -> Plan:
+    """Load a plan: one unified file, or the split files (epics, stories, tasks; any of them may be left out).
 
-    Split files are matched to their role by name (a name containing ``epic``, ``stor`` or ``task``);
-    when the names do not tell, they are taken in the order epics, stories, tasks.
+    A file holding an object is a unified plan; files holding arrays are a split plan, each matched to
+    its role by name (a name containing ``epic``, ``stor`` or ``task``) or else by position (epics,
+    stories, tasks). ``partial`` is PlanPilot's partial validation mode (links outside the plan allowed).
     """
-    if len(paths) == 1:
-        return load_unified_plan(paths[0])
-    if len(paths) == 3:
-        epics, stories, tasks = _split_roles([Path(p) for p in paths])
-        return load_split_plan(epics, stories, tasks)
-    names = ", ".join(str(p) for p in paths) or "none"
-    raise PlanError(
-        [
-            PlanProblem(
-                file=names,
-                message="expected one unified plan file or three split files (epics, stories, tasks), "
-                f"got {len(paths)}",
-            )
-        ]
-    )
-
-
-def _split_roles(paths: list[Path]) -> tuple[Path, Path, Path]:
-    by_role: dict[PlanItemType, Path] = {}
-    for path in paths:
-        roles = [role for role, hint in _ROLE_HINTS.items() if hint in path.name.lower()]
-        if len(roles) != 1 or roles[0] in by_role:
-            return paths[0], paths[1], paths[2]
-        by_role[roles[0]] = path
-    return by_role[PlanItemType.EPIC], by_role[PlanItemType.STORY], by_role[PlanItemType.TASK]
-
-
-def load_unified_plan(path: str | Path) -> Plan:
-    """Load ``{"items": [...]}``; every item names its ``type``."""
-    file = str(path)
-    problems: list[PlanProblem] = []
-    warnings: list[PlanProblem] = []
-    payload = _read_json(Path(path), problems)
-    items: list[PlanItem] = []
-    unreadable: list[str] = []
-    if payload is not _MISSING:
-        if isinstance(payload, list):
-            problems.append(
+    if not 1 <= len(paths) <= 3:
+        names = ", ".join(str(p) for p in paths) or "none"
+        message = f"expected one unified plan file or up to three split files (epics, stories, tasks), got {len(paths)}"
+        raise PlanError([PlanProblem(file=names, message=message)])
+    files = [_File.read(Path(path)) for path in paths]
+    if len(files) == 1 and isinstance(files[0].payload, dict):
+        return _unified(files[0].path, files[0].payload, partial=partial)
+    if len(files) > 1 and all(isinstance(file.payload, dict) for file in files):
+        raise PlanError(
+            [
                 PlanProblem(
-                    file=file,
+                    file=", ".join(str(file.path) for file in files),
+                    message=f"expected one unified plan file or the split files of one plan (epics, stories, "
+                    f"tasks: arrays), got {len(files)} unified plans",
+                )
+            ]
+        )
+    return _split(_split_roles(files), partial=partial)
+
+
+@attrs.frozen
+class _File:
+    """A plan file as read: its JSON, or the problem reading it."""
+
+    path: Path
+    payload: Any
+    problems: tuple[PlanProblem, ...]
+
+    @classmethod
+    def read(cls, path: Path) -> _File:
+        problems: list[PlanProblem] = []
+        payload = _read_json(path, problems)
+        return cls(path, payload, tuple(problems))
+
+
+def _split_roles(files: list[_File]) -> list[tuple[PlanItemType, _File]]:
+    """Each file's role: by a hint in its name when every name has a distinct one, else by position."""
+    roles: list[PlanItemType] = []
+    for file in files:
+        hinted = [role for role, hint in _ROLE_HINTS.items() if hint in file.path.name.lower()]
+        roles.append(hinted[0] if len(hinted) == 1 else PlanItemType.EPIC)
+    if len(set(roles)) != len(roles):
+        roles = list(LEVELS[: len(files)])
+    return sorted(zip(roles, files, strict=True), key=lambda pair: LEVELS.index(pair[0]))
+
+
+def load_unified_plan(path: str | Path, *, partial: bool = False) -> Plan:
+    """Load ``{"items": [...]}``; every item names its ``type``. A top-level ``plan_id`` pins the plan id."""
+    file = _File.read(Path(path))
+    if file.problems:
+        raise PlanError(file.problems)
+    if isinstance(file.payload, list):
+        raise PlanError(
+            [
+                PlanProblem(
+                    file=str(path),
                     message='expected an object with an "items" array, got an array; a split plan\'s '
                     "epics, stories and tasks files must be given together",
                 )
-            )
-        elif not isinstance(payload, dict):
-            problems.append(
-                PlanProblem(file=file, message=f'expected an object with an "items" array, got {_kind(payload)}')
-            )
-        elif "items" not in payload:
-            problems.append(PlanProblem(file=file, message='missing the "items" array'))
-        elif not isinstance(payload["items"], list):
-            problems.append(PlanProblem(file=file, message=f'"items" must be an array, got {_kind(payload["items"])}'))
-        else:
-            items = _parse_items(payload["items"], file, None, problems, warnings, unreadable)
-    return _build(items, (file,), problems, warnings, unreadable)
+            ]
+        )
+    return _unified(file.path, file.payload, partial=partial)
 
 
-def load_split_plan(epics: str | Path, stories: str | Path, tasks: str | Path) -> Plan:
-    """Load three JSON arrays; the file decides each item's type (a conflicting ``type`` is an error)."""
+def load_split_plan(
+    epics: str | Path, stories: str | Path | None = None, tasks: str | Path | None = None, *, partial: bool = False
+) -> Plan:
+    """Load the arrays of a split plan; stories and tasks may be left out."""
+    given = [(role, Path(path)) for role, path in zip(LEVELS, (epics, stories, tasks), strict=True) if path]
+    return _split([(role, _File.read(path)) for role, path in given], partial=partial)
+
+
+def _unified(path: Path, payload: Any, *, partial: bool) -> Plan:
+    file = str(path)
     problems: list[PlanProblem] = []
     warnings: list[PlanProblem] = []
     items: list[PlanItem] = []
     unreadable: list[str] = []
-    for role, path in zip(LEVELS, (epics, stories, tasks), strict=True):
-        file = str(path)
-        payload = _read_json(Path(path), problems)
-        if payload is _MISSING:
+    pinned: str | None = None
+    if not isinstance(payload, dict):
+        problems.append(
+            PlanProblem(file=file, message=f'expected an object with an "items" array, got {_kind(payload)}')
+        )
+    elif "items" not in payload:
+        problems.append(PlanProblem(file=file, message='missing the "items" array'))
+    elif not isinstance(payload["items"], list):
+        problems.append(PlanProblem(file=file, message=f'"items" must be an array, got {_kind(payload["items"])}'))
+    else:
+        items = _parse_items(payload["items"], file, None, problems, warnings, unreadable)
+        pinned = _pinned_id(payload.get("plan_id"), file, problems)
+    return _build(items, (file,), problems, warnings, unreadable, partial=partial, pinned=pinned)
+
+
+def _pinned_id(value: object, file: str, problems: list[PlanProblem]) -> str | None:
+    if value is None:
+        return None
+    try:
+        check_plan_id(None, attrs.fields(Plan).pinned_id, value)  # type: ignore[arg-type]
+    except ValueError as exc:
+        problems.append(PlanProblem(file=file, message=f'field "plan_id": {exc}'))
+        return None
+    return str(value)
+
+
+def _split(files: Sequence[tuple[PlanItemType, _File]], *, partial: bool) -> Plan:
+    problems: list[PlanProblem] = []
+    warnings: list[PlanProblem] = []
+    items: list[PlanItem] = []
+    unreadable: list[str] = []
+    for role, file in files:
+        problems.extend(file.problems)
+        if file.problems:
             continue
-        if not isinstance(payload, list):
+        if not isinstance(file.payload, list):
             problems.append(
                 PlanProblem(
-                    file=file,
-                    message=f"a split plan file must be an array of {role.value.lower()} items, got {_kind(payload)}",
+                    file=str(file.path),
+                    message=f"a split plan file must be an array of {role.value.lower()} items, "
+                    f"got {_kind(file.payload)}",
                 )
             )
             continue
-        items.extend(_parse_items(payload, file, role, problems, warnings, unreadable))
-    return _build(items, tuple(str(p) for p in (epics, stories, tasks)), problems, warnings, unreadable)
+        items.extend(_parse_items(file.payload, str(file.path), role, problems, warnings, unreadable))
+    sources = tuple(str(file.path) for _, file in files)
+    return _build(items, sources, problems, warnings, unreadable, partial=partial)
 
 
 def _build(
@@ -133,12 +182,15 @@ def _build(
     problems: list[PlanProblem],
     warnings: list[PlanProblem],
     unreadable: list[str],
+    *,
+    partial: bool,
+    pinned: str | None = None,
 ) -> Plan:
     """The plan, validated once: by ``Plan`` itself when every item was readable; otherwise the relational
     problems are collected next to the item problems (skipping references to the unreadable items)."""
     if problems:
-        raise PlanError([*problems, *validate_items(items, unreadable=unreadable)])
-    return Plan(items=items, sources=sources, warnings=warnings)
+        raise PlanError([*problems, *validate_items(items, unreadable=unreadable, partial=partial)])
+    return Plan(items=items, sources=sources, warnings=warnings, partial=partial, pinned_id=pinned)
 
 
 _MISSING: Final = object()
@@ -245,6 +297,9 @@ class _ItemReader:
         self.failed = True
         self._problems.append(PlanProblem(file=self.file, item_id=self.item_id, index=self.index, message=message))
 
+    def warning(self, message: str) -> None:
+        self._warnings.append(PlanProblem(file=self.file, item_id=self.item_id, index=self.index, message=message))
+
     def read(self, role: PlanItemType | None) -> PlanItem | None:
         raw = self.raw
         if not isinstance(raw, dict):
@@ -261,14 +316,7 @@ class _ItemReader:
             self.item_id = raw_id
         for key in raw:
             if key not in _KNOWN_FIELDS:
-                self._warnings.append(
-                    PlanProblem(
-                        file=self.file,
-                        item_id=self.item_id,
-                        index=self.index,
-                        message=f"unknown field {json.dumps(key)} is ignored",
-                    )
-                )
+                self.warning(f"unknown field {json.dumps(key)} is ignored")
         item_type = self._type(role)
         title = self.text(raw, "title", required=True)
         goal = self.text(raw, "goal", required=True)
@@ -307,8 +355,11 @@ class _ItemReader:
             self.problem(f'field "type" must be one of EPIC, STORY, TASK, got {_describe(value)}')
             return None
         if role is not None and declared is not role:
-            self.problem(f"has type {declared.value} but is in the {role.value.lower()} file")
-            return None
+            self.warning(
+                f"has type {declared.value} but is in the {role.value.lower()} file; "
+                f"it is synced as {article(role)}: the file decides"
+            )
+            return role
         return declared
 
     def text(self, source: Mapping[str, Any], key: str, *, required: bool = False, name: str = "") -> str | None:

@@ -19,7 +19,7 @@ from planpilot_providers_core.contracts import PlanItemType
 from planpilot_providers_core.plan.identity import check_plan_id, compute_plan_id
 from planpilot_providers_core.plan.model import PlanError, PlanItem, PlanProblem, text_tuple
 
-__all__ = ["Plan", "validate_items"]
+__all__ = ["Plan", "check_items", "validate_items"]
 
 _PARENT_TYPE: Final[Mapping[PlanItemType, PlanItemType]] = {
     PlanItemType.STORY: PlanItemType.EPIC,
@@ -51,30 +51,43 @@ def _check_items(instance: Plan, _: attrs.Attribute[Any], items: tuple[PlanItem,
     for item in items:
         if not isinstance(item, PlanItem):
             raise TypeError(f"a plan holds PlanItem objects, got {type(item).__name__}")
-    problems = validate_items(items)
-    if problems:
-        raise PlanError(problems)
 
 
 @attrs.frozen(kw_only=True)
 class Plan:
-    """A validated plan; building one with broken references raises :class:`PlanError`."""
+    """A validated plan; building one with broken references raises :class:`PlanError`.
+
+    The relations are checked once, when the plan is built; what PlanPilot accepts but is worth a word
+    (a sub-item id the plan lacks, links outside a partial plan) is added to ``warnings``.
+    """
 
     items: tuple[PlanItem, ...] = attrs.field(converter=_item_tuple, validator=_check_items)
     sources: tuple[str, ...] = attrs.field(default=(), converter=text_tuple, eq=False)
     warnings: tuple[PlanProblem, ...] = attrs.field(default=(), converter=_problem_tuple, eq=False)
     """Things worth telling the user that do not stop the sync, e.g. unknown fields PlanPilot ignores."""
+    partial: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    """PlanPilot's partial validation mode: parents and dependencies outside the plan are allowed (and
+    left out of the sync)."""
+    pinned_id: str | None = attrs.field(default=None, validator=attrs.validators.optional(check_plan_id))
+    """A plan id the user chose (``--plan-id``, or ``plan_id`` in a unified plan file): used as the plan's
+    identity as given, where otherwise the sync finds it in the tracker (see ``sync.identity``)."""
     plan_id: str = attrs.field(
-        default=attrs.Factory(lambda self: compute_plan_id(self.items), takes_self=True), validator=check_plan_id
+        init=False, default=attrs.Factory(lambda self: compute_plan_id(self.items), takes_self=True)
     )
-    """PlanPilot's content hash by default. Pin it (``attrs.evolve(plan, plan_id=...)``, CLI ``--plan-id``)
-    to keep updating the same items while the plan's content changes; otherwise an edited plan is a new plan."""
+    """PlanPilot's content hash: any edit changes it. A sync keeps a plan's items across edits by the id
+    they carry in the tracker, so this is the plan's identity only on its first sync."""
     _by_id: Mapping[str, PlanItem] = attrs.field(
         init=False, eq=False, repr=False, default=attrs.Factory(_index, takes_self=True)
     )
     _children: Mapping[str, tuple[PlanItem, ...]] = attrs.field(
         init=False, eq=False, repr=False, default=attrs.Factory(_children_index, takes_self=True)
     )
+
+    def __attrs_post_init__(self) -> None:
+        problems, warnings = check_items(self.items, partial=self.partial)
+        if problems:
+            raise PlanError(problems)
+        object.__setattr__(self, "warnings", tuple(dict.fromkeys([*self.warnings, *warnings])))
 
     def __getitem__(self, item_id: str) -> PlanItem:
         return self._by_id[item_id]
@@ -98,14 +111,15 @@ class Plan:
         A task blocked by a task of another story makes its story blocked by that story; likewise
         stories (direct or rolled up) make their epics blocked by each other.
         """
-        direct = {(item.id, dep) for item in self.items for dep in item.depends_on if dep != item.id}
+        direct = {(item.id, dep) for item in self.items for dep in item.depends_on if dep != item.id and dep in self}
 
         def roll_up(edges: Iterable[tuple[str, str]], child_type: PlanItemType) -> set[tuple[str, str]]:
             rolled = set()
             for blocked, blocker in edges:
                 a, b = self[blocked], self[blocker]
                 same_kind = a.type is child_type and b.type is child_type
-                if same_kind and a.parent_id and b.parent_id and a.parent_id != b.parent_id:
+                linked = a.parent_id in self and b.parent_id in self
+                if same_kind and linked and a.parent_id and b.parent_id and a.parent_id != b.parent_id:
                     rolled.add((a.parent_id, b.parent_id))
             return rolled
 
@@ -124,13 +138,27 @@ class Plan:
 # -- relational validation ----------------------------------------------------------------------------
 
 
-def validate_items(items: Sequence[PlanItem], *, unreadable: Iterable[str] = ()) -> list[PlanProblem]:
-    """Every relational problem: duplicate ids, parents, sub-items, dependencies and cycles.
+def validate_items(
+    items: Sequence[PlanItem], *, unreadable: Iterable[str] = (), partial: bool = False
+) -> list[PlanProblem]:
+    """Every relational problem: duplicate ids, parents, sub-items, dependencies and cycles."""
+    return check_items(items, unreadable=unreadable, partial=partial)[0]
 
-    ``unreadable`` names items that exist but had problems of their own; references to them are not
-    reported again as references to nothing.
+
+def check_items(
+    items: Sequence[PlanItem], *, unreadable: Iterable[str] = (), partial: bool = False
+) -> tuple[list[PlanProblem], list[PlanProblem]]:
+    """``(problems, warnings)`` of the relations between ``items``.
+
+    Problems: duplicate ids, parents of the wrong level, self-references, dependency cycles (PlanPilot
+    accepts cycles, then fails half-way through a sync). Warnings, as PlanPilot accepts them:
+    ``sub_item_ids`` naming an item the plan lacks, and with ``partial`` (PlanPilot's partial
+    validation mode, for a plan that is one part of a bigger one) a parent or dependency the plan
+    lacks; such a link is left out of the sync. ``unreadable`` names items that exist but had problems
+    of their own; references to them are not reported again as references to nothing.
     """
     problems: list[PlanProblem] = []
+    warnings: list[PlanProblem] = []
     skip = frozenset(unreadable)
     first: dict[str, PlanItem] = {}
     for item in items:
@@ -148,8 +176,9 @@ def validate_items(items: Sequence[PlanItem], *, unreadable: Iterable[str] = ())
 
     for item in items:
 
-        def problem(message: str, item: PlanItem = item) -> None:
-            problems.append(PlanProblem(file=item.source, item_id=item.id, message=message))
+        def problem(message: str, item: PlanItem = item, *, warning: bool = False) -> None:
+            found = PlanProblem(file=item.source, item_id=item.id, message=message)
+            (warnings if warning else problems).append(found)
 
         if item.parent_id is not None:
             parent = first.get(item.parent_id)
@@ -160,11 +189,13 @@ def validate_items(items: Sequence[PlanItem], *, unreadable: Iterable[str] = ())
                 problem("parent_id names the item itself")
             elif parent is None:
                 if item.parent_id not in skip:
-                    problem(f"parent_id {json.dumps(item.parent_id)} does not name an item in the plan")
+                    problem(
+                        f"parent_id {json.dumps(item.parent_id)} does not name an item in the plan", warning=partial
+                    )
             elif parent.type is not wanted:
                 problem(
-                    f"a {item.type.value.lower()}'s parent must be {_article(wanted)}, "
-                    f"but parent_id {json.dumps(parent.id)} is {_article(parent.type)}"
+                    f"a {item.type.value.lower()}'s parent must be {article(wanted)}, "
+                    f"but parent_id {json.dumps(parent.id)} is {article(parent.type)}"
                 )
             elif parent.sub_item_ids and item.id not in parent.sub_item_ids:
                 problem(f"parent {json.dumps(parent.id)} lists sub_item_ids but not this item")
@@ -172,13 +203,13 @@ def validate_items(items: Sequence[PlanItem], *, unreadable: Iterable[str] = ())
             if dep_id == item.id:
                 problem("depends_on names the item itself (a dependency cycle)")
             elif dep_id not in first and dep_id not in skip:
-                problem(f"depends_on {json.dumps(dep_id)} does not name an item in the plan")
+                problem(f"depends_on {json.dumps(dep_id)} does not name an item in the plan", warning=partial)
         for sub_id in item.sub_item_ids:
             sub = first.get(sub_id)
             if sub is None:
                 if sub_id in skip:
                     continue
-                problem(f"sub_item_ids {json.dumps(sub_id)} does not name an item in the plan")
+                problem(f"sub_item_ids {json.dumps(sub_id)} does not name an item in the plan; ignored", warning=True)
             elif sub.parent_id != item.id:
                 actual = "no parent_id" if sub.parent_id is None else f"parent_id {json.dumps(sub.parent_id)}"
                 problem(f"sub_item_ids lists {json.dumps(sub_id)}, but that item has {actual}")
@@ -187,10 +218,11 @@ def validate_items(items: Sequence[PlanItem], *, unreadable: Iterable[str] = ())
         head = first[cycle[0]]
         path = " -> ".join(json.dumps(item_id) for item_id in (*cycle, cycle[0]))
         problems.append(PlanProblem(file=head.source, item_id=head.id, message=f"dependency cycle: {path}"))
-    return problems
+    return problems, warnings
 
 
-def _article(item_type: PlanItemType) -> str:
+def article(item_type: PlanItemType) -> str:
+    """``"an epic"``, ``"a story"``, ``"a task"``."""
     name = item_type.value.lower()
     return f"an {name}" if name[0] in "aeiou" else f"a {name}"
 

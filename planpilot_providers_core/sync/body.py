@@ -34,6 +34,7 @@ __all__ = [
     "parse_metadata",
     "render_body",
     "render_metadata",
+    "section",
 ]
 
 META_START: Final = "PLANPILOT_META_V1"
@@ -109,6 +110,18 @@ def parse_metadata(body: str) -> Metadata | None:
         if colon and key.strip():
             fields.setdefault(key.strip(), value.strip())
     return None
+
+
+def section(body: str, heading: str) -> str | None:
+    """The text under ``## heading`` in a rendered body (to the next heading), or ``None`` if absent."""
+    lines = body.replace("\r\n", "\n").split("\n")
+    marker = f"## {heading}"
+    try:
+        start = next(n for n, line in enumerate(lines) if line.strip() == marker)
+    except StopIteration:
+        return None
+    end = next((n for n in range(start + 1, len(lines)) if lines[n].startswith("## ")), len(lines))
+    return "\n".join(lines[start + 1 : end]).strip()
 
 
 def bodies_match(current: str, wanted: str) -> bool:

@@ -29,7 +29,7 @@ def _longest_body(plan: Plan, item: PlanItem, plan_id: str) -> int:
 
 
 def preflight(provider: Provider[Any], plan: Plan, plan_id: str) -> list[PlanProblem]:
-    """Every way ``plan`` breaks the limits ``provider`` declares (``Provider.item_limits``)."""
+    """Every way ``plan`` breaks what ``provider`` accepts: its ``item_limits`` and its board fields."""
     limits = type(provider).item_limits
     problems: list[PlanProblem] = []
     for item in plan:
@@ -50,4 +50,6 @@ def preflight(provider: Provider[Any], plan: Plan, plan_id: str) -> list[PlanPro
                     f"{limits.body}: shorten the goal, requirements or other text of this item",
                 )
             )
+        for message in provider.field_problems(item.fields) if item.fields else ():
+            problems.append(PlanProblem(file=item.source, item_id=item.id, message=f"fields: {message}"))
     return problems

@@ -7,10 +7,10 @@ from typing import Any
 
 import attrs
 
-from planpilot_providers_core.contracts import PlanItemType
+from planpilot_providers_core.contracts import Item, PlanItemType
 from planpilot_providers_core.plan.model import LEVELS
 
-__all__ = ["ItemAction", "ItemOutcome", "Phase", "RelationsAction", "SyncProblem", "SyncResult"]
+__all__ = ["ItemAction", "ItemOutcome", "Phase", "RelationsAction", "RemovedItem", "SyncProblem", "SyncResult"]
 
 
 class Phase(enum.StrEnum):
@@ -106,12 +106,36 @@ class ItemOutcome:
 
 
 @attrs.frozen(kw_only=True)
+class RemovedItem:
+    """A tracker item of this plan whose item id the plan no longer has: reported, never touched."""
+
+    item_id: str
+    key: str
+    url: str
+    title: str
+
+    @classmethod
+    def of(cls, item_id: str, item: Item) -> RemovedItem:
+        return cls(item_id=item_id, key=item.key, url=item.url, title=item.title)
+
+    def to_json(self) -> dict[str, object]:
+        return {"id": self.item_id, "key": self.key, "url": self.url, "title": self.title}
+
+
+@attrs.frozen(kw_only=True)
 class SyncResult:
     """Everything a sync did, per item, with the failures that make it unsuccessful."""
 
     plan_id: str
+    """The plan's identity: the id its items carry (kept across edits, see ``sync.identity``)."""
     provider: str
     items: tuple[ItemOutcome, ...]
+    content_id: str | None = None
+    """The plan's content hash (PlanPilot's id for this version); differs from ``plan_id`` once edited."""
+    identity: str | None = None
+    """How the identity was found: content, lineage, pinned or new (``sync.identity.IdentitySource``)."""
+    removed: tuple[RemovedItem, ...] = ()
+    """This plan's tracker items the plan no longer has: left alone."""
     problems: tuple[SyncProblem, ...] = ()
     unsupported_relations: tuple[str, ...] = ()
     """Relation capabilities the provider lacks; those relations were not synced."""
@@ -146,6 +170,8 @@ class SyncResult:
     def to_json(self) -> dict[str, Any]:
         return {
             "plan_id": self.plan_id,
+            "content_id": self.content_id,
+            "identity": self.identity,
             "provider": self.provider,
             "ok": self.ok,
             "finished": self.finished,
@@ -160,5 +186,6 @@ class SyncResult:
                 "unsupported": list(self.unsupported_relations),
             },
             "problems": [problem.to_json() for problem in self.problems],
+            "removed": [removed.to_json() for removed in self.removed],
             "warnings": list(self.warnings),
         }

@@ -2,20 +2,19 @@
 
 It runs PlanPilot's four phases:
 
-1. **discover** — one search for the discovery label plus ``PLAN_ID:<plan id>``; each hit's metadata
-   block maps its ``ITEM_ID`` to the tracker item. Items of other plans (or without a block) are ignored.
+1. **discover** — find the plan's identity and its items (``sync.identity``): one search for the
+   discovery label; each hit's metadata block maps its ``ITEM_ID`` to the tracker item. An edited
+   plan keeps the id its items carry; other plans' items are never touched. Then, before anything is
+   written, the plan is checked against what the provider accepts (``sync.preflight``).
 2. **upsert** — epics, then stories, then tasks. Within a level items run concurrently, at most
    ``max_concurrent`` provider calls at a time. An item waits for the items it names (parent and
    dependencies of its own or an earlier level), so its first body already carries their keys, and it
    is *skipped* when one of them failed or was skipped. Existing items are left for the next phase.
 3. **enrich** — every item's full body (parent, sub-items, blocked-by, by key) is compared with the
-   tracker's copy, together with title, type, the plan's labels (additive: present is enough) and size;
-   only items that differ get ``update_item``. An unchanged re-sync therefore writes nothing.
+   tracker's copy, together with title, type, the discovery label, size and declared board fields
+   (``sync.compare``); only items that differ get ``update_item``. An unchanged re-sync writes nothing.
 4. **relations** — current parents and blockers are read in batches (``provider.fetch_relations``) and
-   ``reconcile_relations`` is called only for items whose relations differ. Blockers are the item's
-   ``depends_on`` plus PlanPilot's roll-ups (a task blocked by a task of another story makes its story
-   blocked by that story; likewise stories to epics). Relation kinds the provider lacks are skipped and
-   named in the result.
+   reconciled only for items whose relations differ (``sync.relations``).
 
 The engine never retries (providers own retries). A failure of one item is recorded and the run goes
 on; ``CreateItemPartialFailureError`` is recorded with the created item and its completed steps. As
@@ -26,7 +25,6 @@ instead of creating a second one.
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Final, TypeVar
 
@@ -34,23 +32,21 @@ import attrs
 
 from planpilot_providers_core.capabilities import Capability
 from planpilot_providers_core.config import DEFAULT_LABEL
-from planpilot_providers_core.contracts import (
-    CreateItemInput,
-    Item,
-    ItemRelations,
-    ItemSearchFilters,
-    UpdateItemInput,
-)
+from planpilot_providers_core.contracts import CreateItemInput, Item, ItemRelations, UpdateItemInput
 from planpilot_providers_core.errors import CreateItemPartialFailureError
 from planpilot_providers_core.plan import LEVELS, Plan, PlanError, PlanItem
 from planpilot_providers_core.provider import Provider
-from planpilot_providers_core.sync.body import References, bodies_match, parse_metadata, render_body
+from planpilot_providers_core.sync.body import References, render_body
+from planpilot_providers_core.sync.compare import differences
+from planpilot_providers_core.sync.identity import Discovery, discover
 from planpilot_providers_core.sync.preflight import preflight
+from planpilot_providers_core.sync.relations import RelationSupport, relation_writes
 from planpilot_providers_core.sync.results import (
     ItemAction,
     ItemOutcome,
     Phase,
     RelationsAction,
+    RemovedItem,
     SyncProblem,
     SyncResult,
 )
@@ -77,7 +73,8 @@ async def sync_plan(
 ) -> SyncResult:
     """Make the tracker behind the entered ``provider`` match ``plan``; see the module docstring.
 
-    Raises only for run-wide failures (the provider is not entered, discovery fails); failures of
+    Raises only for run-wide failures (the provider is not entered, discovery fails, the plan
+    collides with another plan or does not fit the provider: nothing written then); failures of
     single items are in the result's ``problems``.
     """
     run = SyncRun(
@@ -134,6 +131,7 @@ class SyncRun:
         self.batch_size = relation_batch_size
         self.progress = progress
         self.finished = False
+        self.discovery: Discovery | None = None
         self.tracked: dict[str, Item] = {}
         """Plan item id -> its tracker item, as last seen (discovered, created or updated)."""
         self.state = {item.id: _State() for item in plan}
@@ -143,6 +141,11 @@ class SyncRun:
         self.writes = 0
         self._done = 0
         self._phase_total = 0
+
+    @property
+    def plan_id(self) -> str:
+        """The plan's identity: found by discovery (the content hash until then)."""
+        return self.discovery.plan_id if self.discovery is not None else self.plan.pinned_id or self.plan.plan_id
 
     # -- plumbing ----------------------------------------------------------------------------------
 
@@ -197,45 +200,25 @@ class SyncRun:
     # -- the run -----------------------------------------------------------------------------------
 
     async def execute(self) -> SyncResult:
-        """Run the phases; a plan the provider cannot take (``preflight``) is refused before any write."""
-        problems = preflight(self.provider, self.plan, self.plan.plan_id)
+        """Run the phases; a plan the provider cannot take is refused after discovery, before any write."""
+        discovered = await self._discover()
+        problems = preflight(self.provider, self.plan, self.plan_id)
         if problems:
             raise PlanError(problems)
-        discovered = await self._discover()
         await self._upsert(discovered)
         await self._enrich()
         await self._relations()
         self.finished = True
         return self.result()
 
-    async def _discover(self) -> dict[str, Item]:
+    async def _discover(self) -> Mapping[str, Item]:
         self._start(Phase.DISCOVER, 1)
-        plan_id = self.plan.plan_id
-        filters = ItemSearchFilters(labels=(self.label,), body_contains=f"PLAN_ID:{plan_id}")
-        found = await self._call(lambda: self.provider.search_items(filters), write=False)
-        candidates: dict[str, list[Item]] = {}
-        for tracker_item in found:
-            meta = parse_metadata(tracker_item.body)
-            if meta is None or meta.plan_id != plan_id:
-                continue
-            if meta.item_id not in self.plan:
-                self.warnings.append(
-                    f"{tracker_item.key} carries ITEM_ID:{meta.item_id}, which this plan does not have; left alone"
-                )
-                continue
-            candidates.setdefault(meta.item_id, []).append(tracker_item)
-        discovered: dict[str, Item] = {}
-        for item_id, items in candidates.items():
-            ordered = sorted(items, key=lambda i: (len(i.key), i.key, i.id))
-            discovered[item_id] = ordered[0]
-            if len(ordered) > 1:
-                others = ", ".join(i.key for i in ordered[1:])
-                self.warnings.append(
-                    f"{item_id} has {len(ordered)} tracker items ({ordered[0].key}, {others}); "
-                    f"syncing {ordered[0].key} and leaving the others alone"
-                )
+        self.discovery = await self._call(
+            lambda: discover(self.provider, self.plan, label=self.label, pinned=self.plan.pinned_id), write=False
+        )
+        self.warnings.extend(self.discovery.warnings)
         self._tick(Phase.DISCOVER)
-        return discovered
+        return self.discovery.items
 
     async def _upsert(self, discovered: Mapping[str, Item]) -> None:
         self._start(Phase.UPSERT, len(self.plan))
@@ -245,9 +228,9 @@ class SyncRun:
 
     def _waits_for(self, item: PlanItem, rank: int) -> list[tuple[str, str]]:
         """``(relation, item id)`` the item must wait for: its parent, and dependencies not of a later level."""
-        waits = [("parent", item.parent_id)] if item.parent_id else []
+        waits = [("parent", item.parent_id)] if item.parent_id is not None and item.parent_id in self.plan else []
         for dep_id in dict.fromkeys(item.depends_on):
-            if LEVELS.index(self.plan[dep_id].type) <= rank:
+            if dep_id in self.plan and LEVELS.index(self.plan[dep_id].type) <= rank:
                 waits.append(("dependency", dep_id))
         return waits
 
@@ -268,15 +251,15 @@ class SyncRun:
                 state.existed = True
                 self._track(item.id, existing)
                 return
-            body = render_body(item, self.plan.plan_id, self._references(item))
             parent = self.tracked.get(item.parent_id) if item.parent_id else None
             request = CreateItemInput(
                 title=item.title,
-                body=body,
+                body=render_body(item, self.plan_id, self._references(item)),
                 item_type=item.type,
                 labels=(self.label,),
                 size=item.size,
-                parent_id=parent.id if parent is not None and self._parent_supported() else None,
+                parent_id=parent.id if parent is not None and self._supports(Capability.RELATION_PARENT) else None,
+                fields=item.fields,
             )
             try:
                 created = await self._call(lambda: self.provider.create_item(request), write=True)
@@ -289,8 +272,8 @@ class SyncRun:
             state.settled.set()
             self._tick(Phase.UPSERT)
 
-    def _parent_supported(self) -> bool:
-        return Capability.RELATION_PARENT in self.provider.capabilities
+    def _supports(self, capability: Capability) -> bool:
+        return capability in self.provider.capabilities
 
     def _references(self, item: PlanItem) -> References:
         """The keys of the referenced items that exist in the tracker right now."""
@@ -303,25 +286,6 @@ class SyncRun:
         blocked_by = {dep_id: self.tracked[dep_id].key for dep_id in item.depends_on if dep_id in self.tracked}
         return References(parent=parent.key if parent else None, sub_items=children, blocked_by=blocked_by)
 
-    def _matches(self, current: Item, item: PlanItem, body: str) -> bool:
-        """Whether the tracker already has every plan-authoritative field as the plan wants it.
-
-        A half-configured item (``complete`` is False: a create stopped midway) never matches, so
-        ``update_item`` finishes it. Sizes are compared where the tracker keeps them: with board
-        fields, or when it reported one.
-        """
-        labels = {label.casefold() for label in current.labels}
-        keeps_sizes = Capability.PROJECT_FIELDS in self.provider.capabilities or current.size is not None
-        size_ok = item.size is None or not keeps_sizes or current.size == item.size
-        return (
-            current.complete
-            and current.title == item.title
-            and current.item_type == item.type
-            and bodies_match(current.body, body)
-            and self.label.casefold() in labels
-            and size_ok
-        )
-
     async def _enrich(self) -> None:
         todo = [item for item in self.plan if item.id in self.tracked]
         self._start(Phase.ENRICH, len(todo))
@@ -330,14 +294,20 @@ class SyncRun:
     async def _enrich_item(self, item: PlanItem) -> None:
         state = self.state[item.id]
         try:
-            body = render_body(item, self.plan.plan_id, self._references(item))
+            body = render_body(item, self.plan_id, self._references(item))
             current = self.tracked[item.id]
-            if self._matches(current, item, body):
+            keeps_sizes = self._supports(Capability.PROJECT_FIELDS) or current.size is not None
+            if not differences(current, item, body, label=self.label, keeps_sizes=keeps_sizes):
                 if state.existed:
                     state.action = ItemAction.UNCHANGED
                 return
             request = UpdateItemInput(
-                title=item.title, body=body, item_type=item.type, labels=(self.label,), size=item.size
+                title=item.title,
+                body=body,
+                item_type=item.type,
+                labels=(self.label,),
+                size=item.size,
+                fields=item.fields or None,
             )
             try:
                 updated = await self._call(lambda: self.provider.update_item(current.id, request), write=True)
@@ -353,26 +323,23 @@ class SyncRun:
     # -- relations ---------------------------------------------------------------------------------
 
     async def _relations(self) -> None:
-        capabilities = self.provider.capabilities
-        parents_ok = Capability.RELATION_PARENT in capabilities
-        blockers_ok = Capability.RELATION_BLOCKED_BY in capabilities
-        for capability, ok in ((Capability.RELATION_PARENT, parents_ok), (Capability.RELATION_BLOCKED_BY, blockers_ok)):
-            if not ok:
-                self.unsupported.append(capability.value)
-                self.warnings.append(
-                    f"provider {self.provider.name!r} lacks {capability.value}; those relations were not synced"
-                )
+        support = RelationSupport.of(self.provider.capabilities)
+        for capability in support.missing:
+            self.unsupported.append(capability.value)
+            self.warnings.append(
+                f"provider {self.provider.name!r} lacks {capability.value}; those relations were not synced"
+            )
         items = [item for item in self.plan if item.id in self.tracked]
-        if not (parents_ok or blockers_ok):
+        if not support.any:
             self._start(Phase.RELATIONS, 0)
             return
         self._start(Phase.RELATIONS, len(items))
         wanted = self.plan.blockers()
         batches = [items[n : n + self.batch_size] for n in range(0, len(items), self.batch_size)]
-        await asyncio.gather(*(self._relations_batch(batch, wanted, parents_ok, blockers_ok) for batch in batches))
+        await asyncio.gather(*(self._relations_batch(batch, wanted, support) for batch in batches))
 
     async def _relations_batch(
-        self, batch: Sequence[PlanItem], wanted: Mapping[str, frozenset[str]], parents_ok: bool, blockers_ok: bool
+        self, batch: Sequence[PlanItem], wanted: Mapping[str, frozenset[str]], support: RelationSupport
     ) -> None:
         tracker_items = [self.tracked[item.id] for item in batch]
         try:
@@ -382,9 +349,7 @@ class SyncRun:
                 self._relations_failed(item, exc)
                 self._tick(Phase.RELATIONS)
             return
-        await asyncio.gather(
-            *(self._relations_item(item, current, wanted[item.id], parents_ok, blockers_ok) for item in batch)
-        )
+        await asyncio.gather(*(self._relations_item(item, current, wanted[item.id], support) for item in batch))
 
     def _relations_failed(self, item: PlanItem, exc: Exception) -> None:
         self.state[item.id].relations = RelationsAction.FAILED
@@ -397,8 +362,7 @@ class SyncRun:
         item: PlanItem,
         current_by_id: Mapping[str, ItemRelations],
         blocker_ids: frozenset[str],
-        parents_ok: bool,
-        blockers_ok: bool,
+        support: RelationSupport,
     ) -> None:
         state = self.state[item.id]
         try:
@@ -408,40 +372,20 @@ class SyncRun:
                 raise LookupError(f"fetch_relations returned nothing for {tracker_item.key}")
             parent = self.tracked.get(item.parent_id) if item.parent_id else None
             blockers = sorted((self.tracked[b] for b in blocker_ids if b in self.tracked), key=lambda i: i.id)
-            parent_differs = parents_ok and current.parent_id != (parent.id if parent else None)
-            blockers_differ = blockers_ok and current.blockers != frozenset(b.id for b in blockers)
-            if not (parent_differs or blockers_differ):
-                state.relations = RelationsAction.UNCHANGED
+            writes, warnings = relation_writes(tracker_item, current, parent, blockers, support)
+            self.warnings.extend(f"{item.id}: {warning}" for warning in warnings)
+            if not writes:
+                state.relations = RelationsAction.UNCHANGED if not warnings else RelationsAction.UPDATED
                 return
-            if parents_ok and blockers_ok:
-                await self._call(lambda: tracker_item.reconcile_relations(parent=parent, blockers=blockers), write=True)
-            elif parents_ok:
-                await self._set_parent_only(item, tracker_item, parent)
-            else:
-                await self._add_blockers_only(item, tracker_item, current, blockers)
+            for write in writes:
+                await self._call(write, write=True)
             state.relations = RelationsAction.UPDATED
         except Exception as exc:
             self._relations_failed(item, exc)
         finally:
             self._tick(Phase.RELATIONS)
 
-    async def _set_parent_only(self, item: PlanItem, tracker_item: Item, parent: Item | None) -> None:
-        """Without blocked-by support ``reconcile_relations`` is unavailable; a parent can still be set."""
-        if parent is None:
-            self.warnings.append(f"{item.id}: the tracker shows a parent the plan does not; cannot remove it")
-            return
-        await self._call(lambda: tracker_item.set_parent(parent), write=True)
-
-    async def _add_blockers_only(
-        self, item: PlanItem, tracker_item: Item, current: ItemRelations, blockers: Sequence[Item]
-    ) -> None:
-        """Without parent support only missing blockers can be added; stale ones are reported."""
-        stale = current.blockers - {b.id for b in blockers}
-        if stale:
-            self.warnings.append(f"{item.id}: {len(stale)} blocker(s) not in the plan; cannot remove them")
-        for blocker in blockers:
-            if blocker.id not in current.blockers:
-                await self._call(functools.partial(tracker_item.add_dependency, blocker), write=True)
+    # -- result ------------------------------------------------------------------------------------
 
     def result(self) -> SyncResult:
         """What the run did so far; before it finished, items whose outcome is not known are ``pending``."""
@@ -462,8 +406,12 @@ class SyncRun:
                         reason=state.reason,
                     )
                 )
+        discovery = self.discovery
+        removed = () if discovery is None else tuple(RemovedItem.of(i, t) for i, t in discovery.removed)
         return SyncResult(
-            plan_id=self.plan.plan_id,
+            plan_id=self.plan_id,
+            content_id=self.plan.plan_id,
+            identity=None if discovery is None else discovery.source.value,
             provider=self.provider.name,
             items=tuple(outcomes),
             problems=tuple(self.problems),
@@ -471,4 +419,5 @@ class SyncRun:
             warnings=tuple(self.warnings),
             writes=self.writes,
             finished=self.finished,
+            removed=removed,
         )

@@ -1,6 +1,7 @@
 """Entry point of the dry-run plugin: registers the spec and imports nothing else.
 
-``CAPABILITIES`` is the one list of what the dry run offers: the provider resolves exactly this.
+``CAPABILITIES`` is the one list of what the dry run offers: the provider resolves exactly this. Its
+board accepts any field (sizes and per-item fields are recorded), since there is no board to check.
 """
 
 from typing import Final
@@ -16,6 +17,7 @@ CAPABILITIES: Final = frozenset(
         "relations.parent",
         "relations.blocked-by",
         "types.label",
+        "project.fields",
         "items.delete",
     }
 )

@@ -339,6 +339,7 @@ class DryRunProvider(Provider[DryRunContext]):
                 item_type=item.item_type,
                 labels=labels,
                 size=item.size,
+                fields=item.fields,
                 relations=self._relations,
             )
             store.items[created.id] = created
@@ -360,6 +361,8 @@ class DryRunProvider(Provider[DryRunContext]):
                 wanted = getattr(item, field)
                 if wanted is not None and wanted != getattr(current, field):
                     changes[field] = wanted
+            if item.fields is not None and {**current.fields, **item.fields} != dict(current.fields):
+                changes["fields"] = {**current.fields, **item.fields}
             kept = current.labels
             if item.item_type is not None:  # a type change swaps our own type label, as trackers do
                 others = {label.casefold() for t, label in context.type_labels.items() if t is not item.item_type}

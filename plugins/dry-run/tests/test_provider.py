@@ -120,6 +120,7 @@ async def test_context_holds_settings_and_capabilities() -> None:
         Capability.RELATION_PARENT,
         Capability.RELATION_BLOCKED_BY,
         Capability.ITEM_TYPES_LABEL,
+        Capability.PROJECT_FIELDS,
         Capability.ITEM_DELETE,
     }
 
@@ -127,12 +128,12 @@ async def test_context_holds_settings_and_capabilities() -> None:
 async def test_requiring_a_capability_it_lacks_fails_on_enter() -> None:
     provider = DryRunProvider(
         ProviderConfig.from_keywords(
-            "dry-run", target=TARGET, required_capabilities={"discovery.labels", "project.fields"}
+            "dry-run", target=TARGET, required_capabilities={"discovery.labels", "types.native"}
         )
     )
-    with pytest.raises(ProviderCapabilityError, match=r"project\.fields") as failure:
+    with pytest.raises(ProviderCapabilityError, match=r"types\.native") as failure:
         await provider.__aenter__()
-    assert failure.value.missing == ("project.fields",)
+    assert failure.value.missing == ("types.native",)
 
 
 # -- create, search, get -----------------------------------------------------------------------------

@@ -1,0 +1,45 @@
+"""What differs between a tracker item and the plan: the one comparison the sync and its preview share."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from planpilot_providers_core.contracts import Item, field_value
+from planpilot_providers_core.plan import PlanItem
+from planpilot_providers_core.sync.body import bodies_match
+
+__all__ = ["differences", "field_differences"]
+
+
+def field_differences(current: Mapping[str, str | None], wanted: Mapping[str, str]) -> list[str]:
+    """The declared board fields the tracker does not show with their value (or did not read)."""
+    changed = []
+    for name, value in wanted.items():
+        read, have = field_value(current, name)
+        if not read or (have or "").casefold() != value.casefold():
+            changed.append(name)
+    return changed
+
+
+def differences(current: Item, item: PlanItem, body: str, *, label: str, keeps_sizes: bool) -> list[str]:
+    """Names of the plan-authoritative fields the tracker does not have as the plan wants them.
+
+    An empty list means the item is up to date. A half-configured item (``complete`` is False: a create
+    stopped midway) always differs, so ``update_item`` finishes it. Labels are additive: the discovery
+    label being present is enough. Sizes count where the tracker keeps them (``keeps_sizes``).
+    """
+    changed = []
+    if not current.complete:
+        changed.append("unfinished")
+    if current.title != item.title:
+        changed.append("title")
+    if current.item_type != item.type:
+        changed.append("type")
+    if not bodies_match(current.body, body):
+        changed.append("body")
+    if label.casefold() not in {existing.casefold() for existing in current.labels}:
+        changed.append("labels")
+    if item.size is not None and keeps_sizes and current.size != item.size:
+        changed.append("size")
+    changed += [f"field {name}" for name in field_differences(current.fields, item.fields)]
+    return changed
