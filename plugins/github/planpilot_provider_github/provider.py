@@ -31,6 +31,7 @@ from planpilot_providers_core import (
     CreateProgress,
     CreateStep,
     Item,
+    ItemLimits,
     ItemRelations,
     ItemSearchFilters,
     Provider,
@@ -48,6 +49,10 @@ class GitHubProvider(Provider[GitHubContext]):
     ``api_url``, ``transport``, ``mutation_interval``, ``max_connections``, ``timeout``,
     ``retry_policy``, ``search_lag_window``, ``secondary_limit_wait`` and ``clock``.
     """
+
+    item_limits = ItemLimits(title=256, body=65536)
+    """GitHub refuses longer ones ("Title is too long (maximum is 256 characters)", likewise 65,536 for
+    a body); a sync checks its plan against them before the first write."""
 
     def __init__(self, config: ProviderConfig) -> None:
         super().__init__(config)
