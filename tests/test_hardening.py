@@ -110,18 +110,17 @@ def test_a_plan_nested_100000_deep_is_bad_input(tmp_path: Path, capsys: pytest.C
     assert "nested too deeply" in err
 
 
-def test_a_reader_that_goes_away_ends_the_output_quietly() -> None:
-    """``planpilot-providers sync big.json | head -1``: no BrokenPipeError, the sync's own exit code."""
-    process = subprocess.Popen(
-        [str(CLI), "sync", str(ROADMAP)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+@pytest.mark.parametrize(("argv", "first_line"), [(("sync", str(ROADMAP)), "Preview by dry-run"), (("list",), "NAME")])
+def test_a_reader_that_goes_away_ends_the_output_quietly(argv: tuple[str, ...], first_line: str) -> None:
+    """``planpilot-providers sync big.json | head -1``: no BrokenPipeError, the command's own exit code."""
+    process = subprocess.Popen([str(CLI), *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert process.stdout is not None
     assert process.stderr is not None
     first = process.stdout.readline()
     process.stdout.close()  # what `head -1` does after its line
     err = process.stderr.read()
     assert process.wait(timeout=60) == 0
-    assert first.startswith("Preview by dry-run")
+    assert first.startswith(first_line)
     assert "Traceback" not in err
     assert "BrokenPipeError" not in err
 

@@ -80,7 +80,7 @@ class _VersionAction(argparse.Action):
     def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
         from planpilot_providers_core.cli.list_command import version_text
 
-        print(version_text())
+        Output().out(version_text())
         parser.exit()
 
 
@@ -184,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "list":
             from planpilot_providers_core.cli.list_command import run_list
 
-            return run_list(args)
+            return run_list(args, output=output)
         if command == "sync":
             from planpilot_providers_core.cli.sync_command import run_sync
 

@@ -6,12 +6,10 @@ On the start-up path: it imports the registry only (no attrs, no HTTP client, no
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from typing import TYPE_CHECKING
 
 from planpilot_providers_core import __version__
-from planpilot_providers_core.cli.output import terminal_safe
+from planpilot_providers_core.cli.output import Output, terminal_safe
 
 if TYPE_CHECKING:
     from planpilot_providers_core.registry import RegisteredProvider
@@ -60,14 +58,15 @@ def _table(rows: list[list[str]]) -> str:
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
 
 
-def run_list(args: argparse.Namespace) -> int:
+def run_list(args: argparse.Namespace, *, output: Output | None = None) -> int:
     from planpilot_providers_core.registry import get_registry  # discovery only when a command needs it
 
+    output = output or Output()
     registry = get_registry()
     registered = list(registry.providers.values())
     problems = [terminal_safe(str(p)) for p in registry.problems]
     if args.json:
-        print(json.dumps({"providers": [_row(r) for r in registered], "problems": problems}, indent=2))
+        output.json({"providers": [_row(r) for r in registered], "problems": problems})
     elif registered:
         header = ["NAME", "DISTRIBUTION", "VERSION", "CAPABILITIES", "SUMMARY"]
         body = [
@@ -80,16 +79,16 @@ def run_list(args: argparse.Namespace) -> int:
             ]
             for r in registered
         ]
-        print(_safe(_table([header, *body])))
-        print()
+        output.out(_table([header, *body]))
+        output.out()
         needs = [[r.spec.name, r.spec.target_hint, credential_text(r.spec.credential)] for r in registered]
-        print(_safe(_table([["NAME", "TARGET", "CREDENTIAL"], *needs])))
+        output.out(_table([["NAME", "TARGET", "CREDENTIAL"], *needs]))
     elif problems:
-        print(f"No usable provider: every installed plugin has a problem (see below). {_INSTALL_HINT}")
+        output.out(f"No usable provider: every installed plugin has a problem (see below). {_INSTALL_HINT}")
     else:
-        print(f"No providers installed. {_INSTALL_HINT}")
+        output.out(f"No providers installed. {_INSTALL_HINT}")
     for problem in problems:
-        print(f"warning: plugin problem: {problem}", file=sys.stderr)
+        output.err(f"warning: plugin problem: {problem}")
     return 0
 
 
