@@ -239,6 +239,40 @@ class ItemLimits:
     body: int | None = attrs.field(default=None, validator=_limit)
 
 
+@attrs.frozen(kw_only=True)
+class Workload:
+    """Work a sync still has to do, in provider calls, for an estimate of how long it takes."""
+
+    creates: int = 0
+    updates: int = 0
+    relation_writes: int = 0
+    """Relation links and unlinks (a parent, a blocker)."""
+    reads: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class Estimate:
+    """How long some work takes at the tracker's pace, and the budget that sets it (``None``: none does)."""
+
+    seconds: float
+    binding: str | None = None
+    units: Mapping[str, float] = attrs.field(factory=dict, converter=frozen_mapping)
+    """Budget units the work costs, per budget (e.g. ``{"content per hour": 43}``)."""
+
+
+def _item_tuple(value: Iterable[Item]) -> tuple[Item, ...]:
+    return tuple(value)
+
+
+@attrs.frozen(kw_only=True)
+class RelationChange:
+    """One item's wanted relations, for a batched ``reconcile_relations``."""
+
+    item: Item
+    parent: Item | None
+    blockers: tuple[Item, ...] = attrs.field(converter=_item_tuple)
+
+
 CreateTypeStrategy = Literal["issue-type", "label"]
 CREATE_TYPE_STRATEGIES: Final[tuple[str, ...]] = ("issue-type", "label")
 DEFAULT_CREATE_TYPE_MAP: Final[Mapping[PlanItemType, str]] = frozen_mapping(

@@ -29,11 +29,14 @@ from planpilot_providers_core.config import ProviderConfig
 from planpilot_providers_core.context import ProviderContext
 from planpilot_providers_core.contracts import (
     CreateItemInput,
+    Estimate,
     Item,
     ItemLimits,
     ItemRelations,
     ItemSearchFilters,
+    RelationChange,
     UpdateItemInput,
+    Workload,
 )
 from planpilot_providers_core.errors import ProviderCapabilityError, ProviderError
 
@@ -44,7 +47,7 @@ _R = TypeVar("_R")
 
 #: Contract methods that only read, and those that write; the base class guards both kinds.
 _READS = ("search_items", "get_item", "fetch_relations")
-_WRITES = ("create_item", "update_item", "delete_item")
+_WRITES = ("create_item", "update_item", "delete_item", "update_items", "reconcile_many")
 
 
 class _Phase(enum.Enum):
@@ -252,6 +255,46 @@ class Provider(abc.ABC, Generic[ContextT]):
         """
         return {item.id: await item.get_relations() for item in items}
 
+    async def update_items(self, updates: Sequence[tuple[str, UpdateItemInput]]) -> list[Item | Exception]:
+        """Apply many updates; one result per update, in order: the updated item, or the exception for it.
+
+        The default calls :meth:`update_item` for each in turn. A provider that can batch writes (GitHub:
+        aliased mutations in one request) overrides it; a failure stays reportable per item.
+        """
+        results: list[Item | Exception] = []
+        for item_id, update in updates:
+            try:
+                results.append(await self.update_item(item_id, update))
+            except Exception as exc:
+                results.append(exc)
+        return results
+
+    async def reconcile_many(self, changes: Sequence[RelationChange]) -> list[Exception | None]:
+        """Reconcile many items' relations; one result per change, in order: ``None``, or its exception.
+
+        The default calls ``Item.reconcile_relations`` for each; a provider that can batch overrides it.
+        """
+        results: list[Exception | None] = []
+        for change in changes:
+            try:
+                await change.item.reconcile_relations(parent=change.parent, blockers=change.blockers)
+                results.append(None)
+            except Exception as exc:
+                results.append(exc)
+        return results
+
+    def estimate(self, work: Workload) -> Estimate | None:
+        """How long ``work`` takes at the tracker's pace (its rate budgets), or ``None`` when unknown.
+
+        A sync shows it as the ETA of its progress line and ``check`` for a whole plan.
+        """
+        return None
+
+    def budget_report(self) -> Mapping[str, float] | None:
+        """Budget units spent so far (per budget) and limit responses met, for a sync's report; ``None``
+        for a provider that keeps no budgets."""
+        return None
+
     def field_problems(self, fields: Mapping[str, str]) -> list[str]:
         """What is wrong with the board field values a plan item declares, checked before any write.
 
@@ -272,5 +315,6 @@ class Provider(abc.ABC, Generic[ContextT]):
         return None
 
 
-# The default batch read is part of the contract too: guard it like the methods subclasses define.
-setattr(Provider, "fetch_relations", _guard(Provider.fetch_relations, write=False))  # noqa: B010
+# The default batch methods are part of the contract too: guard them like the methods subclasses define.
+for _name in ("fetch_relations", "update_items", "reconcile_many"):
+    setattr(Provider, _name, _guard(getattr(Provider, _name), write=_name != "fetch_relations"))

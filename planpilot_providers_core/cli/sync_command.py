@@ -27,6 +27,7 @@ from planpilot_providers_core.errors import ProviderError
 from planpilot_providers_core.plan import LEVELS, Plan, PlanError, load_plan
 from planpilot_providers_core.provider import Provider
 from planpilot_providers_core.sync.identity import PlanCollisionError
+from planpilot_providers_core.sync.preflight import LONGEST_PLAN_ID, limit_problems
 from planpilot_providers_core.sync.results import ItemAction, RelationsAction, RemovedItem, SyncResult
 from planpilot_providers_core.sync.runner import SyncRun
 
@@ -53,6 +54,7 @@ def run_sync(args: argparse.Namespace, *, output: Output | None = None) -> int:
 
             return run_preview(plan, args, output)
         provider = open_provider(args, output)
+        refuse_what_cannot_fit(provider, plan)
         result = asyncio.run(_sync(provider, plan, args, Progress(output)))
     except CommandError as failure:
         return report_error(failure, output, as_json=args.json)
@@ -82,6 +84,13 @@ def load(paths: Sequence[str], plan_id: str | None = None, *, partial: bool = Fa
         return attrs.evolve(plan, pinned_id=plan_id)
     except ValueError as exc:
         raise CommandError(EXIT_BAD_INPUT, "config", f"--plan-id: {exc}") from exc
+
+
+def refuse_what_cannot_fit(provider: Provider[Any], plan: Plan) -> None:
+    """The provider's limits, checked before it is entered (entering may already write a label)."""
+    problems = limit_problems(type(provider), provider.name, plan, plan.pinned_id or LONGEST_PLAN_ID)
+    if problems:
+        raise plan_failure(PlanError(problems))
 
 
 def plan_failure(exc: PlanError) -> CommandError:

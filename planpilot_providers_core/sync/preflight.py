@@ -2,6 +2,9 @@
 
 A plan that breaks a tracker's limits would otherwise fail item by item half-way through a sync,
 leaving part of the roadmap written. Each problem names the item and what to change.
+:func:`limit_problems` needs only the provider's class, so a caller can run it before entering the
+provider (which may already write, e.g. a missing discovery label); :func:`preflight` adds the checks
+that need the entered provider (board fields) and is what the sync runs before its first write.
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ from planpilot_providers_core.plan import Plan, PlanItem, PlanProblem
 from planpilot_providers_core.provider import Provider
 from planpilot_providers_core.sync.body import References, render_body
 
-__all__ = ["preflight"]
+__all__ = ["LONGEST_PLAN_ID", "limit_problems", "preflight"]
 
 #: Stands in for a tracker key not known before the item is created: longer than any real one.
 _KEY_PLACEHOLDER: Final = "#" + "9" * 11
+#: Stands in for a plan id before discovery has found it: as long as a pinned one may be.
+LONGEST_PLAN_ID: Final = "x" * 64
 
 
 def _longest_body(plan: Plan, item: PlanItem, plan_id: str) -> int:
@@ -28,9 +33,11 @@ def _longest_body(plan: Plan, item: PlanItem, plan_id: str) -> int:
     return len(render_body(item, plan_id, references))
 
 
-def preflight(provider: Provider[Any], plan: Plan, plan_id: str) -> list[PlanProblem]:
-    """Every way ``plan`` breaks what ``provider`` accepts: its ``item_limits`` and its board fields."""
-    limits = type(provider).item_limits
+def limit_problems(
+    provider: type[Provider[Any]], name: str, plan: Plan, plan_id: str = LONGEST_PLAN_ID
+) -> list[PlanProblem]:
+    """Every way ``plan`` breaks the ``item_limits`` the provider class declares (``name``: its name)."""
+    limits = provider.item_limits
     problems: list[PlanProblem] = []
     for item in plan:
         if limits.title is not None and len(item.title) > limits.title:
@@ -38,7 +45,7 @@ def preflight(provider: Provider[Any], plan: Plan, plan_id: str) -> list[PlanPro
                 PlanProblem(
                     file=item.source,
                     item_id=item.id,
-                    message=f"title has {len(item.title)} characters; {provider.name} accepts at most {limits.title}",
+                    message=f"title has {len(item.title)} characters; {name} accepts at most {limits.title}",
                 )
             )
         if limits.body is not None and (length := _longest_body(plan, item, plan_id)) > limits.body:
@@ -46,10 +53,17 @@ def preflight(provider: Provider[Any], plan: Plan, plan_id: str) -> list[PlanPro
                 PlanProblem(
                     file=item.source,
                     item_id=item.id,
-                    message=f"its issue body would have {length} characters; {provider.name} accepts at most "
+                    message=f"its issue body would have {length} characters; {name} accepts at most "
                     f"{limits.body}: shorten the goal, requirements or other text of this item",
                 )
             )
+    return problems
+
+
+def preflight(provider: Provider[Any], plan: Plan, plan_id: str) -> list[PlanProblem]:
+    """Every way ``plan`` breaks what the entered ``provider`` accepts: its limits and its board fields."""
+    problems = limit_problems(type(provider), provider.name, plan, plan_id)
+    for item in plan:
         for message in provider.field_problems(item.fields) if item.fields else ():
             problems.append(PlanProblem(file=item.source, item_id=item.id, message=f"fields: {message}"))
     return problems

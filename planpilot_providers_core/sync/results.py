@@ -141,7 +141,7 @@ class SyncResult:
     """Relation capabilities the provider lacks; those relations were not synced."""
     warnings: tuple[str, ...] = ()
     writes: int = 0
-    """Provider calls that change the tracker (create, update, relation changes)."""
+    """Item writes: creates, updates and relation reconciles, one per item (batched calls count per item)."""
     finished: bool = True
     """False for the partial result of a run that was stopped (interrupted) half-way."""
 

@@ -32,7 +32,15 @@ import attrs
 
 from planpilot_providers_core.capabilities import Capability
 from planpilot_providers_core.config import DEFAULT_LABEL
-from planpilot_providers_core.contracts import CreateItemInput, Item, ItemRelations, UpdateItemInput
+from planpilot_providers_core.contracts import (
+    CreateItemInput,
+    Estimate,
+    Item,
+    ItemRelations,
+    RelationChange,
+    UpdateItemInput,
+    Workload,
+)
 from planpilot_providers_core.errors import CreateItemPartialFailureError
 from planpilot_providers_core.plan import LEVELS, Plan, PlanError, PlanItem
 from planpilot_providers_core.provider import Provider
@@ -40,7 +48,7 @@ from planpilot_providers_core.sync.body import References, render_body
 from planpilot_providers_core.sync.compare import differences
 from planpilot_providers_core.sync.identity import Discovery, discover
 from planpilot_providers_core.sync.preflight import preflight
-from planpilot_providers_core.sync.relations import RelationSupport, relation_writes
+from planpilot_providers_core.sync.relations import RelationSupport, relation_diff, relation_writes
 from planpilot_providers_core.sync.results import (
     ItemAction,
     ItemOutcome,
@@ -141,6 +149,10 @@ class SyncRun:
         self.writes = 0
         self._done = 0
         self._phase_total = 0
+        self._phase: Phase | None = None
+        self._pending_updates: int | None = None
+        self._blockers = plan.blockers()
+        self._partial_support: list[Awaitable[None]] = []
 
     @property
     def plan_id(self) -> str:
@@ -150,6 +162,7 @@ class SyncRun:
     # -- plumbing ----------------------------------------------------------------------------------
 
     def _start(self, phase: Phase, total: int) -> None:
+        self._phase = phase
         self._done = 0
         self._phase_total = total
         if self.progress is not None:
@@ -160,11 +173,11 @@ class SyncRun:
         if self.progress is not None:
             self.progress(phase.value, self._done, self._phase_total)
 
-    async def _call(self, operation: Callable[[], Awaitable[_T]], *, write: bool) -> _T:
-        """One provider call inside the concurrency bound."""
+    async def _call(self, operation: Callable[[], Awaitable[_T]], *, write: bool, items: int = 1) -> _T:
+        """One provider call inside the concurrency bound; a write counts once per item it writes."""
         async with self.semaphore:
             if write:
-                self.writes += 1
+                self.writes += items
             return await operation()
 
     def _fail(self, item: PlanItem, phase: Phase, exc: Exception) -> None:
@@ -287,37 +300,46 @@ class SyncRun:
         return References(parent=parent.key if parent else None, sub_items=children, blocked_by=blocked_by)
 
     async def _enrich(self) -> None:
+        """Compare every tracked item with the plan; send the ones that differ in batches (``update_items``)."""
         todo = [item for item in self.plan if item.id in self.tracked]
         self._start(Phase.ENRICH, len(todo))
-        await asyncio.gather(*(self._enrich_item(item) for item in todo))
-
-    async def _enrich_item(self, item: PlanItem) -> None:
-        state = self.state[item.id]
-        try:
+        updates: list[tuple[PlanItem, UpdateItemInput]] = []
+        for item in todo:
             body = render_body(item, self.plan_id, self._references(item))
             current = self.tracked[item.id]
             keeps_sizes = self._supports(Capability.PROJECT_FIELDS) or current.size is not None
-            if not differences(current, item, body, label=self.label, keeps_sizes=keeps_sizes):
-                if state.existed:
-                    state.action = ItemAction.UNCHANGED
-                return
-            request = UpdateItemInput(
-                title=item.title,
-                body=body,
-                item_type=item.type,
-                labels=(self.label,),
-                size=item.size,
-                fields=item.fields or None,
-            )
-            try:
-                updated = await self._call(lambda: self.provider.update_item(current.id, request), write=True)
-            except Exception as exc:
-                self._fail(item, Phase.ENRICH, exc)
-                return
-            self._track(item.id, updated)
-            if state.existed:
-                state.action = ItemAction.UPDATED
-        finally:
+            if differences(current, item, body, label=self.label, keeps_sizes=keeps_sizes):
+                update = UpdateItemInput(
+                    title=item.title,
+                    body=body,
+                    item_type=item.type,
+                    labels=(self.label,),
+                    size=item.size,
+                    fields=item.fields or None,
+                )
+                updates.append((item, update))
+                continue
+            if self.state[item.id].existed:
+                self.state[item.id].action = ItemAction.UNCHANGED
+            self._tick(Phase.ENRICH)
+        self._pending_updates = len(updates)
+        chunks = [updates[n : n + self.batch_size] for n in range(0, len(updates), self.batch_size)]
+        await asyncio.gather(*(self._update_chunk(chunk) for chunk in chunks))
+
+    async def _update_chunk(self, chunk: Sequence[tuple[PlanItem, UpdateItemInput]]) -> None:
+        requests = [(self.tracked[item.id].id, update) for item, update in chunk]
+        try:
+            results = await self._call(lambda: self.provider.update_items(requests), write=True, items=len(requests))
+        except Exception as exc:  # the whole call failed: every item in it did
+            results = [exc] * len(chunk)
+        for (item, _), result in zip(chunk, results, strict=True):
+            self._pending_updates = (self._pending_updates or 1) - 1
+            if isinstance(result, Exception):
+                self._fail(item, Phase.ENRICH, result)
+            else:
+                self._track(item.id, result)
+                if self.state[item.id].existed:
+                    self.state[item.id].action = ItemAction.UPDATED
             self._tick(Phase.ENRICH)
 
     # -- relations ---------------------------------------------------------------------------------
@@ -334,9 +356,10 @@ class SyncRun:
             self._start(Phase.RELATIONS, 0)
             return
         self._start(Phase.RELATIONS, len(items))
-        wanted = self.plan.blockers()
+        wanted = self._blockers
         batches = [items[n : n + self.batch_size] for n in range(0, len(items), self.batch_size)]
         await asyncio.gather(*(self._relations_batch(batch, wanted, support) for batch in batches))
+        await asyncio.gather(*self._partial_support)
 
     async def _relations_batch(
         self, batch: Sequence[PlanItem], wanted: Mapping[str, frozenset[str]], support: RelationSupport
@@ -349,7 +372,26 @@ class SyncRun:
                 self._relations_failed(item, exc)
                 self._tick(Phase.RELATIONS)
             return
-        await asyncio.gather(*(self._relations_item(item, current, wanted[item.id], support) for item in batch))
+        changes: list[tuple[PlanItem, RelationChange]] = []
+        for item in batch:
+            change = self._relations_item(item, current, wanted[item.id], support)
+            if change is not None:
+                changes.append((item, change))
+        if not changes:
+            return
+        try:
+            batch_changes = [c for _, c in changes]
+            results = await self._call(
+                lambda: self.provider.reconcile_many(batch_changes), write=True, items=len(batch_changes)
+            )
+        except Exception as exc:
+            results = [exc] * len(changes)
+        for (item, _), result in zip(changes, results, strict=True):
+            if result is None:
+                self.state[item.id].relations = RelationsAction.UPDATED
+            else:
+                self._relations_failed(item, result)
+            self._tick(Phase.RELATIONS)
 
     def _relations_failed(self, item: PlanItem, exc: Exception) -> None:
         self.state[item.id].relations = RelationsAction.FAILED
@@ -357,33 +399,76 @@ class SyncRun:
             SyncProblem(item_id=item.id, phase=Phase.RELATIONS, error=type(exc).__name__, message=str(exc))
         )
 
-    async def _relations_item(
+    def _relations_item(
         self,
         item: PlanItem,
         current_by_id: Mapping[str, ItemRelations],
         blocker_ids: frozenset[str],
         support: RelationSupport,
+    ) -> RelationChange | None:
+        """Settle an item that needs no batched reconcile (ticking it); else the change to send."""
+        state = self.state[item.id]
+        tracker_item = self.tracked[item.id]
+        current = current_by_id.get(tracker_item.id)
+        if current is None:
+            self._relations_failed(item, LookupError(f"fetch_relations returned nothing for {tracker_item.key}"))
+            self._tick(Phase.RELATIONS)
+            return None
+        parent = self.tracked.get(item.parent_id) if item.parent_id else None
+        blockers = sorted((self.tracked[b] for b in blocker_ids if b in self.tracked), key=lambda i: i.id)
+        if support.parents and support.blockers:
+            if relation_diff(current, parent.id if parent else None, [b.id for b in blockers], support):
+                return RelationChange(item=tracker_item, parent=parent, blockers=blockers)
+            state.relations = RelationsAction.UNCHANGED
+            self._tick(Phase.RELATIONS)
+            return None
+        self._partial_support.append(self._relations_one_kind(item, tracker_item, current, parent, blockers, support))
+        return None
+
+    async def _relations_one_kind(
+        self,
+        item: PlanItem,
+        tracker_item: Item,
+        current: ItemRelations,
+        parent: Item | None,
+        blockers: Sequence[Item],
+        support: RelationSupport,
     ) -> None:
+        """With one relation kind only: the writes it allows, one by one; what it cannot do is a warning."""
         state = self.state[item.id]
         try:
-            tracker_item = self.tracked[item.id]
-            current = current_by_id.get(tracker_item.id)
-            if current is None:
-                raise LookupError(f"fetch_relations returned nothing for {tracker_item.key}")
-            parent = self.tracked.get(item.parent_id) if item.parent_id else None
-            blockers = sorted((self.tracked[b] for b in blocker_ids if b in self.tracked), key=lambda i: i.id)
             writes, warnings = relation_writes(tracker_item, current, parent, blockers, support)
             self.warnings.extend(f"{item.id}: {warning}" for warning in warnings)
-            if not writes:
-                state.relations = RelationsAction.UNCHANGED if not warnings else RelationsAction.UPDATED
-                return
             for write in writes:
                 await self._call(write, write=True)
-            state.relations = RelationsAction.UPDATED
+            changed = bool(writes or warnings)
+            state.relations = RelationsAction.UPDATED if changed else RelationsAction.UNCHANGED
         except Exception as exc:
             self._relations_failed(item, exc)
         finally:
             self._tick(Phase.RELATIONS)
+
+    # -- what is left ------------------------------------------------------------------------------
+
+    def remaining_work(self) -> Workload:
+        """The provider calls the run still has to make, as far as it can tell now (for an ETA)."""
+        done = (ItemAction.CREATED, ItemAction.FAILED, ItemAction.SKIPPED)
+        creates = sum(1 for item in self.plan if item.id not in self.tracked and self.state[item.id].action not in done)
+        if self._pending_updates is None:  # before enrich: parents list their sub-items once those exist
+            updates = sum(1 for item in self.plan if self.plan.children(item.id))
+        else:
+            updates = self._pending_updates
+        links = sum(
+            len(self._blockers[item.id])
+            for item in self.plan
+            if self.state[item.id].relations is RelationsAction.SKIPPED
+            and self.state[item.id].action not in (ItemAction.FAILED, ItemAction.SKIPPED)
+        )
+        return Workload(creates=creates, updates=updates, relation_writes=links)
+
+    def estimate(self) -> Estimate | None:
+        """How long the rest of the run takes at the tracker's pace (``Provider.estimate``), if it knows."""
+        return self.provider.estimate(self.remaining_work())
 
     # -- result ------------------------------------------------------------------------------------
 

@@ -10,7 +10,9 @@ Rules, from the providers spec ("Reconciliation ownership"):
 * title, body, type, labels and size are the plan's; ``None`` leaves a field as it is;
 * labels are only added, except our own type label of another type when the type is being set;
 * status, priority and iteration are creation defaults: filled where the read saw the field empty,
-  never over a value, and never on the strength of a read that paged off the board state.
+  never over a value, and never on the strength of a read that paged off the board state;
+* a plan item's own ``fields`` override those defaults on create and are set again whenever the board
+  shows another value.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import attrs
 
 from planpilot_provider_github.context import FieldValue, GitHubContext
 from planpilot_provider_github.convert import IssueState, infer_item_type
-from planpilot_provider_github.fields import size_value
+from planpilot_provider_github.fields import plan_field_value, size_value
 from planpilot_providers_core.context import frozen_mapping
 from planpilot_providers_core.contracts import CreateItemInput, PlanItemType, UpdateItemInput, merge_labels
 
@@ -37,28 +39,36 @@ class Wanted:
     """Plan labels besides the discovery label, which every issue gets."""
     size: FieldValue | None = None
     """The size as the board's size field holds it (``display`` is the plan's spelling)."""
+    fields: tuple[FieldValue, ...] = ()
+    """The item's own board field values: over the creation defaults, and set again whenever they differ."""
 
     @classmethod
     def for_create(cls, item: CreateItemInput, context: GitHubContext) -> Wanted:
-        """Raises ``ProviderError`` for a size the board cannot hold, before anything is written."""
+        """Raises ``ProviderError`` for a size or field the board cannot hold, before anything is written."""
         return cls(
             title=item.title,
             body=item.body,
             item_type=item.item_type,
             labels=item.labels,
             size=_size(item.size, context),
+            fields=_fields(item.fields, context),
         )
 
     @classmethod
     def for_update(cls, item: UpdateItemInput, context: GitHubContext) -> Wanted:
-        """Raises ``ProviderError`` for a size the board cannot hold, before anything is written."""
+        """Raises ``ProviderError`` for a size or field the board cannot hold, before anything is written."""
         return cls(
             title=item.title,
             body=item.body,
             item_type=item.item_type,
             labels=item.labels or (),
             size=_size(item.size, context),
+            fields=_fields(item.fields or {}, context),
         )
+
+
+def _fields(fields: Mapping[str, str], context: GitHubContext) -> tuple[FieldValue, ...]:
+    return tuple(plan_field_value(context.fields, name, value) for name, value in fields.items())
 
 
 def _size(size: str | None, context: GitHubContext) -> FieldValue | None:
@@ -153,10 +163,12 @@ def decide_changes(state: IssueState, wanted: Wanted, context: GitHubContext) ->
     elif wanted.item_type is not None and state.issue_type_id != context.issue_type_ids[item_type]:
         type_id = context.issue_type_ids[item_type]
     fields: list[FieldValue] = []
-    if state.project_state_complete:  # only a value seen to be empty is filled in
-        fields += [v for v in context.creation_defaults if v.field_id not in state.field_values]
-    if wanted.size is not None and not wanted.size.matches(state.field_values.get(wanted.size.field_id)):
-        fields.append(wanted.size)
+    declared = {v.field_id for v in wanted.fields}
+    if state.project_state_complete:  # only a value seen to be empty is filled in; the item's own win
+        fields += [v for v in context.creation_defaults if v.field_id not in {*state.field_values, *declared}]
+    for value in (wanted.size, *wanted.fields):
+        if value is not None and not value.matches(state.field_values.get(value.field_id)):
+            fields.append(value)
     return Changes(
         title=wanted.title if wanted.title is not None and wanted.title != state.title else None,
         body=wanted.body if wanted.body is not None and wanted.body != state.body else None,

@@ -1,7 +1,7 @@
-"""Board field values from the configuration: the creation defaults and the plan's size.
+"""Board field values from the configuration and the plan: creation defaults, sizes, per-item fields.
 
 Pure functions of ``FieldConfig`` and the board's fields, resolved once on enter (defaults) or per
-item (size); a value the board cannot hold is a clear error before anything is written.
+item (size, ``fields``); a value the board cannot hold is a clear error before anything is written.
 """
 
 from __future__ import annotations
@@ -114,3 +114,53 @@ def size_value(config: FieldConfig, field: ProjectField | None, size: str) -> Fi
         except ValueError:
             raise ProviderError(f"size {size!r} is not a number, but {field.name!r} is a number field") from None
     return FieldValue(field_id=field.id, field_name=field.name, value={"text": size}, display=size)
+
+
+#: Field types a plan item's ``fields`` can set, and how a value is written to each.
+_SETTABLE: Final = ("SINGLE_SELECT", "ITERATION", "NUMBER", "TEXT")
+
+
+def plan_field_value(fields: Mapping[str, ProjectField], name: str, value: str) -> FieldValue:
+    """The board value for a plan item's ``fields`` entry; ``ProviderError`` naming the choices otherwise."""
+    field = find_field(fields, name)
+    settable = sorted(f.name for f in fields.values() if f.data_type in _SETTABLE)
+    if field is None:
+        raise ProviderError(f"the board has no field {name!r}; fields a plan can set: {', '.join(settable) or 'none'}")
+    if field.data_type == "SINGLE_SELECT":
+        option = field.option_id(value)
+        if option is None:
+            raise ProviderError(f"field {field.name!r} has no option {value!r}; choices: {', '.join(field.options)}")
+        return FieldValue(
+            field_id=field.id, field_name=field.name, value={"singleSelectOptionId": option}, display=value
+        )
+    if field.data_type == "ITERATION":
+        iteration = next((i for i in field.iterations if i.title.casefold() == value.casefold()), None)
+        if iteration is None:
+            titles = ", ".join(i.title for i in field.iterations) or "none"
+            raise ProviderError(f"field {field.name!r} has no iteration {value!r}; choices: {titles}")
+        return FieldValue(field_id=field.id, field_name=field.name, value={"iterationId": iteration.id}, display=value)
+    if field.data_type == "NUMBER":
+        try:
+            number = float(value)
+        except ValueError:
+            raise ProviderError(f"field {field.name!r} holds numbers; {value!r} is not one") from None
+        return FieldValue(field_id=field.id, field_name=field.name, value={"number": number}, display=value)
+    if field.data_type == "TEXT":
+        return FieldValue(field_id=field.id, field_name=field.name, value={"text": value}, display=value)
+    raise ProviderError(
+        f"field {field.name!r} is a {field.data_type} field, which a plan cannot set; "
+        f"fields a plan can set: {', '.join(settable) or 'none'}"
+    )
+
+
+def display_value(field: ProjectField, value: Mapping[str, object]) -> str:
+    """A value as read (``ProjectV2FieldValue`` shape), as a plan writes it: an option or iteration by name."""
+    if "singleSelectOptionId" in value:
+        option = value["singleSelectOptionId"]
+        return next((name for name, oid in field.options.items() if oid == option), str(option))
+    if "iterationId" in value:
+        return next((i.title for i in field.iterations if i.id == value["iterationId"]), str(value["iterationId"]))
+    number = value.get("number")
+    if isinstance(number, int | float) and not isinstance(number, bool):
+        return f"{number:g}"
+    return str(value.get("text", ""))

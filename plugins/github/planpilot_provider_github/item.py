@@ -9,6 +9,7 @@ import attrs
 from planpilot_provider_github.changes import is_complete, plan_type
 from planpilot_provider_github.context import GitHubContext
 from planpilot_provider_github.convert import IssueState
+from planpilot_provider_github.fields import display_value
 from planpilot_provider_github.relations import RelationOps
 from planpilot_providers_core import Item, ItemRelations
 
@@ -34,6 +35,19 @@ class GitHubItem(Item):
         await self.relations.reconcile(self.id, None, desired)
 
 
+def read_fields(state: IssueState, context: GitHubContext) -> dict[str, str | None]:
+    """The board fields the read saw, by name, as a plan writes them (the creation-default fields read
+    empty count as read: ``None``)."""
+    by_id = {field.id: field for field in context.fields.values()}
+    fields: dict[str, str | None] = {}
+    if state.project_state_complete:
+        fields.update(dict.fromkeys((v.field_name for v in context.creation_defaults), None))
+    for field_id, value in state.field_values.items():
+        if (field := by_id.get(field_id)) is not None:
+            fields[field.name] = display_value(field, value)
+    return fields
+
+
 def issue_item(state: IssueState, context: GitHubContext, relations: RelationOps) -> GitHubItem:
     """The contract's view of an issue as read (or as it reads after this call's writes)."""
     return GitHubItem(
@@ -46,6 +60,7 @@ def issue_item(state: IssueState, context: GitHubContext, relations: RelationOps
         item_type=plan_type(state, context),
         labels=tuple(state.labels),
         size=state.size,
+        fields=read_fields(state, context),
         complete=is_complete(state, context),
         relations=relations,
     )

@@ -7,14 +7,14 @@ The class wires the parts together and keeps the contract's order of events; the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from planpilot_provider_github.changes import Wanted, create_marks, decide_changes
 from planpilot_provider_github.client import GitHubGraphQL
 from planpilot_provider_github.context import GitHubContext
 from planpilot_provider_github.convert import IssueState
-from planpilot_provider_github.fields import creation_defaults, size_field
+from planpilot_provider_github.fields import creation_defaults, plan_field_value, size_field
 from planpilot_provider_github.item import GitHubItem, issue_item
 from planpilot_provider_github.labels import LabelCatalog
 from planpilot_provider_github.options import GitHubOptions
@@ -36,6 +36,7 @@ from planpilot_providers_core import (
     ItemSearchFilters,
     Provider,
     ProviderConfig,
+    ProviderError,
     UpdateItemInput,
     parse_options,
 )
@@ -112,6 +113,16 @@ class GitHubProvider(Provider[GitHubContext]):
         if not self.read_only:
             await self._labels.ids([self.config.label, *context.type_labels.values()], context)
         return context
+
+    def field_problems(self, fields: Mapping[str, str]) -> list[str]:
+        """Each plan field checked against the board: an unknown field or option names the choices."""
+        problems = []
+        for name, value in fields.items():
+            try:
+                plan_field_value(self.context.fields, name, value)
+            except ProviderError as exc:
+                problems.append(str(exc))
+        return problems
 
     # -- reads -----------------------------------------------------------------------------
 
