@@ -136,8 +136,19 @@ def build_parser() -> argparse.ArgumentParser:
     p_check = sub.add_parser(
         "check",
         help="enter a provider and show what it resolved, writing nothing",
-        description="Exit codes: 0 resolved, 1 unexpected error, 2 bad configuration, 3 provider or credential error.",
+        description="Enter a provider read-only and show what it resolved; given a plan, also estimate what syncing "
+        "it would cost and how long it would take. Exit codes: 0 resolved, 1 unexpected error, 2 bad plan or "
+        "configuration, 3 provider or credential error.",
     )
+    p_check.add_argument(
+        "plans",
+        nargs="*",
+        metavar="PLAN",
+        help="a plan (its file or split files) to estimate: what syncing it would create, update and link, the "
+        "budget units that costs and how long it takes at the tracker's pace; still writes nothing",
+    )
+    p_check.add_argument("--plan-id", metavar="ID", help="as for sync")
+    p_check.add_argument("--validation", choices=("strict", "partial"), default="strict", help="as for sync")
     _provider_options(p_check, provider_default=None)
     p_check.set_defaults(command_name="check")
     return parser

@@ -1,4 +1,8 @@
-"""``planpilot-providers check``: enter a provider read-only and show what it resolved; writes nothing."""
+"""``planpilot-providers check``: enter a provider read-only and show what it resolved; writes nothing.
+
+Given a plan, it also says what a sync would create, update and link (the ``--dry-run`` preview) and
+what that costs at the tracker's pace (``Provider.estimate``): budget units and a duration.
+"""
 
 from __future__ import annotations
 
@@ -13,13 +17,17 @@ import attrs
 
 from planpilot_providers_core import registry
 from planpilot_providers_core.capabilities import unresolved
-from planpilot_providers_core.cli.exits import EXIT_OK, CommandError
+from planpilot_providers_core.cli.exits import EXIT_BAD_INPUT, EXIT_OK, CommandError
 from planpilot_providers_core.cli.list_command import credential_json, credential_text
-from planpilot_providers_core.cli.output import Output, cell
+from planpilot_providers_core.cli.output import Output, cell, duration
 from planpilot_providers_core.cli.provider_setup import entered_failure, open_provider
-from planpilot_providers_core.cli.sync_command import report_error
+from planpilot_providers_core.cli.sync_command import load, plan_failure, report_error
+from planpilot_providers_core.contracts import Workload
 from planpilot_providers_core.errors import ProviderError
+from planpilot_providers_core.plan import Plan, PlanError
 from planpilot_providers_core.provider import Provider
+from planpilot_providers_core.sync.identity import PlanCollisionError
+from planpilot_providers_core.sync.preview import Change, preview_sync
 
 __all__ = ["run_check"]
 
@@ -28,8 +36,9 @@ def run_check(args: argparse.Namespace, *, output: Output | None = None) -> int:
     """Enter the provider read-only, print what it resolved (and what it declared but did not)."""
     output = output or Output()
     try:
+        plan = load(args.plans, args.plan_id, partial=args.validation == "partial") if args.plans else None
         provider = open_provider(args, output, read_only=True)
-        report = asyncio.run(_check(provider))
+        report = asyncio.run(_check(provider, plan))
     except CommandError as failure:
         return report_error(failure, output, as_json=args.json)
     registered = registry.get_registry().get(args.provider)
@@ -59,18 +68,63 @@ def run_check(args: argparse.Namespace, *, output: Output | None = None) -> int:
     for key, value in report["context"].items():
         shown = value if isinstance(value, str) else json.dumps(value)
         output.out(f"  {key}: {cell(shown)}")
+    if "plan" in report:
+        _print_estimate(report["plan"], output)
     return EXIT_OK
 
 
-async def _check(provider: Provider[Any]) -> dict[str, Any]:
+def _print_estimate(plan: Mapping[str, Any], output: Output) -> None:
+    work = plan["work"]
+    output.out(
+        f"Plan {cell(plan['plan_id'])}: a sync would create {work['creates']}, update {work['updates']} and "
+        f"make {work['relation_writes']} relation change(s)"
+    )
+    estimate = plan["estimate"]
+    if estimate is None:
+        output.out("  (this provider gives no estimate of cost or duration)")
+        return
+    units = ", ".join(f"{value:g} {name}" for name, value in estimate["units"].items())
+    if units:
+        output.out(f"  budget units: {units}")
+    bound = f", bound by {estimate['binding']}" if estimate["binding"] else ""
+    output.out(f"  duration at the tracker's pace: about {duration(estimate['seconds'])}{bound}")
+
+
+async def _check(provider: Provider[Any], plan: Plan | None) -> dict[str, Any]:
     try:
         async with provider:
-            return {
+            report: dict[str, Any] = {
                 "capabilities": sorted(c.value for c in provider.capabilities),
                 "context": _json_safe(provider.context),
             }
+            if plan is not None:
+                report["plan"] = await _estimate(provider, plan, provider.config.label)
+            return report
     except ProviderError as exc:
         raise entered_failure(exc, f"could not enter provider {provider.name!r}") from exc
+    except PlanError as exc:
+        raise plan_failure(exc) from exc
+    except PlanCollisionError as exc:
+        raise CommandError(EXIT_BAD_INPUT, "identity", str(exc)) from exc
+
+
+async def _estimate(provider: Provider[Any], plan: Plan, label: str) -> dict[str, Any]:
+    """What a sync of ``plan`` would do (the dry-run preview) and what that costs at the tracker's pace."""
+    preview = await preview_sync(provider, plan, label=label)
+    work = Workload(
+        creates=preview.count(Change.CREATE),
+        updates=preview.count(Change.UPDATE),
+        relation_writes=sum(len(item.link) + len(item.unlink) for item in preview.items),
+    )
+    estimate = provider.estimate(work)
+    return {
+        "plan_id": preview.plan_id,
+        "identity": preview.identity,
+        "work": {"creates": work.creates, "updates": work.updates, "relation_writes": work.relation_writes},
+        "estimate": None
+        if estimate is None
+        else {"seconds": estimate.seconds, "binding": estimate.binding, "units": dict(estimate.units)},
+    }
 
 
 def _json_safe(value: object) -> Any:

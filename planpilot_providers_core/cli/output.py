@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import re
 import sys
-from collections.abc import Sequence
-from typing import Any, Final, TextIO
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Final, TextIO
 
 from planpilot_providers_core.credentials import redact
 
-__all__ = ["Output", "Progress", "table", "terminal_safe"]
+if TYPE_CHECKING:
+    from planpilot_providers_core.contracts import Estimate
+
+__all__ = ["Output", "Progress", "duration", "eta_note", "table", "terminal_safe"]
 
 # C0 controls, DEL, C1 controls, bidi embeddings/overrides/isolates, zero-width and directional marks,
 # line/paragraph separators, and the byte-order mark.
@@ -105,21 +110,55 @@ class Output:
                 os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
 
 
+def duration(seconds: float) -> str:
+    """``3h 05m``, ``12m 30s``, ``45s``: a duration for people."""
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
+
+
+def eta_note(estimate: Estimate | None) -> str:
+    """What a progress line adds: the time left at the tracker's pace, and what sets that pace."""
+    if estimate is None:
+        return ""
+    bound = f", bound by {estimate.binding}" if estimate.binding else ""
+    return f"ETA {duration(estimate.seconds)}{bound}"
+
+
 class Progress:
     """Phase and items done out of total, on stderr: one updating line on a terminal, else a line per
-    quarter. A phase may add a note (the binding budget and an ETA)."""
+    quarter. With an ``estimate`` source (the sync run), each line also shows the ETA at the tracker's
+    pace and the budget that binds, refreshed at most every ``refresh`` seconds."""
 
-    def __init__(self, output: Output) -> None:
+    def __init__(self, output: Output, *, refresh: float = 2.0) -> None:
         self.output = output
         self.tty = output.stderr.isatty()
+        self.estimate: Callable[[], Estimate | None] | None = None
         self._last: tuple[str, int] = ("", -1)
+        self._refresh = refresh
+        self._note = ""
+        self._noted_at = -math.inf
 
-    def __call__(self, phase: str, done: int, total: int, note: str = "") -> None:
+    def _eta(self) -> str:
+        now = time.monotonic()
+        if self.estimate is not None and now - self._noted_at >= self._refresh:
+            self._note, self._noted_at = eta_note(self.estimate()), now
+        return self._note
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        if not self.tty:
+            quarter = 4 if total == 0 else done * 4 // total
+            if done != 0 and (phase, quarter) == self._last:
+                return
+            self._last = (phase, quarter)
+        note = self._eta()
         text = f"{phase}: {done}/{total}" + (f" ({terminal_safe(note)})" if note else "")
         if self.tty:
             self.output.raw_err(f"\r\x1b[K{text}" + ("\n" if done == total else ""))
-            return
-        quarter = 4 if total == 0 else done * 4 // total
-        if done == 0 or (phase, quarter) != self._last:
-            self._last = (phase, quarter)
+        else:
             self.output.err(text)

@@ -62,13 +62,19 @@ def run_sync(args: argparse.Namespace, *, output: Output | None = None) -> int:
         return _report_interrupted(stop.result, output, as_json=args.json)
     code = EXIT_OK if result.ok else EXIT_SYNC_FAILED
     changes = provider.recorded_changes()
+    budget = provider.budget_report()
     if args.json:
         payload: dict[str, Any] = {**result.to_json(), "target": provider.config.target, "exit_code": code}
         if changes is not None:
             payload["operations"] = list(changes)
+        if budget is not None:
+            payload["budget"] = dict(budget)
         output.json(payload)
     else:
         _print_summary(result, plan, provider, output, changes)
+        if budget:
+            spent = ", ".join(f"{value:g} {name}" for name, value in budget.items())
+            output.out(f"Budget spent: {spent}")
     return code
 
 
@@ -112,6 +118,7 @@ async def _sync(provider: Provider[Any], plan: Plan, args: argparse.Namespace, p
     try:
         async with provider:
             run = SyncRun(provider, plan, label=args.label, max_concurrent=args.max_concurrent, progress=progress)
+            progress.estimate = run.estimate
             return await run.execute()
     except ProviderError as exc:
         phase = "sync stopped" if run is not None else f"could not enter provider {provider.name!r}"
