@@ -7,7 +7,7 @@ provider's own estimate is tested with the GitHub plugin.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar
 
@@ -63,13 +63,12 @@ class _Plugin:
 
 
 @pytest.fixture(autouse=True)
-def paced_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def paced_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(DISABLE_AUTOLOAD_ENV, raising=False)
     registry = ProviderRegistry(autoload=True, blocked=())
     registry.register_plugin(_Plugin(), name="paced-test-plugin")
     monkeypatch.setattr(registry_module, "get_registry", lambda: registry)
     PacedTracker.seen = []
-    yield
 
 
 def test_durations_and_notes_read_well() -> None:
