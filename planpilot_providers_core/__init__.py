@@ -18,7 +18,7 @@ _EXPORTS = {
     "DISCOVERY_CAPABILITIES": "capabilities",
     "Capability": "capabilities",
     "check_capabilities": "capabilities",
-    "DEFAULT_LABEL": "config",
+    "DEFAULT_LABEL": "defaults",
     "ProviderConfig": "config",
     "parse_options": "config",
     "ProviderContext": "context",
@@ -126,7 +126,7 @@ if TYPE_CHECKING:
         Capability,
         check_capabilities,
     )
-    from planpilot_providers_core.config import DEFAULT_LABEL, ProviderConfig, parse_options
+    from planpilot_providers_core.config import ProviderConfig, parse_options
     from planpilot_providers_core.context import ProviderContext, frozen_mapping
     from planpilot_providers_core.contracts import (
         TSHIRT_POINTS,
@@ -143,6 +143,7 @@ if TYPE_CHECKING:
         Workload,
         merge_labels,
     )
+    from planpilot_providers_core.defaults import DEFAULT_LABEL
     from planpilot_providers_core.errors import (
         AuthenticationError,
         CreateItemPartialFailureError,

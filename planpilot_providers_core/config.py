@@ -8,7 +8,7 @@ provider class, which reads its own extra keywords from :attr:`ProviderConfig.op
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Final, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import attrs
 
@@ -16,12 +16,11 @@ from planpilot_providers_core.capabilities import DISCOVERY_CAPABILITIES, Capabi
 from planpilot_providers_core.context import frozen_mapping
 from planpilot_providers_core.contracts import FieldConfig
 from planpilot_providers_core.credentials import check_header_value
+from planpilot_providers_core.defaults import DEFAULT_LABEL
 from planpilot_providers_core.errors import ProviderConfigError
 
 __all__ = ["DEFAULT_LABEL", "ProviderConfig", "parse_options"]
 
-#: The discovery label every item carries unless the caller picks another.
-DEFAULT_LABEL: Final = "planpilot"
 
 _T = TypeVar("_T")
 

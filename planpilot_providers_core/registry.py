@@ -25,6 +25,7 @@ import pluggy
 
 from planpilot_providers_core import hookspecs
 from planpilot_providers_core.capabilities import check_capabilities
+from planpilot_providers_core.defaults import DEFAULT_LABEL
 from planpilot_providers_core.entrypoints import entry_points
 from planpilot_providers_core.errors import PluginError
 from planpilot_providers_core.spec import CredentialSpec, ProviderSpec
@@ -306,7 +307,7 @@ def create_provider(
     target: str,
     token: str,
     board_url: str,
-    label: str = "planpilot",
+    label: str = DEFAULT_LABEL,
     field_config: FieldConfig | None = None,
     **kwargs: object,
 ) -> Provider[Any]:

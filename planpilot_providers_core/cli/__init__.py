@@ -19,13 +19,10 @@ from typing import Final
 
 from planpilot_providers_core.cli.exits import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED
 from planpilot_providers_core.cli.output import Output
+from planpilot_providers_core.defaults import DEFAULT_LABEL, DEFAULT_PROVIDER
 
 __all__ = ["build_parser", "main"]
 
-#: The provider ``sync`` uses when ``--provider`` is not given: a preview that needs no credential.
-DEFAULT_PROVIDER: Final = "dry-run"
-#: Mirrors ``config.DEFAULT_LABEL`` (not imported: it would pull attrs into ``--help``).
-DEFAULT_LABEL: Final = "planpilot"
 MAX_CONCURRENT_LIMIT: Final = 64
 
 

@@ -9,7 +9,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from planpilot_providers_core import __version__
-from planpilot_providers_core.cli.output import Output, terminal_safe
+from planpilot_providers_core.cli.output import Output, table, terminal_safe
 
 if TYPE_CHECKING:
     from planpilot_providers_core.registry import RegisteredProvider
@@ -18,11 +18,6 @@ if TYPE_CHECKING:
 __all__ = ["credential_json", "credential_text", "run_list", "version_text"]
 
 _INSTALL_HINT = "Install a provider plugin, e.g. 'pip install planpilot-provider-dry-run'."
-
-
-def _safe(text: str) -> str:
-    """Plugin metadata and problems are third-party text: shown like any other untrusted text."""
-    return terminal_safe(text, keep_newlines=True)
 
 
 def credential_text(credential: CredentialSpec | None) -> str:
@@ -53,11 +48,6 @@ def _row(reg: RegisteredProvider) -> dict[str, object]:
     }
 
 
-def _table(rows: list[list[str]]) -> str:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
-
-
 def run_list(args: argparse.Namespace, *, output: Output | None = None) -> int:
     from planpilot_providers_core.registry import get_registry  # discovery only when a command needs it
 
@@ -79,10 +69,10 @@ def run_list(args: argparse.Namespace, *, output: Output | None = None) -> int:
             ]
             for r in registered
         ]
-        output.out(_table([header, *body]))
+        output.out(table([header, *body]))
         output.out()
         needs = [[r.spec.name, r.spec.target_hint, credential_text(r.spec.credential)] for r in registered]
-        output.out(_table([["NAME", "TARGET", "CREDENTIAL"], *needs]))
+        output.out(table([["NAME", "TARGET", "CREDENTIAL"], *needs]))
     elif problems:
         output.out(f"No usable provider: every installed plugin has a problem (see below). {_INSTALL_HINT}")
     else:
@@ -100,4 +90,4 @@ def version_text() -> str:
     for plugin, (distribution, version) in registry.plugins.items():
         lines.append(f"  {distribution or plugin} {version or ''}".rstrip())
     lines += [f"  problem: {problem}" for problem in registry.problems]
-    return _safe("\n".join(lines))
+    return "\n".join(lines)  # printed through Output, which makes third-party text terminal-safe

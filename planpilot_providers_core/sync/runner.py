@@ -31,7 +31,6 @@ from typing import Any, Final, TypeVar
 import attrs
 
 from planpilot_providers_core.capabilities import Capability
-from planpilot_providers_core.config import DEFAULT_LABEL
 from planpilot_providers_core.contracts import (
     CreateItemInput,
     Estimate,
@@ -41,6 +40,7 @@ from planpilot_providers_core.contracts import (
     UpdateItemInput,
     Workload,
 )
+from planpilot_providers_core.defaults import DEFAULT_LABEL
 from planpilot_providers_core.errors import CreateItemPartialFailureError
 from planpilot_providers_core.plan import LEVELS, Plan, PlanError, PlanItem
 from planpilot_providers_core.provider import Provider
