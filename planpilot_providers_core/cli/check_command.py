@@ -20,8 +20,9 @@ from planpilot_providers_core.capabilities import unresolved
 from planpilot_providers_core.cli.exits import EXIT_BAD_INPUT, EXIT_OK, CommandError
 from planpilot_providers_core.cli.list_command import credential_json, credential_text
 from planpilot_providers_core.cli.output import Output, cell, duration
+from planpilot_providers_core.cli.plan_input import load, plan_failure
 from planpilot_providers_core.cli.provider_setup import entered_failure, open_provider
-from planpilot_providers_core.cli.sync_command import load, plan_failure, report_error
+from planpilot_providers_core.cli.reports import report_error
 from planpilot_providers_core.contracts import Workload
 from planpilot_providers_core.errors import ProviderError
 from planpilot_providers_core.plan import Plan, PlanError

@@ -11,8 +11,9 @@ from typing import Any
 
 from planpilot_providers_core.cli.exits import EXIT_BAD_INPUT, EXIT_CHANGES_PENDING, EXIT_OK, CommandError
 from planpilot_providers_core.cli.output import Output, cell, table
+from planpilot_providers_core.cli.plan_input import plan_failure
 from planpilot_providers_core.cli.provider_setup import entered_failure, open_provider
-from planpilot_providers_core.cli.sync_command import identity_note, plan_failure, print_removed, report_error
+from planpilot_providers_core.cli.reports import identity_note, print_removed, report_error
 from planpilot_providers_core.errors import ProviderError
 from planpilot_providers_core.plan import Plan, PlanError
 from planpilot_providers_core.provider import Provider

@@ -12,8 +12,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-import attrs
-
+from planpilot_providers_core.cli.dry_run import run_preview
 from planpilot_providers_core.cli.exits import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
@@ -22,16 +21,17 @@ from planpilot_providers_core.cli.exits import (
     CommandError,
 )
 from planpilot_providers_core.cli.output import Output, Progress, cell, table
+from planpilot_providers_core.cli.plan_input import load, plan_failure, refuse_what_cannot_fit
 from planpilot_providers_core.cli.provider_setup import entered_failure, open_provider
+from planpilot_providers_core.cli.reports import identity_note, print_removed, report_error
 from planpilot_providers_core.errors import ProviderError
-from planpilot_providers_core.plan import LEVELS, Plan, PlanError, load_plan
+from planpilot_providers_core.plan import LEVELS, Plan, PlanError
 from planpilot_providers_core.provider import Provider
 from planpilot_providers_core.sync.identity import PlanCollisionError
-from planpilot_providers_core.sync.preflight import LONGEST_PLAN_ID, limit_problems
-from planpilot_providers_core.sync.results import ItemAction, RelationsAction, RemovedItem, SyncResult
+from planpilot_providers_core.sync.results import ItemAction, RelationsAction, SyncResult
 from planpilot_providers_core.sync.runner import SyncRun
 
-__all__ = ["Interrupted", "load", "plan_failure", "report_error", "run_sync"]
+__all__ = ["Interrupted", "run_sync"]
 
 
 class Interrupted(Exception):
@@ -50,8 +50,6 @@ def run_sync(args: argparse.Namespace, *, output: Output | None = None) -> int:
         for warning in plan.warnings:
             output.err(f"warning: {cell(warning)}")
         if args.dry_run:
-            from planpilot_providers_core.cli.dry_run import run_preview
-
             return run_preview(plan, args, output)
         provider = open_provider(args, output)
         refuse_what_cannot_fit(provider, plan)
@@ -76,41 +74,6 @@ def run_sync(args: argparse.Namespace, *, output: Output | None = None) -> int:
             spent = ", ".join(f"{value:g} {name}" for name, value in budget.items())
             output.out(f"Budget spent: {spent}")
     return code
-
-
-def load(paths: Sequence[str], plan_id: str | None = None, *, partial: bool = False) -> Plan:
-    """The plan from its files (``plan_id``: ``--plan-id``); every problem in them as one bad-input error."""
-    try:
-        plan = load_plan(paths, partial=partial)
-    except PlanError as exc:
-        raise plan_failure(exc) from exc
-    if plan_id is None:
-        return plan
-    try:
-        return attrs.evolve(plan, pinned_id=plan_id)
-    except ValueError as exc:
-        raise CommandError(EXIT_BAD_INPUT, "config", f"--plan-id: {exc}") from exc
-
-
-def refuse_what_cannot_fit(provider: Provider[Any], plan: Plan) -> None:
-    """The provider's limits, checked before it is entered (entering may already write a label)."""
-    problems = limit_problems(type(provider), provider.name, plan, plan.pinned_id or LONGEST_PLAN_ID)
-    if problems:
-        raise plan_failure(PlanError(problems))
-
-
-def plan_failure(exc: PlanError) -> CommandError:
-    return CommandError(EXIT_BAD_INPUT, "plan", str(exc), [problem.to_json() for problem in exc.problems])
-
-
-def report_error(failure: CommandError, output: Output, *, as_json: bool) -> int:
-    output.err(f"error: {failure}")
-    if as_json:
-        error: dict[str, object] = {"kind": failure.kind, "message": output.mask(str(failure))}
-        if failure.details:
-            error["problems"] = list(failure.details)
-        output.json({"ok": False, "exit_code": failure.code, "error": error})
-    return failure.code
 
 
 async def _sync(provider: Provider[Any], plan: Plan, args: argparse.Namespace, progress: Progress) -> SyncResult:
@@ -205,21 +168,3 @@ def _print_summary(
         return
     made = f" making {len(changes)} change(s)" if changes is not None else ""
     output.out(f"Sync OK ({result.writes} write call(s){made}).")
-
-
-def identity_note(identity: str | None, content_id: str | None) -> str:
-    """How the plan's id was found, in words (see ``sync.identity``)."""
-    notes = {
-        "content": "its content hash, found in the tracker",
-        "lineage": f"kept from its items in the tracker; this edited version's content hash is {content_id}",
-        "pinned": "pinned with --plan-id or plan_id",
-        "new": "new: its content hash",
-    }
-    return notes.get(identity or "", "identity unknown")
-
-
-def print_removed(removed: Sequence[RemovedItem], output: Output) -> None:
-    if removed:
-        output.out(f"Removed from the plan, left alone in the tracker ({len(removed)}):")
-        for item in removed:
-            output.out(f"  {cell(item.key)} {cell(item.item_id)} {cell(item.title)} {cell(item.url)}")

@@ -1,0 +1,41 @@
+"""The plan a command works on: its files (and ``--plan-id``), with every problem as one bad-input error."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+
+from planpilot_providers_core.cli.exits import EXIT_BAD_INPUT, CommandError
+from planpilot_providers_core.plan import Plan, PlanError, load_plan
+from planpilot_providers_core.provider import Provider
+from planpilot_providers_core.sync.preflight import LONGEST_PLAN_ID, limit_problems
+
+__all__ = ["load", "plan_failure", "refuse_what_cannot_fit"]
+
+
+def load(paths: Sequence[str], plan_id: str | None = None, *, partial: bool = False) -> Plan:
+    """The plan from its files (``plan_id``: ``--plan-id``); every problem in them as one bad-input error."""
+    try:
+        plan = load_plan(paths, partial=partial)
+    except PlanError as exc:
+        raise plan_failure(exc) from exc
+    if plan_id is None:
+        return plan
+    try:
+        return attrs.evolve(plan, pinned_id=plan_id)
+    except ValueError as exc:
+        raise CommandError(EXIT_BAD_INPUT, "config", f"--plan-id: {exc}") from exc
+
+
+def refuse_what_cannot_fit(provider: Provider[Any], plan: Plan) -> None:
+    """The provider's limits, checked before it is entered (entering may already write a label)."""
+    problems = limit_problems(type(provider), provider.name, plan, plan.pinned_id or LONGEST_PLAN_ID)
+    if problems:
+        raise plan_failure(PlanError(problems))
+
+
+def plan_failure(exc: PlanError) -> CommandError:
+    """A plan's problems as the bad-input error every command reports them with."""
+    return CommandError(EXIT_BAD_INPUT, "plan", str(exc), [problem.to_json() for problem in exc.problems])
