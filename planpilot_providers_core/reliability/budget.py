@@ -5,7 +5,9 @@ content creations a minute and 500 an hour, 5,000 primary points an hour). A :cl
 keeps a sliding window of what was spent per budget; :meth:`BudgetTracker.acquire` waits (on the
 provider's clock) until a request's cost fits every budget, then records it. Waiting here is not a
 failure: it happens before the request is sent, so it never uses up a retry attempt. What the server
-says (``x-ratelimit-remaining`` and ``-reset``, a ``retry-after``) tightens a budget further.
+says (``x-ratelimit-remaining`` and ``-reset``, a ``retry-after``) tightens a budget further:
+:meth:`BudgetTracker.block` (no room until then) and :meth:`BudgetTracker.set_limit` (the limit is
+not what we thought).
 
 :meth:`BudgetTracker.eta` turns remaining work (units per budget) into the time it needs at the
 budgets' pace and names the budget that binds, which is what a progress line's ETA is made of.
@@ -16,19 +18,28 @@ from __future__ import annotations
 import collections
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
-from planpilot_providers_core.reliability._validation import seconds
 from planpilot_providers_core.reliability.clock import SYSTEM_CLOCK, Clock
 
-__all__ = ["Budget", "BudgetTracker", "Eta"]
+__all__ = ["SETTLE", "Budget", "BudgetTracker", "Eta"]
+
+SETTLE: Final = 0.001
+"""Seconds a wait goes past the instant the window has room. A server deciding on the very same
+instant (another float representation of it, a clock a hair apart) may still count the spend that is
+just leaving; a millisecond later it cannot."""
 
 
 def _positive(instance: Any, attribute: attrs.Attribute[float], value: float) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
         raise ValueError(f"Budget.{attribute.name} must be a finite number > 0, got {value!r}")
+
+
+def _units(instance: Any, attribute: attrs.Attribute[float], value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        raise ValueError(f"Budget.{attribute.name} must be a finite number of units >= 0, got {value!r}")
 
 
 @attrs.frozen(kw_only=True)
@@ -38,7 +49,7 @@ class Budget:
     name: str = attrs.field(validator=attrs.validators.instance_of(str))
     limit: float = attrs.field(validator=_positive)
     window: float = attrs.field(validator=_positive)
-    margin: float = attrs.field(default=0.0, validator=seconds())
+    margin: float = attrs.field(default=0.0, validator=_units)
     """Units kept free, so a server that counts slightly differently (latency, clock skew) is not tripped."""
 
     @margin.validator
@@ -59,62 +70,92 @@ class Eta:
     binding: str | None
 
 
+def _cost(name: str, cost: float) -> float:
+    if isinstance(cost, bool) or not isinstance(cost, int | float) or not math.isfinite(cost) or cost < 0:
+        raise ValueError(f"the cost for budget {name!r} must be a finite number of units >= 0, got {cost!r}")
+    return float(cost)
+
+
 class BudgetTracker:
     """Sliding-window accounting of several budgets, shared by every request of one provider.
 
     Reading the windows and recording a spend happen with no ``await`` in between, so concurrent
-    requests on one event loop can never both take the last unit.
+    requests on one event loop can never both take the last unit. Costs for budgets the tracker does
+    not know are ignored, so callers can name every budget a request touches.
     """
 
     def __init__(self, budgets: Iterable[Budget], *, clock: Clock = SYSTEM_CLOCK) -> None:
         self.budgets = {budget.name: budget for budget in budgets}
         self._clock = clock
         self._spends: dict[str, collections.deque[tuple[float, float]]] = {n: collections.deque() for n in self.budgets}
+        self._in_window: dict[str, float] = dict.fromkeys(self.budgets, 0.0)
         self._blocked_until: dict[str, float] = {}
         self.spent: dict[str, float] = dict.fromkeys(self.budgets, 0.0)
         """Units spent per budget over the tracker's life (for reports)."""
         self.waited = 0.0
-        """Seconds requests spent waiting for room, in total."""
+        """Seconds requests spent waiting for room, in total (concurrent waits add up)."""
 
     def __repr__(self) -> str:
         return f"BudgetTracker({', '.join(self.budgets)})"
 
-    def _used(self, name: str, now: float) -> float:
+    def _expire(self, name: str, now: float) -> None:
         spends = self._spends[name]
         window = self.budgets[name].window
-        while spends and spends[0][0] <= now - window:
-            spends.popleft()
-        return sum(cost for _, cost in spends)
+        while spends and spends[0][0] + window <= now:
+            self._in_window[name] -= spends.popleft()[1]
+        if not spends:
+            self._in_window[name] = 0.0  # no float drift survives an empty window
+
+    def used(self, name: str) -> float:
+        """Units of budget ``name`` spent within its window, as of now."""
+        self._expire(name, self._clock.monotonic())
+        return self._in_window[name]
+
+    def blocked_for(self, name: str) -> float:
+        """Seconds budget ``name`` stays blocked by the server (0.0 when it is not)."""
+        return max(0.0, self._blocked_until.get(name, -math.inf) - self._clock.monotonic())
 
     def wait_needed(self, costs: Mapping[str, float]) -> float:
-        """Seconds until ``costs`` fit every budget (0.0 when they fit now)."""
+        """Seconds until ``costs`` fit every budget (0.0 when they fit now).
+
+        A cost above a budget's usable units fits once its window is empty (it could never fit
+        otherwise); a wait always ends :data:`SETTLE` past the instant the room appears.
+        """
         now = self._clock.monotonic()
         wait = 0.0
-        for name, cost in costs.items():
+        for name, raw in costs.items():
+            cost = _cost(name, raw)
             budget = self.budgets.get(name)
-            if budget is None or cost <= 0:
+            if budget is None or cost == 0:
                 continue
             wait = max(wait, self._blocked_until.get(name, -math.inf) - now)
-            excess = self._used(name, now) + min(cost, budget.usable) - budget.usable
-            if excess > 0:  # wait until enough of the oldest spends leave the window
+            self._expire(name, now)
+            excess = self._in_window[name] + min(cost, budget.usable) - budget.usable
+            if excess > 1e-9:  # wait until enough of the oldest spends leave the window
                 freed = 0.0
                 for when, spent in self._spends[name]:
                     freed += spent
-                    if freed >= excess:
+                    if freed >= excess - 1e-9:
                         wait = max(wait, when + budget.window - now)
                         break
-        return max(0.0, wait)
+        return wait + SETTLE if wait > 0 else 0.0
 
     def spend(self, costs: Mapping[str, float]) -> None:
         """Record ``costs`` as spent now, without waiting."""
         now = self._clock.monotonic()
-        for name, cost in costs.items():
+        for name, raw in costs.items():
+            cost = _cost(name, raw)
             if name in self._spends and cost > 0:
+                self._expire(name, now)
                 self._spends[name].append((now, cost))
+                self._in_window[name] += cost
                 self.spent[name] += cost
 
     async def acquire(self, costs: Mapping[str, float]) -> float:
-        """Wait until ``costs`` fit every budget, record them, and return the seconds waited."""
+        """Wait until ``costs`` fit every budget, record them, and return the seconds waited.
+
+        Cancelled while waiting, it records nothing.
+        """
         waited = 0.0
         while (wait := self.wait_needed(costs)) > 0:
             await self._clock.sleep(wait)
@@ -129,28 +170,49 @@ class BudgetTracker:
             until = self._clock.monotonic() + seconds
             self._blocked_until[name] = max(self._blocked_until.get(name, -math.inf), until)
 
+    def set_limit(self, name: str, limit: float) -> None:
+        """The server says budget ``name`` holds ``limit`` units (a token's own limit, or one found narrower).
+
+        The margin is kept, but never more than half the new limit.
+        """
+        budget = self.budgets.get(name)
+        if budget is None or limit == budget.limit:
+            return
+        margin = min(budget.margin, limit / 2)
+        self.budgets[name] = attrs.evolve(budget, limit=limit, margin=margin)
+
     def eta(self, work: Mapping[str, float]) -> Eta:
         """The time ``work`` (units per budget) needs at the budgets' pace, from the windows as they are now.
 
         Spending at full pace in a sliding window, unit number ``j`` (counting the units still in the
-        window) can go out one window after unit ``j - limit``; so the last unit of the work goes out
-        ``m`` windows after the unit ``m * limit`` places before it.
+        window first) can go out one window after unit ``j - usable``; so the last unit of the work goes
+        out ``m`` windows after the unit ``m * usable`` places before it. A budget the server blocked
+        starts afresh when the block ends. Each budget is timed on its own; the slowest one binds.
         """
         now = self._clock.monotonic()
         best = Eta(0.0, None)
-        for name, units in work.items():
+        for name, raw in work.items():
+            units = _cost(name, raw)
             budget = self.budgets.get(name)
-            if budget is None or units <= 0:
+            if budget is None or units == 0:
                 continue
-            self._used(name, now)  # drops what left the window
-            # When each unit still in the window was spent (seconds before now), oldest first.
-            per_unit = [when - now for when, cost in self._spends[name] for _ in range(max(1, round(cost)))]
-            usable = max(1, int(budget.usable))
-            last = len(per_unit) + math.ceil(units)
-            rounds = (last - 1) // usable
-            base = last - rounds * usable
-            start = per_unit[base - 1] if base <= len(per_unit) else 0.0
-            seconds = max(0.0, start + rounds * budget.window, self._blocked_until.get(name, -math.inf) - now)
+            self._expire(name, now)
+            usable = budget.usable
+            last = self._in_window[name] + units  # the position of the work's last unit
+            rounds = max(0, math.ceil(last / usable - 1e-9) - 1)
+            base = last - rounds * usable  # in (0, usable]: the unit ``rounds`` windows before the last
+            start = 0.0
+            cumulative = 0.0
+            for when, cost in self._spends[name]:
+                cumulative += cost
+                if cumulative >= base - 1e-9:
+                    start = when - now
+                    break
+            seconds = start + rounds * budget.window
+            blocked = self._blocked_until.get(name, -math.inf) - now
+            if blocked > 0:
+                seconds = max(seconds, blocked + max(0, math.ceil(units / usable - 1e-9) - 1) * budget.window)
+            seconds = max(0.0, seconds)
             if seconds > best.seconds:
                 best = Eta(seconds, name)
         return best
