@@ -17,17 +17,15 @@ import attrs
 
 from planpilot_providers_core import registry
 from planpilot_providers_core.capabilities import unresolved
-from planpilot_providers_core.cli.exits import EXIT_BAD_INPUT, EXIT_OK, CommandError
+from planpilot_providers_core.cli.exits import EXIT_OK, CommandError
 from planpilot_providers_core.cli.list_command import credential_json, credential_text
 from planpilot_providers_core.cli.output import Output, cell, duration
-from planpilot_providers_core.cli.plan_input import load, plan_failure
-from planpilot_providers_core.cli.provider_setup import entered_failure, open_provider
+from planpilot_providers_core.cli.plan_input import load
+from planpilot_providers_core.cli.provider_setup import RunFailure, open_provider, run_failure
 from planpilot_providers_core.cli.reports import report_error
 from planpilot_providers_core.contracts import Workload
-from planpilot_providers_core.errors import ProviderError
-from planpilot_providers_core.plan import Plan, PlanError
+from planpilot_providers_core.plan import Plan
 from planpilot_providers_core.provider import Provider
-from planpilot_providers_core.sync.identity import PlanCollisionError
 from planpilot_providers_core.sync.preview import Change, preview_sync
 
 __all__ = ["run_check"]
@@ -101,12 +99,8 @@ async def _check(provider: Provider[Any], plan: Plan | None) -> dict[str, Any]:
             if plan is not None:
                 report["plan"] = await _estimate(provider, plan, provider.config.label)
             return report
-    except ProviderError as exc:
-        raise entered_failure(exc, f"could not enter provider {provider.name!r}") from exc
-    except PlanError as exc:
-        raise plan_failure(exc) from exc
-    except PlanCollisionError as exc:
-        raise CommandError(EXIT_BAD_INPUT, "identity", str(exc)) from exc
+    except RunFailure as exc:
+        raise run_failure(exc, f"could not enter provider {provider.name!r}") from exc
 
 
 async def _estimate(provider: Provider[Any], plan: Plan, label: str) -> dict[str, Any]:

@@ -9,15 +9,12 @@ import argparse
 import asyncio
 from typing import Any
 
-from planpilot_providers_core.cli.exits import EXIT_BAD_INPUT, EXIT_CHANGES_PENDING, EXIT_OK, CommandError
+from planpilot_providers_core.cli.exits import EXIT_CHANGES_PENDING, EXIT_OK, CommandError
 from planpilot_providers_core.cli.output import Output, cell, table
-from planpilot_providers_core.cli.plan_input import plan_failure
-from planpilot_providers_core.cli.provider_setup import entered_failure, open_provider
+from planpilot_providers_core.cli.provider_setup import RunFailure, open_provider, run_failure
 from planpilot_providers_core.cli.reports import identity_note, print_removed, report_error
-from planpilot_providers_core.errors import ProviderError
-from planpilot_providers_core.plan import Plan, PlanError
+from planpilot_providers_core.plan import Plan
 from planpilot_providers_core.provider import Provider
-from planpilot_providers_core.sync.identity import PlanCollisionError
 from planpilot_providers_core.sync.preview import Change, SyncPreview, preview_sync
 
 __all__ = ["run_preview"]
@@ -42,12 +39,8 @@ async def _preview(provider: Provider[Any], plan: Plan, label: str) -> SyncPrevi
     try:
         async with provider:
             return await preview_sync(provider, plan, label=label)
-    except ProviderError as exc:
-        raise entered_failure(exc, f"could not preview with provider {provider.name!r}") from exc
-    except PlanError as exc:
-        raise plan_failure(exc) from exc
-    except PlanCollisionError as exc:
-        raise CommandError(EXIT_BAD_INPUT, "identity", str(exc)) from exc
+    except RunFailure as exc:
+        raise run_failure(exc, f"could not preview with provider {provider.name!r}") from exc
 
 
 def _print(preview: SyncPreview, plan: Plan, provider: Provider[Any], output: Output) -> None:

@@ -17,13 +17,16 @@ import attrs
 from planpilot_providers_core import registry
 from planpilot_providers_core.cli.exits import EXIT_BAD_INPUT, EXIT_PROVIDER, CommandError
 from planpilot_providers_core.cli.output import Output
+from planpilot_providers_core.cli.plan_input import plan_failure
 from planpilot_providers_core.config import ProviderConfig
 from planpilot_providers_core.credentials import resolve_credential
 from planpilot_providers_core.errors import PluginError, ProviderConfigError, ProviderError
+from planpilot_providers_core.plan import PlanError
 from planpilot_providers_core.provider import Provider
 from planpilot_providers_core.spec import CredentialRequest
+from planpilot_providers_core.sync.identity import PlanCollisionError
 
-__all__ = ["open_provider"]
+__all__ = ["RunFailure", "open_provider", "run_failure"]
 
 
 def open_provider(args: argparse.Namespace, output: Output, *, read_only: bool = False) -> Provider[Any]:
@@ -68,8 +71,17 @@ def open_provider(args: argparse.Namespace, output: Output, *, read_only: bool =
         raise CommandError(EXIT_PROVIDER, "provider", str(exc)) from exc
 
 
-def entered_failure(exc: ProviderError, phase: str) -> CommandError:
-    """A provider error while entering or discovering: bad configuration (2) or a provider failure (3)."""
+#: What stops a command once its provider is open.
+RunFailure = (ProviderError, PlanError, PlanCollisionError)
+
+
+def run_failure(exc: ProviderError | PlanError | PlanCollisionError, phase: str) -> CommandError:
+    """The command error for a :data:`RunFailure`: bad configuration, a plan the provider cannot take or
+    another plan's items (2; nothing written for the last two), else a provider failure (3)."""
+    if isinstance(exc, PlanError):
+        return plan_failure(exc)
+    if isinstance(exc, PlanCollisionError):
+        return CommandError(EXIT_BAD_INPUT, "identity", str(exc))
     if isinstance(exc, ProviderConfigError):
         return CommandError(EXIT_BAD_INPUT, "config", str(exc))
     return CommandError(EXIT_PROVIDER, "provider", f"{phase}: {type(exc).__name__}: {exc}")

@@ -14,20 +14,17 @@ from typing import Any
 
 from planpilot_providers_core.cli.dry_run import run_preview
 from planpilot_providers_core.cli.exits import (
-    EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_SYNC_FAILED,
     CommandError,
 )
 from planpilot_providers_core.cli.output import Output, Progress, cell, table
-from planpilot_providers_core.cli.plan_input import load, plan_failure, refuse_what_cannot_fit
-from planpilot_providers_core.cli.provider_setup import entered_failure, open_provider
+from planpilot_providers_core.cli.plan_input import load, refuse_what_cannot_fit
+from planpilot_providers_core.cli.provider_setup import RunFailure, open_provider, run_failure
 from planpilot_providers_core.cli.reports import identity_note, print_removed, report_error
-from planpilot_providers_core.errors import ProviderError
-from planpilot_providers_core.plan import LEVELS, Plan, PlanError
+from planpilot_providers_core.plan import LEVELS, Plan
 from planpilot_providers_core.provider import Provider
-from planpilot_providers_core.sync.identity import PlanCollisionError
 from planpilot_providers_core.sync.results import ItemAction, RelationsAction, SyncResult
 from planpilot_providers_core.sync.runner import SyncRun
 
@@ -83,13 +80,10 @@ async def _sync(provider: Provider[Any], plan: Plan, args: argparse.Namespace, p
             run = SyncRun(provider, plan, label=args.label, max_concurrent=args.max_concurrent, progress=progress)
             progress.estimate = run.estimate
             return await run.execute()
-    except ProviderError as exc:
-        phase = "sync stopped" if run is not None else f"could not enter provider {provider.name!r}"
-        raise entered_failure(exc, phase) from exc
-    except PlanError as exc:  # the plan breaks what the provider accepts; nothing was written
-        raise plan_failure(exc) from exc
-    except PlanCollisionError as exc:  # another plan's items: nothing was written
-        raise CommandError(EXIT_BAD_INPUT, "identity", str(exc)) from exc
+    except RunFailure as exc:
+        raise run_failure(
+            exc, "sync stopped" if run is not None else f"could not enter provider {provider.name!r}"
+        ) from exc
     except asyncio.CancelledError:
         # Ctrl-C: asyncio.run cancels this task. Hand the partial result out instead of a bare traceback.
         raise Interrupted(run.result() if run is not None else None) from None
