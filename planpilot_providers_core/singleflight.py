@@ -25,16 +25,6 @@ class SingleFlightCache(Generic[K, V]):
         self._values: dict[K, V] = dict(initial or {})
         self._loading: dict[K, asyncio.Task[V]] = {}
 
-    def peek(self, key: K) -> V | None:
-        """The cached value, without loading."""
-        return self._values.get(key)
-
-    def put(self, key: K, value: V) -> None:
-        self._values[key] = value
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._values
-
     async def get(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
         """The value for ``key``, running ``load`` only if no value is cached or being loaded."""
         if key in self._values:

@@ -35,9 +35,6 @@ class LabelCatalog:
         """Start from ``labels`` (name -> id), as read on enter."""
         self._ids = SingleFlightCache({name.casefold(): label_id for name, label_id in labels.items()})
 
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.casefold() in self._ids
-
     async def ids(self, names: Iterable[str], context: GitHubContext) -> dict[str, str]:
         """Name -> id for each of ``names``, creating the missing ones (once, however many callers)."""
         found: dict[str, str] = {}

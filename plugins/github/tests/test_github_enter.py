@@ -118,7 +118,8 @@ async def test_labels_issue_types_and_fields_are_paged_past_100(
         context = _context(provider)
         assert "Extra 099" in context.fields
         assert set(context.issue_type_ids) == set(PlanItemType)
-        assert "label-149" in provider._labels
+        label_149 = emulator.state.repository("acme/roadmap").labels["label-149"].id
+        assert await provider._labels.ids(["label-149"], context) == {"label-149": label_149}
     assert emulator.stats.operations["RepositoryLabels"] >= 1
     assert emulator.stats.operations["RepositoryIssueTypes"] >= 1
     assert emulator.stats.operations["ProjectFields"] >= 1
