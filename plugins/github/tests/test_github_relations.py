@@ -171,8 +171,8 @@ async def test_reconcile_tolerates_links_already_gone(make_github: MakeGitHub, e
 
         state = emulator.state
         with state.lock:  # a person unlinks both in the UI
-            state.remove_sub_issue({"issueId": parent.id, "subIssueId": child.id})
-            state.remove_blocked_by({"issueId": child.id, "blockingIssueId": blocker.id})
+            state.remove_sub_issue(issue_id=parent.id, sub_issue_id=child.id)
+            state.remove_blocked_by(issue_id=child.id, blocking_issue_id=blocker.id)
         emulator.stats.reset()
 
         await provider.relations.reconcile(child.id, current, ItemRelations())

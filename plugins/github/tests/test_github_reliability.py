@@ -585,7 +585,7 @@ async def test_partial_data_with_a_failed_alias_is_raised() -> None:
         assert priority is not None
         assert size is not None
         with emulator.state.lock:  # a person clears Priority and deletes the "L" option of Size
-            emulator.state.clear_field_value({"projectId": project.id, "itemId": item_id, "fieldId": priority.id})
+            emulator.state.clear_field_value(project_id=project.id, item_id=item_id, field_id=priority.id)
             size.options = [o for o in size.options if o.name != "L"]
         emulator.stats.reset()
 

@@ -57,9 +57,7 @@ def human_clears_field(emulator: GitHubEmulator, item_id: str, field: str, *, ow
     project_field = project.field_named(field)
     assert project_field is not None
     with state.lock:
-        state.clear_field_value(
-            {"projectId": project.id, "itemId": project.items[item_id].id, "fieldId": project_field.id}
-        )
+        state.clear_field_value(project_id=project.id, item_id=project.items[item_id].id, field_id=project_field.id)
 
 
 async def create(provider: GitHubProvider, item_type: str = "EPIC", **overrides: object) -> str:

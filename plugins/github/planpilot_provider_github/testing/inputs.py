@@ -1,16 +1,14 @@
 """GraphQL mutation ``input`` objects unpacked into the typed keyword arguments of :class:`~.state.EmulatorState`.
 
-One function per mutation field, ``(state, input) -> result``: the GraphQL resolvers call them, and so does the
-older ``state.create_issue({"repositoryId": ...})`` form (see :func:`accepts_graphql_input`), so each input's
-unpacking has one home. Keys absent from an input keep GitHub's meaning: ``issueTypeId`` left out of
+One function per mutation field, ``(state, input) -> result``, called by the GraphQL resolvers, so each
+input's unpacking has one home. Keys absent from an input keep GitHub's meaning: ``issueTypeId`` left out of
 ``updateIssue`` keeps the type, an explicit ``null`` clears it.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from .store import KEEP
 
@@ -19,7 +17,6 @@ if TYPE_CHECKING:
     from .state import EmulatorState
 
 __all__ = [
-    "accepts_graphql_input",
     "add_blocked_by",
     "add_labels",
     "add_project_item",
@@ -36,27 +33,6 @@ __all__ = [
 ]
 
 Input = Mapping[str, Any]
-S = TypeVar("S")
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def accepts_graphql_input(
-    unpack: Callable[[Any, Input], R],
-) -> Callable[[Callable[Concatenate[S, P], R]], Callable[Concatenate[S, P], R]]:
-    """Let a typed state method also take one GraphQL ``input`` mapping positionally (the pre-typed form,
-    kept for existing callers); the mapping goes through ``unpack``, which calls the method with keywords."""
-
-    def decorate(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]:
-        @functools.wraps(method)
-        def call(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
-            if len(args) == 1 and not kwargs and isinstance(args[0], Mapping):
-                return unpack(self, cast(Input, args[0]))
-            return method(self, *args, **kwargs)
-
-        return call
-
-    return decorate
 
 
 def create_issue(state: EmulatorState, data: Input) -> Issue:

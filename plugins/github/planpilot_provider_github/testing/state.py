@@ -14,9 +14,7 @@ from collections.abc import Sequence
 from datetime import date as Date
 from typing import Any
 
-from . import inputs
 from .errors import NOT_FOUND, UNPROCESSABLE, ApiError
-from .inputs import accepts_graphql_input
 from .model import SETTABLE_DATA_TYPES, Issue, IssueType, Label, Project, ProjectField, ProjectItem, Repository
 from .seeding import BUILTIN_FIELDS, IssueSeed, IterationSpec, Seeding
 from .store import BLOCKED_BY_LIMIT, KEEP, SUB_ISSUE_DEPTH_LIMIT, SUB_ISSUE_LIMIT, Keep
@@ -50,13 +48,9 @@ _ISSUE_URL = re.compile(r"^https://github\.com/([^/]+)/([^/]+)/issues/(\d+)$")
 class EmulatorState(Seeding, Inspection):
     """All GitHub objects of one emulator. Seeding and inspection methods take :attr:`lock` themselves; the
     mutation methods (``create_issue`` ...) expect the caller to hold it.
-
-    Each mutation method also accepts the GraphQL ``input`` mapping as its only positional argument
-    (``state.remove_sub_issue({"issueId": ..., "subIssueId": ...})``), the form it had before it was typed.
     """
 
     # ----------------------------------------------------------------------------------------- issues
-    @accepts_graphql_input(inputs.create_issue)
     def create_issue(
         self,
         *,
@@ -105,7 +99,6 @@ class EmulatorState(Seeding, Inspection):
         self._reindex(issue)
         return issue
 
-    @accepts_graphql_input(inputs.update_issue)
     def update_issue(
         self,
         *,
@@ -162,7 +155,6 @@ class EmulatorState(Seeding, Inspection):
             self._touch(issue)
         return issue
 
-    @accepts_graphql_input(inputs.create_label)
     def create_label(self, *, repository_id: str, name: str, color: str, description: str | None = None) -> Label:
         repo = self.get_node(repository_id, Repository)
         return self._create_label(repo, name, color, description)
@@ -189,7 +181,6 @@ class EmulatorState(Seeding, Inspection):
             )
         return item, project_field
 
-    @accepts_graphql_input(inputs.update_field_value)
     def update_field_value(
         self,
         *,
@@ -241,7 +232,6 @@ class EmulatorState(Seeding, Inspection):
         self._store_value(item, project_field, stored)
         return item
 
-    @accepts_graphql_input(inputs.clear_field_value)
     def clear_field_value(self, *, project_id: str, item_id: str, field_id: str) -> ProjectItem:
         item, project_field = self._item_and_field(project_id, item_id, field_id)
         removed = item.values.pop(project_field.id, None)
@@ -259,7 +249,6 @@ class EmulatorState(Seeding, Inspection):
             raise ApiError(NOT_FOUND, "Either subIssueId or a valid subIssueUrl is required.")
         return issue
 
-    @accepts_graphql_input(inputs.add_sub_issue)
     def add_sub_issue(
         self,
         *,
@@ -274,7 +263,6 @@ class EmulatorState(Seeding, Inspection):
         self._link_sub_issue(parent, child, replace_parent=replace_parent)
         return parent, child
 
-    @accepts_graphql_input(inputs.remove_sub_issue)
     def remove_sub_issue(self, *, issue_id: str, sub_issue_id: str) -> tuple[Issue, Issue]:
         parent = self.get_node(issue_id, Issue)
         child = self.get_node(sub_issue_id, Issue)
@@ -286,14 +274,12 @@ class EmulatorState(Seeding, Inspection):
         self._touch(child)
         return parent, child
 
-    @accepts_graphql_input(inputs.add_blocked_by)
     def add_blocked_by(self, *, issue_id: str, blocking_issue_id: str) -> tuple[Issue, Issue]:
         issue = self.get_node(issue_id, Issue)
         blocker = self.get_node(blocking_issue_id, Issue)
         self._link_blocked_by(issue, blocker)
         return issue, blocker
 
-    @accepts_graphql_input(inputs.remove_blocked_by)
     def remove_blocked_by(self, *, issue_id: str, blocking_issue_id: str) -> tuple[Issue, Issue]:
         issue = self.get_node(issue_id, Issue)
         blocker = self.get_node(blocking_issue_id, Issue)

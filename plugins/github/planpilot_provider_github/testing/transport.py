@@ -9,20 +9,42 @@ the concurrency budget sees.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import Protocol
 
 import httpx
 
-if TYPE_CHECKING:
-    from .emulator import GitHubEmulator
+from .stats import EmulatorStats
 
 __all__ = ["EmulatorTransport"]
 
 
-class EmulatorTransport(httpx.AsyncBaseTransport):
-    """Answers every request (any host) from one :class:`GitHubEmulator`."""
+class _Answer(Protocol):
+    @property
+    def status(self) -> int: ...
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+    @property
+    def body(self) -> bytes: ...
+    @property
+    def drop(self) -> bool: ...
 
-    def __init__(self, emulator: GitHubEmulator) -> None:
+
+class _Emulator(Protocol):
+    """What the transport needs of :class:`~.emulator.GitHubEmulator` (which creates it)."""
+
+    @property
+    def stats(self) -> EmulatorStats: ...
+    def next_delay(self) -> float: ...
+    def handle(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes, *, concurrency: int | None = None
+    ) -> _Answer: ...
+
+
+class EmulatorTransport(httpx.AsyncBaseTransport):
+    """Answers every request (any host) from one :class:`~.emulator.GitHubEmulator`."""
+
+    def __init__(self, emulator: _Emulator) -> None:
         self.emulator = emulator
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
