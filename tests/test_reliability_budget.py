@@ -131,6 +131,48 @@ def test_concurrent_requests_never_go_over_any_window() -> None:
         assert in_window <= 75
 
 
+def test_waiting_for_room_takes_nothing() -> None:
+    async def main() -> tuple[float, float, float]:
+        tracker = BudgetTracker([MINUTE], clock=LoopClock())
+        await tracker.acquire({"per minute": 75})
+        waited = await tracker.wait_for({"per minute": 10})
+        return waited, tracker.used("per minute"), tracker.waited
+
+    waited, used, total = virtual(main)
+    assert waited == pytest.approx(60 + SETTLE)
+    assert used == 0  # the 75 left the window; nothing was taken
+    assert total == waited
+
+
+def test_a_spend_restamped_when_its_answer_came_stays_until_a_window_after_that() -> None:
+    async def main() -> tuple[float, float, float]:
+        tracker = BudgetTracker([MINUTE], clock=LoopClock())
+        stamp = tracker.spend({"per minute": 75})
+        await asyncio.sleep(2)  # the request was in flight for 2 s
+        assert tracker.restamp({"per minute": 75}, stamp) == 2
+        assert tracker.used("per minute") == 75
+        await tracker.acquire({"per minute": 1})
+        return now(), tracker.used("per minute"), tracker.spent["per minute"]
+
+    at, used, spent = virtual(main)
+    assert at == pytest.approx(62 + SETTLE)
+    assert (used, spent) == (1, 76)
+
+
+def test_a_refused_request_is_refunded() -> None:
+    async def main() -> tuple[float, float, float]:
+        tracker = BudgetTracker([MINUTE], clock=LoopClock())
+        tracker.spend({"per minute": 70})
+        await asyncio.sleep(1)
+        refused = tracker.spend({"per minute": 5})
+        tracker.refund({"per minute": 5, "unknown": 1}, refused)
+        tracker.refund({"per minute": 5}, 12345.0)  # no such spend: nothing happens
+        waited = await tracker.acquire({"per minute": 5})
+        return waited, tracker.used("per minute"), tracker.spent["per minute"]
+
+    assert virtual(main) == (0.0, 75, 75)
+
+
 def test_a_cost_above_the_usable_units_goes_once_the_window_is_empty() -> None:
     async def main() -> float:
         tracker = BudgetTracker([MINUTE], clock=LoopClock())
@@ -190,6 +232,24 @@ def test_a_block_holds_every_request_of_that_budget_and_only_grows() -> None:
     assert held == pytest.approx(300 + SETTLE)
 
 
+def test_a_cap_lets_only_what_the_server_says_is_left_through_until_it_ends() -> None:
+    async def main() -> list[float]:
+        tracker = BudgetTracker([HOUR], clock=LoopClock())
+        tracker.cap("per hour", 3, 100)
+        tracker.cap("per hour", 5, 50)  # an older, looser word does not loosen it
+        starts = []
+        for _ in range(4):
+            await tracker.acquire({"per hour": 1})
+            starts.append(now())
+        tracker.cap("per hour", 0, 1000)
+        tracker.cap("per hour", 2, 10, fresh=True)  # a renewed server window replaces it
+        await tracker.acquire({"per hour": 2})
+        starts.append(now())
+        return starts
+
+    assert virtual(main) == [0, 0, 0, pytest.approx(100 + SETTLE), pytest.approx(100 + SETTLE)]
+
+
 def test_a_limit_the_server_reveals_replaces_ours_and_keeps_a_margin() -> None:
     async def main() -> list[float]:
         tracker = BudgetTracker([MINUTE], clock=LoopClock())
@@ -241,12 +301,21 @@ def test_eta_is_when_the_last_unit_really_goes_out(spent: int, work: int) -> Non
     assert took == pytest.approx(eta.seconds, abs=1.0)
 
 
-def test_eta_after_a_block_starts_from_its_end() -> None:
-    async def main() -> tuple[Eta, Eta]:
+def test_eta_after_a_block_or_a_cap_starts_from_its_end() -> None:
+    async def main() -> tuple[Eta, Eta, Eta, Eta]:
         tracker = BudgetTracker([HOUR], clock=LoopClock())
+        capped = BudgetTracker([HOUR], clock=LoopClock())
         tracker.block("per hour", 1000)
-        return tracker.eta({"per hour": 10}), tracker.eta({"per hour": 491})
+        capped.cap("per hour", 20, 1000)
+        return (
+            tracker.eta({"per hour": 10}),
+            tracker.eta({"per hour": 491}),
+            capped.eta({"per hour": 20}),
+            capped.eta({"per hour": 21}),
+        )
 
-    short, long = virtual(main)
+    short, long, fits, spills = virtual(main)
     assert short == Eta(1000.0, "per hour")
     assert long == Eta(4600.0, "per hour")
+    assert fits == Eta(0.0, None)
+    assert spills == Eta(1000.0, "per hour")

@@ -89,7 +89,8 @@ class BudgetTracker:
         self._clock = clock
         self._spends: dict[str, collections.deque[tuple[float, float]]] = {n: collections.deque() for n in self.budgets}
         self._in_window: dict[str, float] = dict.fromkeys(self.budgets, 0.0)
-        self._blocked_until: dict[str, float] = {}
+        self._caps: dict[str, tuple[float, float]] = {}
+        """Budget name -> (until, units left): what the server says is left of it until then."""
         self.spent: dict[str, float] = dict.fromkeys(self.budgets, 0.0)
         """Units spent per budget over the tracker's life (for reports)."""
         self.waited = 0.0
@@ -111,9 +112,18 @@ class BudgetTracker:
         self._expire(name, self._clock.monotonic())
         return self._in_window[name]
 
+    def _cap(self, name: str, now: float) -> tuple[float, float] | None:
+        cap = self._caps.get(name)
+        if cap is not None and cap[0] <= now:
+            del self._caps[name]
+            return None
+        return cap
+
     def blocked_for(self, name: str) -> float:
         """Seconds budget ``name`` stays blocked by the server (0.0 when it is not)."""
-        return max(0.0, self._blocked_until.get(name, -math.inf) - self._clock.monotonic())
+        now = self._clock.monotonic()
+        cap = self._cap(name, now)
+        return cap[0] - now if cap is not None and cap[1] <= 0 else 0.0
 
     def wait_needed(self, costs: Mapping[str, float]) -> float:
         """Seconds until ``costs`` fit every budget (0.0 when they fit now).
@@ -128,7 +138,9 @@ class BudgetTracker:
             budget = self.budgets.get(name)
             if budget is None or cost == 0:
                 continue
-            wait = max(wait, self._blocked_until.get(name, -math.inf) - now)
+            cap = self._cap(name, now)
+            if cap is not None and cost > cap[1] + 1e-9:
+                wait = max(wait, cap[0] - now)
             self._expire(name, now)
             excess = self._in_window[name] + min(cost, budget.usable) - budget.usable
             if excess > 1e-9:  # wait until enough of the oldest spends leave the window
@@ -140,8 +152,8 @@ class BudgetTracker:
                         break
         return wait + SETTLE if wait > 0 else 0.0
 
-    def spend(self, costs: Mapping[str, float]) -> None:
-        """Record ``costs`` as spent now, without waiting."""
+    def spend(self, costs: Mapping[str, float]) -> float:
+        """Record ``costs`` as spent now, without waiting; returns the time stamp, for :meth:`restamp`."""
         now = self._clock.monotonic()
         for name, raw in costs.items():
             cost = _cost(name, raw)
@@ -150,25 +162,87 @@ class BudgetTracker:
                 self._spends[name].append((now, cost))
                 self._in_window[name] += cost
                 self.spent[name] += cost
+                if (cap := self._cap(name, now)) is not None:
+                    self._caps[name] = (cap[0], max(0.0, cap[1] - cost))
+        return now
 
-    async def acquire(self, costs: Mapping[str, float]) -> float:
-        """Wait until ``costs`` fit every budget, record them, and return the seconds waited.
+    def _remove(self, name: str, stamp: float, cost: float) -> bool:
+        spends = self._spends[name]
+        for index in range(len(spends) - 1, -1, -1):  # recent spends are at the end
+            when, spent = spends[index]
+            if when == stamp and spent == cost:
+                del spends[index]
+                self._in_window[name] -= cost
+                return True
+            if when < stamp:
+                break
+        return False  # it had left the window already
 
-        Cancelled while waiting, it records nothing.
+    def restamp(self, costs: Mapping[str, float], stamp: float) -> float:
+        """Move the spend stamped ``stamp`` to now; returns the new stamp.
+
+        Spend when a request is sent (it counts while in flight), restamp when its answer arrives: the
+        server counted it in between, so the spend then stays in our window at least as long as in the
+        server's, whatever the latency did.
+        """
+        now = self._clock.monotonic()
+        for name, raw in costs.items():
+            cost = _cost(name, raw)
+            if name in self._spends and cost > 0:
+                self._remove(name, stamp, cost)
+                self._expire(name, now)
+                self._spends[name].append((now, cost))
+                self._in_window[name] += cost
+        return now
+
+    def refund(self, costs: Mapping[str, float], stamp: float) -> None:
+        """Forget the spend stamped ``stamp``: the server refused the request without counting it."""
+        for name, raw in costs.items():
+            cost = _cost(name, raw)
+            if name in self._spends and cost > 0 and self._remove(name, stamp, cost):
+                self.spent[name] -= cost
+                if (cap := self._cap(name, self._clock.monotonic())) is not None and cap[1] > 0:
+                    self._caps[name] = (cap[0], cap[1] + cost)
+
+    async def wait_for(self, costs: Mapping[str, float]) -> float:
+        """Wait until ``costs`` fit every budget, without taking them; return the seconds waited.
+
+        For waiting before the clock of something else starts (a call's retry time budget); the
+        room can be gone again by the time it is taken, so :meth:`acquire` still follows.
         """
         waited = 0.0
         while (wait := self.wait_needed(costs)) > 0:
             await self._clock.sleep(wait)
             waited += wait
-        self.spend(costs)
         self.waited += waited
+        return waited
+
+    async def acquire(self, costs: Mapping[str, float]) -> float:
+        """Wait until ``costs`` fit every budget, record them, and return the seconds waited.
+
+        Cancelled while waiting, it records nothing. (:meth:`wait_for` then :meth:`spend` does the same
+        and gives the spend's stamp, for :meth:`restamp` or :meth:`refund`.)
+        """
+        waited = await self.wait_for(costs)
+        self.spend(costs)  # no await since the last check: nobody took the room in between
         return waited
 
     def block(self, name: str, seconds: float) -> None:
         """The server says budget ``name`` has no room for ``seconds`` (exhausted until its reset)."""
-        if name in self.budgets and seconds > 0:
-            until = self._clock.monotonic() + seconds
-            self._blocked_until[name] = max(self._blocked_until.get(name, -math.inf), until)
+        self.cap(name, 0.0, seconds)
+
+    def cap(self, name: str, room: float, seconds: float, *, fresh: bool = False) -> None:
+        """The server says at most ``room`` more units of budget ``name`` fit in the next ``seconds`` (e.g.
+        ``x-ratelimit-remaining`` until ``x-ratelimit-reset``). It tightens a cap in force, taking the
+        later end and the smaller room, unless ``fresh`` (the server's window was renewed) replaces it."""
+        if name not in self.budgets or not seconds > 0:
+            return
+        now = self._clock.monotonic()
+        until, room = now + seconds, max(0.0, room)
+        cap = self._cap(name, now)
+        if cap is not None and not fresh:
+            until, room = max(until, cap[0]), min(room, cap[1])
+        self._caps[name] = (until, room)
 
     def set_limit(self, name: str, limit: float) -> None:
         """The server says budget ``name`` holds ``limit`` units (a token's own limit, or one found narrower).
@@ -186,8 +260,8 @@ class BudgetTracker:
 
         Spending at full pace in a sliding window, unit number ``j`` (counting the units still in the
         window first) can go out one window after unit ``j - usable``; so the last unit of the work goes
-        out ``m`` windows after the unit ``m * usable`` places before it. A budget the server blocked
-        starts afresh when the block ends. Each budget is timed on its own; the slowest one binds.
+        out ``m`` windows after the unit ``m * usable`` places before it. What a server's cap leaves over
+        starts afresh when the cap ends. Each budget is timed on its own; the slowest one binds.
         """
         now = self._clock.monotonic()
         best = Eta(0.0, None)
@@ -209,9 +283,10 @@ class BudgetTracker:
                     start = when - now
                     break
             seconds = start + rounds * budget.window
-            blocked = self._blocked_until.get(name, -math.inf) - now
-            if blocked > 0:
-                seconds = max(seconds, blocked + max(0, math.ceil(units / usable - 1e-9) - 1) * budget.window)
+            cap = self._cap(name, now)
+            if cap is not None and units > cap[1] + 1e-9:  # the rest waits for the cap to end
+                after = max(0, math.ceil((units - cap[1]) / usable - 1e-9) - 1)
+                seconds = max(seconds, cap[0] - now + after * budget.window)
             seconds = max(0.0, seconds)
             if seconds > best.seconds:
                 best = Eta(seconds, name)
