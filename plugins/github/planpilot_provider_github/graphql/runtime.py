@@ -16,6 +16,7 @@ It also fixes sgqlc 18 bug "union to JSON" (notes/sgqlc.md section 3.4, bug 2): 
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -47,15 +48,28 @@ def apply_sgqlc_patches() -> None:
 apply_sgqlc_patches()
 
 
+_RENDERED: weakref.WeakKeyDictionary[Operation, tuple[str, str]] = weakref.WeakKeyDictionary()
+
+
+def _rendered(op: Operation) -> tuple[str, str]:
+    # Operations are built once and sent thousands of times: render each once (an operation must not
+    # be changed after its first request).
+    cached = _RENDERED.get(op)
+    if cached is None:
+        document = bytes(op).decode()
+        match = _OPERATION_NAME.match(document)
+        cached = _RENDERED[op] = (document, match.group(1) if match else "anonymous")
+    return cached
+
+
 def render(op: Operation) -> str:
     """The compact GraphQL document of ``op`` (no indentation): the ``query`` member of a request body."""
-    return bytes(op).decode()
+    return _rendered(op)[0]
 
 
 def operation_name(op: Operation) -> str:
     """The operation name declared in the .graphql document (``"CreateIssue"``), e.g. for logs."""
-    match = _OPERATION_NAME.match(render(op))
-    return match.group(1) if match else "anonymous"
+    return _rendered(op)[1]
 
 
 def parse(op: Operation, data: Mapping[str, Any]) -> Any:
