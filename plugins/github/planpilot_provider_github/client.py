@@ -1,8 +1,9 @@
 """Sending typed GraphQL operations to GitHub through the core reliability toolkit.
 
 One pooled httpx client per provider; every call gets GitHub's error classification, a bounded
-retry (only provably unapplied mutations are retried blindly), the shared rate-limit gate and,
-for mutations, pacing between requests.
+retry (only provably unapplied mutations are retried blindly), the shared rate-limit gate and
+GitHub's budgets (:mod:`.pacing`): each request waits for room in every budget it spends, before
+its call's retries start their clock, and a refusal is waited out on its budget, not as an attempt.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from sgqlc.operation import Operation
 from planpilot_provider_github.errors import GraphQLError, check_graphql_errors, check_http
 from planpilot_provider_github.graphql.runtime import operation_name, parse, render
 from planpilot_provider_github.options import GitHubOptions
-from planpilot_providers_core.errors import ProviderError, TransientProviderError
+from planpilot_provider_github.pacing import GitHubPacing
+from planpilot_providers_core.errors import ProviderError, RateLimitError, TransientProviderError
 from planpilot_providers_core.reliability import (
     Applied,
     HttpClientConfig,
     NotApplied,
-    Pacer,
     PooledClient,
     RateLimitGate,
     classify_failure,
@@ -55,22 +56,25 @@ class GitHubGraphQL:
         self.gate = gate or RateLimitGate(clock=options.clock)
         self.retry_policy = options.retry_policy
         self.secondary_limit_wait = options.secondary_limit_wait
-        self._pacer = Pacer(options.paced_interval, clock=options.clock)
-        self._http = PooledClient(
-            HttpClientConfig(
-                base_url=options.api_url,
-                headers={
-                    "Authorization": f"bearer {token}",
-                    "Accept": "application/json",
-                    "User-Agent": "planpilot-provider-github",
-                },
-                max_connections=options.max_connections,
-                max_keepalive_connections=options.max_connections,
-                timeout=options.timeout,
-            ),
-            transport=options.transport,
-            gate=self.gate,
+        config = HttpClientConfig(
+            base_url=options.api_url,
+            headers={
+                "Authorization": f"bearer {token}",
+                "Accept": "application/json",
+                "User-Agent": "planpilot-provider-github",
+            },
+            max_connections=options.max_connections,
+            max_keepalive_connections=options.max_connections,
+            timeout=options.timeout,
         )
+        self.pacing = GitHubPacing(
+            limits=options.limits,
+            clock=options.clock,
+            concurrency=config.concurrency,
+            mutation_interval=options.paced_interval,
+            policy=options.retry_policy,
+        )
+        self._http = PooledClient(config, transport=options.transport, gate=self.gate)
 
     def __repr__(self) -> str:
         return f"GitHubGraphQL(api_url={self.api_url!r})"
@@ -87,20 +91,24 @@ class GitHubGraphQL:
     ) -> Response:
         """Run a read; reads are idempotent and retried on any transient failure."""
         name = operation_name(op)
-        return await self._retried(name, lambda: self._send(name, op, variables, tolerate))
+        return await self._retried(name, lambda: self._send(name, op, variables, tolerate), op=op)
 
     async def mutate(
         self, op: Operation, variables: Mapping[str, Any], *, tolerate: ErrorFilter | None = None
     ) -> Response:
-        """Run a mutation that is safe to send twice (GitHub answers a repeat as "already done"), paced."""
+        """Run a mutation that is safe to send twice (GitHub answers a repeat as "already done")."""
         name = operation_name(op)
-        return await self._retried(name, lambda: self.mutate_once(op, variables, tolerate=tolerate))
+        return await self._retried(name, lambda: self.mutate_once(op, variables, tolerate=tolerate), op=op)
+
+    async def mutate_fields(self, op: Operation, variables: Mapping[str, Any]) -> Response:
+        """Run a mutation of several aliased fields that is safe to send twice; an error of one field
+        (it has a ``path``) does not fail the others: it comes back in ``tolerated`` for its caller to map."""
+        return await self.mutate(op, variables, tolerate=lambda error: bool(error.get("path")))
 
     async def mutate_once(
         self, op: Operation, variables: Mapping[str, Any], *, tolerate: ErrorFilter | None = None
     ) -> Response:
-        """Send a mutation once, paced, without retrying: for :meth:`write_once`'s ``send``."""
-        await self._pacer.wait_turn()
+        """Send a mutation once, without retrying: for :meth:`write_once`'s ``send``."""
         return await self._send(operation_name(op), op, variables, tolerate)
 
     async def write_once(
@@ -109,10 +117,12 @@ class GitHubGraphQL:
         send: Callable[[], Awaitable[T]],
         *,
         resolve_ambiguous: Callable[[BaseException], Awaitable[Applied[T] | NotApplied]],
+        op: Operation | None = None,
     ) -> T:
         """A write that must not happen twice: after a failure that may have been applied it is sent
-        again only once ``resolve_ambiguous`` found it was not (or returns what it did)."""
-        return await self._retried(operation, send, idempotent=False, resolve_ambiguous=resolve_ambiguous)
+        again only once ``resolve_ambiguous`` found it was not (or returns what it did). ``op``, the
+        operation ``send`` sends, lets the call wait for its budgets before its retries start."""
+        return await self._retried(operation, send, idempotent=False, resolve_ambiguous=resolve_ambiguous, op=op)
 
     async def _retried(
         self,
@@ -121,9 +131,13 @@ class GitHubGraphQL:
         *,
         idempotent: bool = True,
         resolve_ambiguous: Callable[[BaseException], Awaitable[Applied[T] | NotApplied]] | None = None,
+        op: Operation | None = None,
     ) -> T:
-        """``send`` under the retry policy and the shared gate; a network failure that outlived the
+        """``send`` under the retry policy and the shared gate, once ``op`` has room in its budgets (so
+        waiting for them never eats into the call's time budget); a network failure that outlived the
         retries leaves as the core error tree, not a raw httpx error."""
+        if op is not None:
+            await self.pacing.ready(op)
         try:
             return await retry_call(
                 operation,
@@ -151,22 +165,40 @@ class GitHubGraphQL:
         self, name: str, op: Operation, variables: Mapping[str, Any], tolerate: ErrorFilter | None
     ) -> Response:
         payload = {"query": render(op), "variables": dict(variables), "operationName": name}
-        response = await self._http.request(name, "POST", self.api_url, json=payload)
-        try:
-            body = json.loads(response.content) if response.content else None
-        except ValueError:
-            body = None
-        check_http(response, body, name, fallback_wait=self.secondary_limit_wait)
+        refusals = 0
+        while True:  # a refusal is sent again once its budget has room: a wait, not an attempt
+            sent = await self.pacing.send(op, lambda: self._http.request(name, "POST", self.api_url, json=payload))
+            response = sent.response
+            try:
+                body = json.loads(response.content) if response.content else None
+            except ValueError:
+                body = None
+            try:
+                tolerated = self._check(name, response, body, tolerate)
+            except RateLimitError as exc:
+                self.pacing.absorb(exc, sent, body, op, name, refusals)
+                refusals += 1
+                continue
+            break
+        assert isinstance(body, dict)
+        if body.get("data") is None:
+            raise TransientProviderError(f"{name}: GitHub answered without data", request_sent=True)
+        return Response(data=parse(op, {"data": body["data"]}), tolerated=tolerated)
+
+    def _check(
+        self, name: str, response: httpx.Response, body: object, tolerate: ErrorFilter | None
+    ) -> tuple[GraphQLError, ...]:
+        """Raise for a refusal or a failure GitHub reported; return the errors the caller tolerates."""
+        now = self.clock.time  # x-ratelimit-reset and retry-after dates are on the provider's clock
+        check_http(response, body, name, now=now, fallback_wait=self.secondary_limit_wait)
         if not isinstance(body, dict):
             raise TransientProviderError(f"{name}: GitHub answered 200 without a JSON object", request_sent=True)
         errors = [e for e in body.get("errors") or [] if isinstance(e, Mapping)]
         tolerated = tuple(e for e in errors if tolerate is not None and tolerate(e))
         check_graphql_errors(
-            [e for e in errors if e not in tolerated], response, name, fallback_wait=self.secondary_limit_wait
+            [e for e in errors if e not in tolerated], response, name, now=now, fallback_wait=self.secondary_limit_wait
         )
-        if body.get("data") is None:
-            raise TransientProviderError(f"{name}: GitHub answered without data", request_sent=True)
-        return Response(data=parse(op, {"data": body["data"]}), tolerated=tolerated)
+        return tolerated
 
 
 def error_type(error: GraphQLError) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import httpx
 
@@ -28,7 +28,10 @@ SECONDARY_FALLBACK_WAIT: Final = 60.0
 
 _RATE_LIMIT_TYPES: Final = frozenset({"RATE_LIMITED", "RATE_LIMIT"})
 _SECONDARY: Final = "secondary rate limit"
+_CONTENT_CREATION: Final = "content creation"
 _SERVER_HICCUP: Final = "something went wrong while executing your query"
+
+RefusedBudget = Literal["primary", "secondary", "content"]
 
 GraphQLError = Mapping[str, Any]
 
@@ -157,18 +160,47 @@ def check_graphql_errors(
             f"{operation}: GitHub secondary rate limit",
             retry_after=_secondary_wait(response.headers, now, fallback_wait),
         )
-    if _SERVER_HICCUP in lowered:
-        raise TransientProviderError(f"{operation}: GitHub failed to execute the query", request_sent=True)
+    raise field_error(errors, operation)
+
+
+def field_error(errors: Sequence[GraphQLError], operation: str) -> ProviderError:
+    """The error for GraphQL ``errors`` that are not rate limits: one request's, or one aliased field's
+    (a batch maps each field's errors to the item it writes)."""
+    types = {str(e.get("type", "")) for e in errors}
+    messages = [str(e.get("message", "")) for e in errors]
+    if _SERVER_HICCUP in " ".join(messages).lower():
+        return TransientProviderError(f"{operation}: GitHub failed to execute the query", request_sent=True)
     summary = "; ".join(messages)[:500]
     if "FORBIDDEN" in types:
-        raise AuthenticationError(
+        return AuthenticationError(
             f"GitHub refused {operation}: {summary}; the token lacks a permission "
             "(it needs repository issues read/write and projects read/write)"
         )
     if types == {"NOT_FOUND"}:
-        raise ItemNotFoundError(f"{operation}: {summary}")
+        return ItemNotFoundError(f"{operation}: {summary}")
     if not types - {""}:
-        raise GitHubGraphQLError(
+        return GitHubGraphQLError(
             f"GitHub rejected the {operation} document as invalid: {summary}", operation=operation, errors=errors
         )
-    raise GitHubGraphQLError(f"{operation} failed: {summary}", operation=operation, errors=errors)
+    return GitHubGraphQLError(f"{operation} failed: {summary}", operation=operation, errors=errors)
+
+
+def refused_budget(response: httpx.Response, body: object) -> RefusedBudget:
+    """Which of GitHub's budgets a rate-limit refusal speaks of: the primary points (``RATE_LIMITED``
+    bodies, ``x-ratelimit-remaining: 0``), content creation (its own 403 wording), else the secondary
+    points (which also stand for the concurrency limit and GitHub's undisclosed ones)."""
+    texts = [_message(body)]
+    types: set[str] = set()
+    if isinstance(body, Mapping):
+        for error in body.get("errors") or []:
+            if isinstance(error, Mapping):
+                texts.append(str(error.get("message", "")))
+                types.add(str(error.get("type", "")))
+    lowered = " ".join(texts).lower()
+    if _CONTENT_CREATION in lowered:
+        return "content"
+    if _SECONDARY in lowered:
+        return "secondary"
+    if types & _RATE_LIMIT_TYPES or response.headers.get("x-ratelimit-remaining") == "0":
+        return "primary"
+    return "secondary"

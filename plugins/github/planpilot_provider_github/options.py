@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Final
+from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
 import attrs
 import httpx
 
+from planpilot_provider_github.budgets import GITHUB_LIMITS, GitHubLimits
 from planpilot_providers_core.errors import ProviderConfigError
 from planpilot_providers_core.reliability import DEFAULT_RETRY_POLICY, SYSTEM_CLOCK, Clock, RetryPolicy
 
@@ -42,6 +43,14 @@ def _api_url(instance: Any, attribute: attrs.Attribute[str], value: object) -> N
         )
 
 
+def _budgets(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None or value in ("auto", "github") or isinstance(value, GitHubLimits):
+        return
+    raise ProviderConfigError(
+        f"budgets must be 'auto' (the default), 'github', a GitHubLimits or None (no pacing), got {value!r}"
+    )
+
+
 def _non_negative(instance: Any, attribute: attrs.Attribute[float], value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0 or value == float("inf"):
         raise ProviderConfigError(f"{attribute.name} must be a finite number of seconds >= 0, got {value!r}")
@@ -55,8 +64,12 @@ class GitHubOptions:
     """GitHub Enterprise: ``https://HOST/api/graphql``; the emulator's URL."""
     transport: httpx.AsyncBaseTransport | None = None
     """An httpx transport to use instead of the network (the in-process emulator)."""
+    budgets: GitHubLimits | Literal["auto", "github"] | None = attrs.field(default="auto", validator=_budgets)
+    """The budgets requests are paced by (:mod:`.budgets`). ``"auto"``: GitHub's documented numbers when talking
+    to GitHub, none for the emulator (a loopback ``api_url`` or a ``transport``); ``"github"``: GitHub's
+    numbers anywhere (the budgeted emulator); a :class:`GitHubLimits` of your own; ``None``: no budgets."""
     mutation_interval: float | None = attrs.field(default=None, validator=attrs.validators.optional(_non_negative))
-    """Seconds between mutations; default 1 s as GitHub asks, 0 for a loopback ``api_url``."""
+    """Seconds between the starts of two mutations, on top of the budgets; default none (the budgets pace)."""
     max_connections: int = attrs.field(
         default=10, validator=[attrs.validators.instance_of(int), attrs.validators.ge(1)]
     )
@@ -73,9 +86,16 @@ class GitHubOptions:
 
     @property
     def paced_interval(self) -> float:
-        if self.mutation_interval is not None:
-            return self.mutation_interval
-        return 0.0 if is_loopback(self.api_url) else 1.0
+        return self.mutation_interval or 0.0
+
+    @property
+    def limits(self) -> GitHubLimits | None:
+        """The budgets in force (see ``budgets``)."""
+        if self.budgets == "auto":
+            return None if self.transport is not None or is_loopback(self.api_url) else GITHUB_LIMITS
+        if self.budgets == "github":
+            return GITHUB_LIMITS
+        return self.budgets
 
     @property
     def board_hosts(self) -> frozenset[str]:

@@ -2,7 +2,8 @@
 
 The class wires the parts together and keeps the contract's order of events; the work is done by
 :mod:`.resolve` (enter), :mod:`.reads` (get, discovery), :mod:`.changes` (what to write, pure) and
-:mod:`.writes` (writing it), with :mod:`.labels` and :mod:`.relations` alongside.
+:mod:`.writes` (writing it), with :mod:`.labels` and :mod:`.relations` alongside, and :mod:`.pacing` keeps
+every request within GitHub's budgets (:mod:`.estimate` says how long the rest takes).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from planpilot_provider_github.changes import Wanted, create_marks, decide_chang
 from planpilot_provider_github.client import GitHubGraphQL
 from planpilot_provider_github.context import GitHubContext
 from planpilot_provider_github.convert import IssueState
+from planpilot_provider_github.estimate import workload_units
 from planpilot_provider_github.fields import creation_defaults, plan_field_value, size_field
 from planpilot_provider_github.item import GitHubItem, issue_item
 from planpilot_provider_github.labels import LabelCatalog
@@ -30,6 +32,7 @@ from planpilot_providers_core import (
     CreateItemInput,
     CreateProgress,
     CreateStep,
+    Estimate,
     Item,
     ItemLimits,
     ItemRelations,
@@ -38,6 +41,7 @@ from planpilot_providers_core import (
     ProviderConfig,
     ProviderError,
     UpdateItemInput,
+    Workload,
     parse_options,
 )
 from planpilot_providers_core.reliability import classify_failure
@@ -47,7 +51,7 @@ class GitHubProvider(Provider[GitHubContext]):
     """GitHub Issues + Projects v2 over typed GraphQL (sgqlc), with the core reliability toolkit.
 
     Options (``create_provider("github", ..., **options)``) are the fields of :class:`GitHubOptions`:
-    ``api_url``, ``transport``, ``mutation_interval``, ``max_connections``, ``timeout``,
+    ``api_url``, ``transport``, ``budgets``, ``mutation_interval``, ``max_connections``, ``timeout``,
     ``retry_policy``, ``search_lag_window``, ``secondary_limit_wait`` and ``clock``.
     """
 
@@ -190,3 +194,23 @@ class GitHubProvider(Provider[GitHubContext]):
         context = self.context
         await self._reads.by_id(item_id, context)
         await self._writes.delete_issue(item_id, context)
+
+    # -- budgets ---------------------------------------------------------------------------------
+
+    def estimate(self, work: Workload) -> Estimate | None:
+        """How long ``work`` takes at GitHub's pace, from the budgets as they stand; ``None`` without budgets."""
+        tracker = self._gql.pacing.tracker
+        if tracker is None:
+            return None
+        try:
+            context = self.context
+            field_requests = 1 if context.creation_defaults or context.size_field is not None else 0
+        except ProviderError:  # not entered: assume the usual board
+            field_requests = 1
+        units = workload_units(work, field_requests=field_requests)
+        eta = tracker.eta(units)
+        return Estimate(seconds=eta.seconds, binding=eta.binding, units=units)
+
+    def budget_report(self) -> Mapping[str, float] | None:
+        """Units spent per budget, requests sent, limit responses met and seconds waited for budgets."""
+        return self._gql.pacing.report()

@@ -56,7 +56,9 @@ class IssueWrites:
         async def find_created(_exc: BaseException) -> Applied[IssueState] | NotApplied:
             return await self._find_created(item, started, context)
 
-        state = await self._gql.write_once("CreateIssue", send, resolve_ambiguous=find_created)
+        state = await self._gql.write_once(
+            "CreateIssue", send, resolve_ambiguous=find_created, op=issue_mut.Operations.mutation.create_issue
+        )
         self._claimed_creates.add(state.id)
         return state
 
@@ -88,7 +90,9 @@ class IssueWrites:
         async def gone(_exc: BaseException) -> Applied[None] | NotApplied:
             return NOT_APPLIED if item_id in await self._reads.by_ids([item_id], context) else Applied(None)
 
-        await self._gql.write_once("DeleteIssue", send, resolve_ambiguous=gone)
+        await self._gql.write_once(
+            "DeleteIssue", send, resolve_ambiguous=gone, op=issue_mut.Operations.mutation.delete_issue
+        )
 
     # -- changes: safe to repeat ----------------------------------------------------------------
 

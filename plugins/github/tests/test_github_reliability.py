@@ -3,7 +3,8 @@
 One pooled client; every way GitHub signals a rate limit is honoured (429; 403 and 200 "secondary
 rate limit" with retry-after, else the reset time, else 60 s; 200 with RATE_LIMITED / RATE_LIMIT;
 x-ratelimit-remaining: 0 with x-ratelimit-reset); the pause is shared by every in-flight call;
-mutations are paced; permanent errors are raised at once; partial data is never accepted.
+permanent errors are raised at once; partial data is never accepted. These providers keep no budgets
+(the emulator's default); pacing by GitHub's budgets is tested in test_github_budgets.py.
 
 No test sleeps for a real rate-limit pause: waits are tiny emulator values, or the shared gate is
 replaced by a recorder that advances the emulator's clock instead of sleeping.
@@ -12,7 +13,6 @@ replaced by a recorder that advances the emulator's clock instead of sleeping.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import logging
 import time
@@ -69,9 +69,6 @@ class Recorder(httpx.AsyncBaseTransport):
         query = payload["query"].lstrip()
         self.starts.append((time.monotonic(), payload.get("operationName") or "", query.startswith("mutation")))
         return await self.inner.handle_async_request(request)
-
-    def times(self, *, mutations: bool) -> list[float]:
-        return [t for t, _, is_mutation in self.starts if is_mutation is mutations]
 
     async def aclose(self) -> None:
         await self.inner.aclose()
@@ -423,51 +420,6 @@ async def test_a_rate_limit_pauses_every_in_flight_call(kind: str) -> None:
 def test_retries_and_the_transport_share_one_gate() -> None:
     provider = make_provider(make_emulator())
     assert provider._gql._http.gate is provider._gql.gate
-
-
-# -- pacing ------------------------------------------------------------------------------------------
-
-
-async def test_reads_are_not_paced() -> None:
-    interval = 0.5
-    emulator = make_emulator()
-    async with make_provider(emulator) as unpaced:
-        created = await unpaced.create_item(item_input(size=None))
-    async with make_provider(emulator, mutation_interval=interval) as provider:
-        await provider.update_item(created.id, UpdateItemInput(title="Renamed"))  # the next write slot is 0.5 s away
-        started = time.monotonic()
-        await asyncio.gather(*(provider.get_item(created.id) for _ in range(6)))
-        took = time.monotonic() - started
-    assert took < interval / 2
-
-
-async def test_mutation_starts_are_at_least_the_interval_apart() -> None:
-    interval = 0.05
-    emulator = make_emulator()
-    recorder = Recorder(emulator.transport())
-    async with make_provider(emulator, transport=recorder, mutation_interval=interval) as provider:
-        await asyncio.gather(*(provider.create_item(item_input(n, size=None)) for n in range(4)))
-        ids = [issue.id for issue in emulator.state.issues(REPO)]
-        await asyncio.gather(*(provider.update_item(i, UpdateItemInput(title=f"R{i}")) for i in ids))
-
-    starts = sorted(recorder.times(mutations=True))
-    assert len(starts) == 1 + 4 * 2 + 4  # discovery label, 4 x (create + fields), 4 updates
-    gaps = [b - a for a, b in itertools.pairwise(starts)]
-    # Each start is its reserved slot plus a little scheduling delay, so a gap may lose a few ms;
-    # unpaced, these 13 writes would go out within a few ms of each other.
-    assert min(gaps) >= interval * 0.6, gaps
-    assert starts[-1] - starts[0] >= (len(starts) - 1) * interval - 0.01
-
-
-async def test_mutation_interval_defaults_to_one_second_for_github() -> None:
-    provider = GitHubProvider(ProviderConfig.from_keywords("github", target=REPO, token=TOKEN, board_url=ORG_BOARD))
-    assert provider._gql._pacer.min_interval == 1.0
-    local = GitHubProvider(
-        ProviderConfig.from_keywords(
-            "github", target=REPO, token=TOKEN, board_url=ORG_BOARD, api_url="http://127.0.0.1:9/graphql"
-        )
-    )
-    assert local._gql._pacer.min_interval == 0.0
 
 
 # -- one pooled client -------------------------------------------------------------------------------
