@@ -2,7 +2,8 @@
 
 The class wires the parts together and keeps the contract's order of events; the work is done by
 :mod:`.resolve` (enter), :mod:`.reads` (get, discovery), :mod:`.changes` (what to write, pure) and
-:mod:`.writes` (writing it), with :mod:`.labels` and :mod:`.relations` alongside, and :mod:`.pacing` keeps
+:mod:`.writes` (writing it), with :mod:`.labels` and :mod:`.relations` alongside; :mod:`.batch_updates`
+and :meth:`.relations.RelationOps.reconcile_many` write many items per request, and :mod:`.pacing` keeps
 every request within GitHub's budgets (:mod:`.estimate` says how long the rest takes).
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from planpilot_provider_github.batch_updates import BatchUpdates
 from planpilot_provider_github.changes import Wanted, create_marks, decide_changes
 from planpilot_provider_github.client import GitHubGraphQL
 from planpilot_provider_github.context import GitHubContext
@@ -40,6 +42,7 @@ from planpilot_providers_core import (
     Provider,
     ProviderConfig,
     ProviderError,
+    RelationChange,
     UpdateItemInput,
     Workload,
     parse_options,
@@ -71,6 +74,7 @@ class GitHubProvider(Provider[GitHubContext]):
         self._labels = LabelCatalog(self._gql, self._repo)
         self._reads = IssueReads(self._gql, self._repo, self.options)
         self._writes = IssueWrites(self._gql, self._reads, self._labels)
+        self._batch = BatchUpdates(self._gql, self._reads, self._labels)
 
     @classmethod
     def validate_config(cls, config: ProviderConfig) -> None:
@@ -189,6 +193,27 @@ class GitHubProvider(Provider[GitHubContext]):
         state = await self._reads.by_id(item_id, context)
         changes = decide_changes(state, wanted, context)
         return self._item(await self._writes.apply(state, changes, context), context)
+
+    async def update_items(self, updates: Sequence[tuple[str, UpdateItemInput]]) -> list[Item | Exception]:
+        """Many updates in a few requests: one batched read, the same decision as :meth:`update_item`
+        for each, then every issue, label and board write as aliased mutations; one result per update."""
+        context = self.context
+        results = await self._batch.update(updates, context)
+        return [result if isinstance(result, Exception) else self._item(result, context) for result in results]
+
+    async def reconcile_many(self, changes: Sequence[RelationChange]) -> list[Exception | None]:
+        """Many items' parents and blockers in a few requests (the sync's batched read stands in for a
+        fresh one); one result per change."""
+        desired = [
+            (
+                change.item.id,
+                ItemRelations(
+                    parent_id=change.parent.id if change.parent else None, blocker_ids=[b.id for b in change.blockers]
+                ),
+            )
+            for change in changes
+        ]
+        return await self.relations.reconcile_many(desired)
 
     async def delete_item(self, item_id: str) -> None:
         context = self.context

@@ -1,4 +1,5 @@
-"""Sub-issue and blocked-by relations: batched reads, tolerant writes, reconciliation.
+"""Sub-issue and blocked-by relations: batched reads, tolerant writes, reconciliation one by one or many
+at once (:meth:`RelationOps.reconcile_many`: the links of many issues as aliased mutations).
 
 GitHub answers re-adding an existing link, or removing a missing one, with an error; in a
 re-runnable sync those races mean the tracker already shows what we want, so they count as success.
@@ -10,6 +11,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from typing import Final
 
+from planpilot_provider_github.aliases import ALREADY_ABSENT, ALREADY_LINKED, Kind, Write, first_errors, send_writes
 from planpilot_provider_github.client import ErrorFilter, GitHubGraphQL, error_message, error_type
 from planpilot_provider_github.graphql.generated import issues as issue_ops
 from planpilot_provider_github.graphql.generated import relation_mutations as relation_ops
@@ -17,9 +19,6 @@ from planpilot_providers_core import Capability, ItemNotFoundError, ItemRelation
 
 BATCH: Final = 100
 """``nodes(ids:)`` takes at most 100 ids per request."""
-
-_ALREADY_LINKED: Final = ("duplicate sub-issues", "already exists", "has already been taken", "already a sub-issue")
-_ALREADY_ABSENT: Final = ("not a sub-issue", "not found", "does not exist", "is not blocked", "no dependency")
 
 
 def _matching(fragments: Sequence[str]) -> ErrorFilter:
@@ -74,6 +73,16 @@ class RelationOps:
         return merged
 
     async def _fetch_batch(self, ids: list[str]) -> dict[str, ItemRelations]:
+        found = await self._read(ids)
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise ItemNotFoundError(
+                f"issue(s) {', '.join(missing)} no longer exist on GitHub (deleted or moved), or are not issues"
+            )
+        return found
+
+    async def _read(self, ids: list[str]) -> dict[str, ItemRelations]:
+        """The relations of those of ``ids`` that are issues (deleted ones and other nodes are left out)."""
         response = await self._gql.query(issue_ops.Operations.query.issue_relations, {"ids": ids}, tolerate=_not_found)
         found: dict[str, ItemRelations] = {}
         for node in response.data.nodes:
@@ -85,11 +94,6 @@ class RelationOps:
             found[node.id] = ItemRelations(
                 parent_id=node.parent.id if node.parent else None, blocker_ids=[b.id for b in blocked.nodes]
             )
-        missing = [i for i in ids if i not in found]
-        if missing:
-            raise ItemNotFoundError(
-                f"issue(s) {', '.join(missing)} no longer exist on GitHub (deleted or moved), or are not issues"
-            )
         return found
 
     async def add_sub_issue(self, *, parent_id: str, child_id: str) -> None:
@@ -98,7 +102,7 @@ class RelationOps:
         self._snapshots.pop(child_id, None)
         variables = {"input": {"issueId": parent_id, "subIssueId": child_id, "replaceParent": True}}
         await self._gql.mutate(
-            relation_ops.Operations.mutation.add_sub_issue, variables, tolerate=_matching(_ALREADY_LINKED)
+            relation_ops.Operations.mutation.add_sub_issue, variables, tolerate=_matching(ALREADY_LINKED)
         )
 
     async def remove_sub_issue(self, *, parent_id: str, child_id: str) -> None:
@@ -106,7 +110,7 @@ class RelationOps:
         self._snapshots.pop(child_id, None)
         variables = {"input": {"issueId": parent_id, "subIssueId": child_id}}
         await self._gql.mutate(
-            relation_ops.Operations.mutation.remove_sub_issue, variables, tolerate=_matching(_ALREADY_ABSENT)
+            relation_ops.Operations.mutation.remove_sub_issue, variables, tolerate=_matching(ALREADY_ABSENT)
         )
 
     async def add_blocked_by(self, *, issue_id: str, blocker_id: str) -> None:
@@ -114,7 +118,7 @@ class RelationOps:
         self._snapshots.pop(issue_id, None)
         variables = {"input": {"issueId": issue_id, "blockingIssueId": blocker_id}}
         await self._gql.mutate(
-            relation_ops.Operations.mutation.add_blocked_by, variables, tolerate=_matching(_ALREADY_LINKED)
+            relation_ops.Operations.mutation.add_blocked_by, variables, tolerate=_matching(ALREADY_LINKED)
         )
 
     async def remove_blocked_by(self, *, issue_id: str, blocker_id: str) -> None:
@@ -122,7 +126,7 @@ class RelationOps:
         self._snapshots.pop(issue_id, None)
         variables = {"input": {"issueId": issue_id, "blockingIssueId": blocker_id}}
         await self._gql.mutate(
-            relation_ops.Operations.mutation.remove_blocked_by, variables, tolerate=_matching(_ALREADY_ABSENT)
+            relation_ops.Operations.mutation.remove_blocked_by, variables, tolerate=_matching(ALREADY_ABSENT)
         )
 
     async def reconcile(self, item_id: str, current: ItemRelations | None, desired: ItemRelations) -> None:
@@ -144,3 +148,55 @@ class RelationOps:
             await self.add_blocked_by(issue_id=item_id, blocker_id=blocker)
         for blocker in sorted(to_remove):
             await self.remove_blocked_by(issue_id=item_id, blocker_id=blocker)
+
+    async def reconcile_many(self, changes: Sequence[tuple[str, ItemRelations]]) -> list[Exception | None]:
+        """Make each issue show its desired relations; one result per change, in order (None: done).
+
+        The current relations come from the batch snapshot of :meth:`fetch` (what a sync read just
+        before), else from one batched read; the differences of every issue then go out as aliased
+        mutations, 20 to a request. Each alias's error fails its own issue only.
+        """
+        self._ensure_writable()
+        results: list[Exception | None] = [None] * len(changes)
+        current: dict[str, ItemRelations] = {}
+        for item_id, _ in changes:  # a write drops the snapshot: it is never older than our own changes
+            snapshot = self._snapshots.pop(item_id, None)
+            if snapshot is not None:
+                current[item_id] = snapshot
+        unread = list(dict.fromkeys(item_id for item_id, _ in changes if item_id not in current))
+        for start in range(0, len(unread), BATCH):
+            batch = unread[start : start + BATCH]
+            try:
+                current.update(await self._read(batch))
+            except Exception as exc:
+                results = [exc if item_id in batch else r for (item_id, _), r in zip(changes, results, strict=True)]
+        writes: list[Write] = []
+        for n, (item_id, desired) in enumerate(changes):
+            if results[n] is not None:
+                continue
+            if item_id not in current:
+                results[n] = ItemNotFoundError(f"issue {item_id} no longer exists on GitHub (deleted or moved)")
+                continue
+            try:
+                writes.extend(self._differences(n, item_id, current[item_id], desired))
+            except ProviderError as exc:  # a relation kind this provider may not write
+                results[n] = exc
+        errors = first_errors(await send_writes(self._gql, "ReconcileRelations", writes), writes, len(changes))
+        return [result or error for result, error in zip(results, errors, strict=True)]
+
+    def _differences(self, n: int, item_id: str, current: ItemRelations, desired: ItemRelations) -> list[Write]:
+        """The writes taking ``current`` to ``desired`` (a parent move is one ``addSubIssue(replaceParent)``)."""
+        writes: list[Write] = []
+        if current.parent_id != desired.parent_id:
+            self._writing(Capability.RELATION_PARENT)
+            if desired.parent_id is not None:
+                link = {"issueId": desired.parent_id, "subIssueId": item_id, "replaceParent": True}
+                writes.append(Write(Kind.ADD_SUB_ISSUE, link, n))
+            elif current.parent_id is not None:
+                writes.append(Write(Kind.REMOVE_SUB_ISSUE, {"issueId": current.parent_id, "subIssueId": item_id}, n))
+        to_add, to_remove = desired.blockers - current.blockers, current.blockers - desired.blockers
+        if to_add or to_remove:
+            self._writing(Capability.RELATION_BLOCKED_BY)
+        for kind, blockers in ((Kind.ADD_BLOCKED_BY, to_add), (Kind.REMOVE_BLOCKED_BY, to_remove)):
+            writes.extend(Write(kind, {"issueId": item_id, "blockingIssueId": b}, n) for b in sorted(blockers))
+        return writes

@@ -11,6 +11,7 @@ import pytest
 from graphql import GraphQLSchema, OperationDefinitionNode, build_schema, parse, validate
 
 from planpilot_provider_github import graphql as gql_pkg
+from planpilot_provider_github.aliases import MAX_ALIASES, Kind, aliased
 
 OPERATION_FILES = gql_pkg.operation_files()
 
@@ -98,3 +99,32 @@ def test_set_project_fields_batches_use_aliases() -> None:
         for k in range(n):
             assert f"f{k}: updateProjectV2ItemFieldValue(input: $i{k})" in text
         assert f"f{n}:" not in text
+
+
+# -- aliased batches, built with sgqlc's typed API at run time (not from a .graphql file) -------------------
+
+ALIAS_SHAPES = [
+    *((kind,) for kind in Kind),
+    tuple(Kind),
+    (Kind.UPDATE_ISSUE,) * MAX_ALIASES,
+    (Kind.ADD_BLOCKED_BY,) * 12 + (Kind.REMOVE_BLOCKED_BY,) * 8,
+]
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+@pytest.mark.parametrize("shape", ALIAS_SHAPES, ids=lambda shape: "+".join(sorted({k.name for k in shape})))
+@pytest.mark.parametrize("name", ["UpdateItems", "ReconcileRelations"])
+def test_aliased_batches_are_valid_against_full_schema(github_schema: GraphQLSchema, name: str, shape: Any) -> None:
+    op = aliased(name, shape)
+    for text in (bytes(op).decode(), str(op)):
+        errors = validate(github_schema, parse(text))
+        assert errors == [], f"{name}: " + "; ".join(e.message for e in errors) + f"\n{text}"
+    text = bytes(op).decode()
+    assert text.startswith(f"mutation {name}(")
+    fields = [f"a{n}: {camel(kind.field)}(input: $i{n})" for n, kind in enumerate(shape)]
+    assert [f for f in fields if f not in text] == []
+    assert aliased(name, shape) is op  # built once per shape
