@@ -59,11 +59,9 @@ class BatchUpdates:
                 decided[n] = (state, decide_changes(state, want, context))
         label_ids = await self._label_ids((name for _, c in decided.values() for name in c.add_labels), context)
         for n, (_, changes) in decided.items():
-            failed = next(
-                (label_ids[name] for name in changes.add_labels if isinstance(label_ids[name], Exception)), None
-            )
-            if isinstance(failed, Exception):
-                results[n] = failed
+            missing = [found for name in changes.add_labels if isinstance(found := label_ids[name], Exception)]
+            if missing:
+                results[n] = missing[0]
         decided = {n: d for n, d in decided.items() if results[n] is None}
 
         errors = await self._write(decided, label_ids, context, len(updates))
@@ -74,7 +72,9 @@ class BatchUpdates:
                 continue
             added = {name: str(label_ids[name]) for name in changes.add_labels}
             results[n] = changes.applied_to(state, label_ids=added, project_item_id=board_item)
-        return [result for result in results if result is not None]
+        done = [result for result in results if result is not None]
+        assert len(done) == len(updates), "every update has its result"
+        return done
 
     async def _write(
         self,
@@ -92,7 +92,7 @@ class BatchUpdates:
         added = {
             w.owner: str(o.data.item.id)
             for w, o in zip(first, outcomes, strict=True)
-            if w.kind is Kind.ADD_PROJECT_ITEM
+            if w.kind is Kind.ADD_PROJECT_ITEM and o.error is None
         }
         second = [
             _set_field(n, added[n], value, context)

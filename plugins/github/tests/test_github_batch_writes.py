@@ -6,9 +6,11 @@ fails its own item only, and "already linked"/"already absent" stay successes pe
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 
 from planpilot_provider_github.item import GitHubItem
@@ -155,6 +157,42 @@ async def test_issues_off_the_board_are_added_then_given_their_fields(
     for issue in issues:
         fields = dict(view(emulator, issue.id).project_fields["acme/1"])
         assert fields == {"Status": "Backlog", "Priority": "P1", "Iteration": "Iteration 3", "Size": "S"}
+
+
+class FailFirstAlias(httpx.AsyncBaseTransport):
+    """GitHub refuses the first aliased field of the first UpdateItems request (its data is null)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.done = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if self.done or json.loads(request.content).get("operationName") != "UpdateItems":
+            return response
+        self.done = True
+        body = json.loads(await response.aread())
+        body["data"]["a0"] = None
+        body["errors"] = [{"type": "UNPROCESSABLE", "path": ["a0"], "message": "The project is full"}]
+        return httpx.Response(200, headers={"content-type": "application/json"}, json=body)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_an_issue_the_board_refuses_fails_alone(make_github: MakeGitHub, emulator: GitHubEmulator) -> None:
+    state = emulator.state
+    issues = [state.add_issue(REPO, f"Off {n}", f"PLAN_ID:b\nITEM_ID:off{n}", labels=["planpilot"]) for n in range(2)]
+    async with make_github(transport=FailFirstAlias(emulator.transport())) as provider:
+        emulator.stats.reset()
+        results = await provider.update_items([(i.id, UpdateItemInput(item_type="TASK")) for i in issues])
+
+    assert isinstance(results[0], ProviderError)
+    assert "The project is full" in str(results[0])
+    assert isinstance(results[1], GitHubItem)
+    assert results[1].complete
+    assert emulator.stats.operations["UpdateItems"] == 2  # the second round: the other issue's fields only
+    assert emulator.stats.mutation_fields_applied == 2 * 2 + 3  # type and board for both, fields for one
 
 
 async def test_a_request_that_fails_as_a_whole_fails_each_of_its_items(
