@@ -4,7 +4,7 @@ nox                     # tests, lint, typecheck
 nox -s tests -- -k registry -x
 nox -s isolation        # fresh venvs per plugin combination (needs the package index)
 nox -s codegen          # regenerate the GitHub plugin's sgqlc code from its .graphql files
-nox -s bench            # request counts, sync wall time and memory, CLI start-up (benchmarks/)
+nox -s bench            # request counts, sync wall time and memory, CLI start-up, budgets (benchmarks/)
 nox -s demo             # sync the example plan to the GitHub emulator twice; the second run writes nothing
 """
 
@@ -72,11 +72,14 @@ def codegen_check(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks (never run as tests): provider request costs, then sync of 50 and 500 items to the
-    emulator on loopback (20 ms latency) at concurrency 1 and 10, plus CLI start-up. Plain installs,
-    so modules are byte-compiled as users get them. Results: a table on stdout, JSON in benchmarks/results/."""
+    emulator on loopback (20 ms latency) at concurrency 1 and 10, plus CLI start-up, then the budget table:
+    500 and 5,000 items against GitHub's budgets on the emulator's virtual clock, paced by the budgets
+    vs 1 s between mutations. Plain installs, so modules are byte-compiled as users get them. Results: a
+    table on stdout, JSON in benchmarks/results/."""
     session.install(CORE, DRY_RUN, GITHUB)
     session.run("python", "benchmarks/bench_provider.py", "--items", "100")
     session.run("python", "benchmarks/bench_sync.py", *session.posargs)
+    session.run("python", "benchmarks/bench_budgets.py")
 
 
 @nox.session
