@@ -96,11 +96,17 @@ def test_json_reports_the_budget_spent(capsys: pytest.CaptureFixture[str]) -> No
 def test_check_estimates_a_plans_cost_and_duration_before_any_write(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "--provider", "paced", str(ROADMAP), "--json"]) == 0
     plan = json.loads(capsys.readouterr().out)["plan"]
-    assert plan["work"] == {"creates": 43, "updates": 0, "relation_writes": 88}
+    # What the sync will do: parents go with the creates; the 13 epics and stories are updated to list their
+    # sub-items once those exist. The same work the sync itself starts from:
+    assert plan["work"] == {"creates": 43, "updates": 13, "relation_writes": 48}
     assert plan["estimate"] == {"seconds": 43 * 7.2, "binding": BINDING, "units": {BINDING: 43}}
+    asked = len(PacedTracker.seen)
+    assert main(["sync", "--provider", "paced", str(ROADMAP)]) == 0
+    capsys.readouterr()
+    assert PacedTracker.seen[asked] == Workload(**plan["work"]), "the sync's first estimate is of the same work"
 
     assert main(["check", "--provider", "paced", str(ROADMAP)]) == 0
     out = capsys.readouterr().out
-    assert "a sync would create 43, update 0 and make 88 relation change(s)" in out
+    assert "a sync would create 43 item(s), update 13 and write 48 relation(s) besides the parents" in out
     assert f"budget units: 43 {BINDING}" in out
     assert f"duration at the tracker's pace: about 5m 10s, bound by {BINDING}" in out

@@ -61,6 +61,14 @@ def _provider_options(parser: argparse.ArgumentParser, *, provider_default: str 
         "--api-url", metavar="URL", help="the API endpoint the provider calls (a self-hosted tracker, or an emulator)"
     )
     parser.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="one of the provider's own options (its documentation lists them), repeatable; "
+        "VALUE is read as JSON when it is (1.5, true, null), else as text",
+    )
+    parser.add_argument(
         "--label", default=DEFAULT_LABEL, help=f"discovery label put on every item (default: {DEFAULT_LABEL})"
     )
     _common(parser)

@@ -23,10 +23,9 @@ from planpilot_providers_core.cli.output import Output, cell, duration
 from planpilot_providers_core.cli.plan_input import load
 from planpilot_providers_core.cli.provider_setup import RunFailure, open_provider, run_failure
 from planpilot_providers_core.cli.reports import report_error
-from planpilot_providers_core.contracts import Workload
 from planpilot_providers_core.plan import Plan
 from planpilot_providers_core.provider import Provider
-from planpilot_providers_core.sync.preview import Change, preview_sync
+from planpilot_providers_core.sync.preview import preview_sync
 
 __all__ = ["run_check"]
 
@@ -75,8 +74,8 @@ def run_check(args: argparse.Namespace, *, output: Output | None = None) -> int:
 def _print_estimate(plan: Mapping[str, Any], output: Output) -> None:
     work = plan["work"]
     output.out(
-        f"Plan {cell(plan['plan_id'])}: a sync would create {work['creates']}, update {work['updates']} and "
-        f"make {work['relation_writes']} relation change(s)"
+        f"Plan {cell(plan['plan_id'])}: a sync would create {work['creates']} item(s), update {work['updates']} "
+        f"and write {work['relation_writes']} relation(s) besides the parents set with the creates"
     )
     estimate = plan["estimate"]
     if estimate is None:
@@ -106,11 +105,7 @@ async def _check(provider: Provider[Any], plan: Plan | None) -> dict[str, Any]:
 async def _estimate(provider: Provider[Any], plan: Plan, label: str) -> dict[str, Any]:
     """What a sync of ``plan`` would do (the dry-run preview) and what that costs at the tracker's pace."""
     preview = await preview_sync(provider, plan, label=label)
-    work = Workload(
-        creates=preview.count(Change.CREATE),
-        updates=preview.count(Change.UPDATE),
-        relation_writes=sum(len(item.link) + len(item.unlink) for item in preview.items),
-    )
+    work = preview.work
     estimate = provider.estimate(work)
     return {
         "plan_id": preview.plan_id,

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from typing import Any
 
 import attrs
@@ -26,7 +27,7 @@ from planpilot_providers_core.provider import Provider
 from planpilot_providers_core.spec import CredentialRequest
 from planpilot_providers_core.sync.identity import PlanCollisionError
 
-__all__ = ["RunFailure", "open_provider", "run_failure"]
+__all__ = ["RunFailure", "open_provider", "provider_options", "run_failure"]
 
 
 def open_provider(args: argparse.Namespace, output: Output, *, read_only: bool = False) -> Provider[Any]:
@@ -50,7 +51,7 @@ def open_provider(args: argparse.Namespace, output: Output, *, read_only: bool =
             target=target,
             board_url=args.board_url or "",
             label=args.label,
-            options={"api_url": args.api_url} if args.api_url else {},
+            options=provider_options(args),
             read_only=read_only,
             declared_capabilities=spec.capabilities,
         )
@@ -69,6 +70,30 @@ def open_provider(args: argparse.Namespace, output: Output, *, read_only: bool =
         raise CommandError(EXIT_BAD_INPUT, "config", str(exc)) from exc
     except (ProviderError, PluginError) as exc:
         raise CommandError(EXIT_PROVIDER, "provider", str(exc)) from exc
+
+
+def provider_options(args: argparse.Namespace) -> dict[str, object]:
+    """``--option KEY=VALUE`` (VALUE as JSON when it parses, else text) and ``--api-url``, as provider options."""
+    options: dict[str, object] = {}
+    for option in args.option:
+        key, equals, text = option.partition("=")
+        if not equals or not key.strip():
+            raise CommandError(EXIT_BAD_INPUT, "config", f"--option {option!r}: write it as KEY=VALUE")
+        try:
+            options[key.strip()] = json.loads(text, parse_constant=_text_constant)
+        except ValueError:
+            options[key.strip()] = text
+    if args.api_url:
+        if "api_url" in options:
+            raise CommandError(
+                EXIT_BAD_INPUT, "config", "give the API URL once: --api-url or --option api_url=..., not both"
+            )
+        options["api_url"] = args.api_url
+    return options
+
+
+def _text_constant(name: str) -> object:
+    raise ValueError(name)  # NaN and Infinity are not JSON: keep them as text for the provider to judge
 
 
 #: What stops a command once its provider is open.

@@ -16,7 +16,7 @@ from typing import Any, Final
 import attrs
 
 from planpilot_providers_core.capabilities import Capability
-from planpilot_providers_core.contracts import Item, ItemRelations, PlanItemType
+from planpilot_providers_core.contracts import Item, ItemRelations, PlanItemType, Workload
 from planpilot_providers_core.plan import LEVELS, Plan, PlanError, PlanItem
 from planpilot_providers_core.provider import Provider
 from planpilot_providers_core.sync.body import References, render_body
@@ -85,6 +85,9 @@ class SyncPreview:
     items: tuple[PlannedItem, ...]
     removed: tuple[RemovedItem, ...] = ()
     warnings: tuple[str, ...] = ()
+    work: Workload = attrs.field(factory=Workload)
+    """The provider calls the sync would make, for ``Provider.estimate``: a created item's parent goes with
+    its create (no relation write), and one with sub-items is updated once they exist, to list them."""
 
     @property
     def pending(self) -> bool:
@@ -178,6 +181,7 @@ async def preview_sync(provider: Provider[Any], plan: Plan, *, label: str) -> Sy
     names.update({found.id: found.key for _, found in discovery.removed})
     blockers = plan.blockers()
     planned: list[PlannedItem] = []
+    updates = relation_writes = 0
     for level in LEVELS:
         for item in plan.level(level):
             current = tracked.get(item.id)
@@ -191,6 +195,8 @@ async def preview_sync(provider: Provider[Any], plan: Plan, *, label: str) -> Sy
                 names,
             )
             if current is None:
+                updates += bool(plan.children(item.id))
+                relation_writes += len(blockers[item.id]) if support.blockers else 0
                 fields = tuple(f"field {name}={value}" for name, value in item.fields.items())
                 planned.append(
                     PlannedItem(
@@ -205,6 +211,8 @@ async def preview_sync(provider: Provider[Any], plan: Plan, *, label: str) -> Sy
                 continue
             body = render_body(item, discovery.plan_id, _references(plan, item, tracked))
             changed = differences(current, item, body, label=label, keeps_sizes=keeps_sizes or current.size is not None)
+            updates += bool(changed)
+            relation_writes += len(link) + len(unlink)
             planned.append(
                 PlannedItem(
                     item_id=item.id,
@@ -227,4 +235,7 @@ async def preview_sync(provider: Provider[Any], plan: Plan, *, label: str) -> Sy
         items=tuple(planned),
         removed=removed,
         warnings=discovery.warnings,
+        work=Workload(
+            creates=sum(p.change is Change.CREATE for p in planned), updates=updates, relation_writes=relation_writes
+        ),
     )

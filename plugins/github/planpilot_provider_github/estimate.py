@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from typing import Final
 
@@ -21,7 +22,7 @@ from planpilot_provider_github.graphql.generated import issue_mutations, issues,
 from planpilot_provider_github.graphql.generated import project_mutations as project
 from planpilot_providers_core.contracts import Workload
 
-__all__ = ["UPDATES_PER_CALL", "workload_units"]
+__all__ = ["UPDATES_PER_CALL", "workload_units", "write_requests"]
 
 UPDATES_PER_CALL: Final = 50
 """Updates a sync hands ``update_items`` at once (its batch size): one batched read each."""
@@ -29,6 +30,15 @@ UPDATES_PER_CALL: Final = 50
 
 def _share(cost: RequestCost, calls: float) -> Counter[str]:
     return Counter({name: units * calls for name, units in cost.units().items()})
+
+
+def write_requests(work: Workload, *, field_requests: int = 1) -> int:
+    """The mutations ``work`` sends, one after another (GitHub asks for writes one at a time)."""
+    return (
+        work.creates * (1 + field_requests)
+        + math.ceil(work.updates / MAX_ALIASES)
+        + math.ceil(work.relation_writes / MAX_ALIASES)
+    )
 
 
 def workload_units(work: Workload, *, field_requests: int = 1) -> dict[str, float]:

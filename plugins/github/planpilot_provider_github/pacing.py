@@ -86,6 +86,8 @@ class GitHubPacing:
         """Refusals met: 403/200 secondary and content-creation limits, primary ``RATE_LIMITED`` bodies."""
         self._in_flight_primary = 0
         self._reset: float | None = None
+        self.write_seconds: float | None = None
+        """A moving average of a mutation's round trip: writes go one at a time, so it bounds an ETA too."""
 
     def __repr__(self) -> str:
         budgets = "off" if self.tracker is None else ", ".join(self.tracker.budgets)
@@ -124,7 +126,7 @@ class GitHubPacing:
         tracker, limits = self.tracker, self.limits
         if tracker is None or limits is None:
             self.requests += 1
-            return Sent(await send(), 0.0)
+            return Sent(await self._timed(send, cost.mutation), 0.0)
         units = cost.units()
         while True:
             await tracker.wait_for(units)
@@ -135,7 +137,7 @@ class GitHubPacing:
                 self.requests += 1
                 self._in_flight_primary += cost.primary
                 try:
-                    response = await send()
+                    response = await self._timed(send, cost.mutation)
                 except BaseException:
                     tracker.restamp(units, stamp)  # it may have been counted: keep it a whole window
                     raise
@@ -144,6 +146,14 @@ class GitHubPacing:
                 stamp = tracker.restamp(units, stamp)
             self._observe(response)
             return Sent(response, stamp)
+
+    async def _timed(self, send: Callable[[], Awaitable[httpx.Response]], mutation: bool) -> httpx.Response:
+        started = self.clock.monotonic()
+        response = await send()
+        if mutation:
+            took = self.clock.monotonic() - started
+            self.write_seconds = took if self.write_seconds is None else 0.8 * self.write_seconds + 0.2 * took
+        return response
 
     def _observe(self, response: httpx.Response) -> None:
         """Take the token's primary limit and what is left of it until the reset from the headers."""

@@ -17,7 +17,7 @@ from planpilot_provider_github.changes import Wanted, create_marks, decide_chang
 from planpilot_provider_github.client import GitHubGraphQL
 from planpilot_provider_github.context import GitHubContext
 from planpilot_provider_github.convert import IssueState
-from planpilot_provider_github.estimate import workload_units
+from planpilot_provider_github.estimate import workload_units, write_requests
 from planpilot_provider_github.fields import creation_defaults, plan_field_value, size_field
 from planpilot_provider_github.item import GitHubItem, issue_item
 from planpilot_provider_github.labels import LabelCatalog
@@ -223,17 +223,22 @@ class GitHubProvider(Provider[GitHubContext]):
     # -- budgets ---------------------------------------------------------------------------------
 
     def estimate(self, work: Workload) -> Estimate | None:
-        """How long ``work`` takes at GitHub's pace, from the budgets as they stand; ``None`` without budgets."""
-        tracker = self._gql.pacing.tracker
-        if tracker is None:
-            return None
+        """How long ``work`` takes at GitHub's pace: the budgets as they stand, or the writes one after another
+        at their measured round trip when that is slower; ``None`` with neither budgets nor a measured write."""
+        pacing = self._gql.pacing
         try:
             context = self.context
             field_requests = 1 if context.creation_defaults or context.size_field is not None else 0
         except ProviderError:  # not entered: assume the usual board
             field_requests = 1
         units = workload_units(work, field_requests=field_requests)
-        eta = tracker.eta(units)
+        writes = None if pacing.write_seconds is None else write_requests(work, field_requests=field_requests)
+        round_trips = 0.0 if writes is None or pacing.write_seconds is None else writes * pacing.write_seconds
+        if pacing.tracker is None:
+            return None if writes is None else Estimate(seconds=round_trips, units=units)
+        eta = pacing.tracker.eta(units)
+        if round_trips > eta.seconds:
+            return Estimate(seconds=round_trips, units=units)
         return Estimate(seconds=eta.seconds, binding=eta.binding, units=units)
 
     def budget_report(self) -> Mapping[str, float] | None:

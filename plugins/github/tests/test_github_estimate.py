@@ -147,15 +147,27 @@ def test_the_estimate_names_the_binding_budget_and_holds_against_the_run() -> No
     assert work.seconds <= took <= work.seconds * 1.05
 
 
-def test_no_budgets_no_estimate_and_no_report() -> None:
+def test_without_budgets_the_writes_at_their_round_trip_are_the_estimate_and_there_is_no_report() -> None:
     clock = VirtualClock()
-    emulator = GitHubEmulator.with_default_scenario(clock=clock)
+    emulator = GitHubEmulator.with_default_scenario(clock=clock, latency=0.25)  # the default: no budgets
+    emulator.state.add_label("acme/roadmap", "planpilot")  # entering writes nothing
 
-    async def main() -> tuple[Any, Any]:
-        async with _provider(emulator, clock) as provider:  # the emulator's default: no budgets
-            return provider.estimate(Workload(creates=10)), provider.budget_report()
+    async def main() -> tuple[Any, Any, Any]:
+        async with _provider(emulator, clock) as provider:
+            before = provider.estimate(Workload(creates=10))
+            await provider.create_item(CreateItemInput(title="T", body="ITEM_ID:1", item_type="TASK"))
+            return (
+                before,
+                provider.estimate(Workload(creates=10, updates=30, relation_writes=5)),
+                provider.budget_report(),
+            )
 
-    assert run_virtual(main, clock=clock) == (None, None)
+    before, after, report = run_virtual(main, clock=clock)
+    assert before is None, "no budgets and no write measured yet: nothing to go by"
+    # 10 creates of 2 writes each, 2 aliased update requests, 1 aliased link request; each write 0.25 s.
+    assert after.seconds == pytest.approx((10 * 2 + 2 + 1) * 0.25)
+    assert after.binding is None
+    assert report is None
 
 
 def test_the_report_is_what_github_counted() -> None:
