@@ -1,4 +1,5 @@
-"""GitHub's documented GraphQL budgets, as the provider paces itself by them (notes/github-api.md §1).
+"""GitHub's documented GraphQL budgets, as the provider paces itself by them (GitHub's docs: "Rate limits
+and query limits for the GraphQL API").
 
 * primary: 5,000 points an hour, by the query-cost formula (the ``x-ratelimit-*`` headers are the truth);
 * secondary: 2,000 points a minute, 1 per query and 5 per request with mutations;

@@ -6,9 +6,9 @@ The provider sends ``render(op)`` with its own httpx client and turns the JSON b
 Typed results: attributes are the snake_case GraphQL names (``createdAt`` -> ``created_at``), ``DateTime``
 is a tz-aware ``datetime``, aliases are attributes (``result.f0``), union/interface members are the concrete
 type picked by ``__typename``. sgqlc turns a JSON ``null`` object (``issueType: null``, a ``null`` entry of
-``nodes(ids:)``) into an *empty, falsy* object, not ``None``: test with ``obj_or_none(x)`` or ``if not x``.
+``nodes(ids:)``) into an *empty, falsy* object, not ``None``: test with ``if not x``.
 
-It also fixes sgqlc 18 bug "union to JSON" (notes/sgqlc.md section 3.4, bug 2): ``op + data`` crashes with
+It also works around an sgqlc 18 bug (:func:`apply_sgqlc_patches`): ``op + data`` crashes with
 ``type object '<Union>' has no attribute '__to_json_value__'`` when a union sits under a list inside
 ``nodes(ids:)`` (e.g. ``projectItems.fieldValues``), because ``sgqlc.types.Union`` lacks that method.
 """
@@ -21,9 +21,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from sgqlc.operation import Operation
-from sgqlc.types import ContainerType, UnionMeta, Variable
+from sgqlc.types import UnionMeta, Variable
 
-__all__ = ["apply_sgqlc_patches", "obj_or_none", "operation_name", "parse", "render"]
+__all__ = ["apply_sgqlc_patches", "operation_name", "parse", "render"]
 
 _PATCH_MARKER = "__planpilot_union_json_patch__"
 _OPERATION_NAME = re.compile(r"\s*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)")
@@ -80,10 +80,3 @@ def parse(op: Operation, data: Mapping[str, Any]) -> Any:
     """
     apply_sgqlc_patches()
     return op + dict(data)
-
-
-def obj_or_none(obj: Any) -> Any:
-    """``None`` for sgqlc's empty stand-in of a JSON ``null`` object (or ``None``), else ``obj`` unchanged."""
-    if obj is None or (isinstance(obj, ContainerType) and len(obj) == 0):
-        return None
-    return obj

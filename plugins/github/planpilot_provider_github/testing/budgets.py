@@ -1,6 +1,6 @@
 """GitHub's GraphQL budgets as a value type (:class:`GitHubBudgets`) and their accounting (:class:`BudgetLedger`).
 
-Defaults are GitHub's documented numbers (notes/github-api.md §1.1-1.3):
+Defaults are GitHub's documented numbers (GitHub's docs: "Rate limits and query limits for the GraphQL API"):
 
 * primary: 5,000 points per hour, charged by the query-cost formula (:mod:`.cost`); a fixed window that starts
   with the first request and resets at ``x-ratelimit-reset``. Exhausted: HTTP 200 ``RATE_LIMITED``.
