@@ -30,7 +30,7 @@ from typing import Any
 from planpilot_provider_github.provider import GitHubProvider
 from planpilot_provider_github.testing import GitHubBudgets, GitHubEmulator, VirtualClock, run_virtual
 from planpilot_providers_core.config import ProviderConfig
-from planpilot_providers_core.plan import Estimate, Plan, PlanItem
+from planpilot_providers_core.plan.synthetic import layered_plan
 from planpilot_providers_core.provider import Provider
 from planpilot_providers_core.sync.results import ItemAction, RelationsAction
 from planpilot_providers_core.sync.runner import SyncRun
@@ -46,33 +46,8 @@ class OneItemPerCall(GitHubProvider):
     reconcile_many = Provider.reconcile_many
 
 
-def roadmap(items: int) -> Plan:
-    """1 epic : 9 stories : 90 tasks; tasks mostly follow the one before them in their story, every fourth
-    story's first task waits for the story before (so stories and epics block each other too). The same
-    shape as the 5,000-item test (plugins/github/tests/test_github_scale.py)."""
-    epics, stories, tasks = items // 100, 9, 10
-    plan = [PlanItem(id=f"E{e}", type="EPIC", title=f"Epic {e}") for e in range(epics)]
-    story_ids = []
-    for e in range(epics):
-        for s in range(stories):
-            story_ids.append(f"S{e}.{s}")
-            plan.append(PlanItem(id=f"S{e}.{s}", type="STORY", title=f"Story {e}.{s}", parent_id=f"E{e}"))
-    for n, sid in enumerate(story_ids):
-        for t in range(tasks):
-            depends = [f"T{n}.{t - 1}"] if t % 3 else []
-            if t == 0 and n % 4 == 0 and n:
-                depends.append(f"T{n - 1}.{tasks - 1}")
-            size = Estimate(tshirt=("S", "M", "L")[t % 3])
-            plan.append(
-                PlanItem(
-                    id=f"T{n}.{t}", type="TASK", title=f"Task {n}.{t}", parent_id=sid, depends_on=depends, estimate=size
-                )
-            )
-    return Plan(items=plan)
-
-
 def run(mode: str, items: int) -> dict[str, Any]:
-    plan = roadmap(items)
+    plan = layered_plan(items // 100)  # the shape of the 5,000-item test
     clock = VirtualClock()
     emulator = GitHubEmulator.with_default_scenario(
         clock=clock, budgets=GitHubBudgets.github_defaults(), latency=0.1, jitter=0.1

@@ -19,8 +19,8 @@ from planpilot_provider_github.provider import GitHubProvider
 from planpilot_provider_github.testing import GitHubBudgets, GitHubEmulator, VirtualClock, run_virtual
 from planpilot_providers_core.config import ProviderConfig
 from planpilot_providers_core.contracts import Estimate
-from planpilot_providers_core.plan import Estimate as Size
-from planpilot_providers_core.plan import Plan, PlanItem
+from planpilot_providers_core.plan import Plan
+from planpilot_providers_core.plan.synthetic import layered_plan
 from planpilot_providers_core.sync.body import parse_metadata
 from planpilot_providers_core.sync.results import SyncResult
 from planpilot_providers_core.sync.runner import SyncRun
@@ -28,34 +28,6 @@ from planpilot_providers_core.sync.runner import SyncRun
 REPO = "acme/roadmap"
 BOARD = "https://github.com/orgs/acme/projects/1"
 DEFAULTS = {"Status": "Backlog", "Priority": "P1", "Iteration": "Iteration 3"}
-
-
-def roadmap(epics: int = 50, stories: int = 9, tasks: int = 10) -> Plan:
-    """``epics`` x ``stories`` x ``tasks`` (5,000 items by default). Tasks mostly follow the one before them
-    in their story, and every fourth story's first task waits for the last task of the story before: so
-    stories and epics block each other too (PlanPilot's roll-ups), ~2,900 blocked-by links in all."""
-    items = [PlanItem(id=f"E{e}", type="EPIC", title=f"Epic {e}", goal=f"Outcome {e}") for e in range(epics)]
-    story_ids = []
-    for e in range(epics):
-        for s in range(stories):
-            story_ids.append(f"S{e}.{s}")
-            items.append(PlanItem(id=f"S{e}.{s}", type="STORY", title=f"Story {e}.{s}", parent_id=f"E{e}"))
-    for n, sid in enumerate(story_ids):
-        for t in range(tasks):
-            depends = [f"T{n}.{t - 1}"] if t % 3 else []
-            if t == 0 and n % 4 == 0 and n:
-                depends.append(f"T{n - 1}.{tasks - 1}")
-            items.append(
-                PlanItem(
-                    id=f"T{n}.{t}",
-                    type="TASK",
-                    title=f"Task {n}.{t}",
-                    parent_id=sid,
-                    depends_on=depends,
-                    estimate=Size(tshirt=("S", "M", "L")[t % 3]),
-                )
-            )
-    return Plan(items=items)
 
 
 def budgeted(clock: VirtualClock, latency: float = 0.0) -> GitHubEmulator:
@@ -108,7 +80,7 @@ def limit_responses(emulator: GitHubEmulator) -> int:
 
 
 def test_a_5000_item_plan_syncs_unattended_within_the_budgets_and_its_eta_holds() -> None:
-    plan = roadmap()
+    plan = layered_plan(50)  # 5,000 items, ~2,900 blocked-by links
     assert len(plan) == 5000
     clock = VirtualClock()
     emulator = budgeted(clock, latency=0.1)
@@ -161,7 +133,7 @@ async def _interrupted(provider: GitHubProvider, plan: Plan, phase: str, at: int
 
 
 def test_an_interrupted_5000_item_run_resumes_to_the_same_end_state() -> None:
-    plan = roadmap()
+    plan = layered_plan(50)  # 5,000 items, ~2,900 blocked-by links
     clock = VirtualClock()
     emulator = budgeted(clock)
     counts: dict[str, Any] = {}
