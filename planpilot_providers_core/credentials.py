@@ -13,9 +13,12 @@ from __future__ import annotations
 import os
 import pkgutil
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from planpilot_providers_core.errors import AuthenticationError, InvalidCredentialError, PluginError
-from planpilot_providers_core.spec import CredentialRequest, ProviderSpec
+
+if TYPE_CHECKING:  # annotations only: the CLI's output imports this module for ``redact`` at start-up
+    from planpilot_providers_core.spec import CredentialRequest, ProviderSpec
 
 __all__ = ["check_header_value", "redact", "resolve_credential"]
 

@@ -12,13 +12,10 @@ machinery (and the provider) only when it runs.
 from __future__ import annotations
 
 import argparse
-import logging
-import traceback
 from collections.abc import Sequence
 from typing import Final
 
 from planpilot_providers_core.cli.exits import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED
-from planpilot_providers_core.cli.output import Output
 from planpilot_providers_core.defaults import DEFAULT_LABEL, DEFAULT_PROVIDER
 
 __all__ = ["build_parser", "main"]
@@ -84,6 +81,7 @@ class _VersionAction(argparse.Action):
 
     def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
         from planpilot_providers_core.cli.list_command import version_text
+        from planpilot_providers_core.cli.output import Output
 
         Output().out(version_text())
         parser.exit()
@@ -159,29 +157,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class _OutputHandler(logging.Handler):
-    """Log records on stderr through the command's output: credentials masked, text made terminal-safe."""
-
-    def __init__(self, output: Output) -> None:
-        super().__init__()
-        self.output = output
-        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            self.output.err(self.format(record))
-        except Exception:  # a log line must never end the command
-            self.handleError(record)
-
-
-def _configure_logging(output: Output, verbose: bool) -> _OutputHandler:
-    handler = _OutputHandler(output)
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
-    return handler
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command and return its exit code; never ends in a traceback.
 
@@ -194,8 +169,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command is None:
         parser.print_help()
         return EXIT_BAD_INPUT
+    # Only now: ``--help`` and usage errors need neither the output nor logging, and ``list`` (which
+    # logs nothing, only prints) needs logging only for -v.
+    from planpilot_providers_core.cli.output import Output
+
     output = Output()
-    handler = _configure_logging(output, args.verbose)
+    handler = None
+    if command != "list" or args.verbose:
+        from planpilot_providers_core.cli.logs import log_to
+
+        handler = log_to(output, verbose=args.verbose)
     try:
         if command == "list":
             from planpilot_providers_core.cli.list_command import run_list
@@ -213,6 +196,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except Exception as exc:
         if args.verbose:
+            import traceback
+
             output.err("".join(traceback.format_exception(exc)))
         output.err(
             f"error: unexpected {type(exc).__name__}: {exc}. This is a bug in planpilot-providers or in a "
@@ -220,4 +205,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_INTERNAL
     finally:
-        logging.getLogger().removeHandler(handler)
+        if handler is not None:
+            handler.close()
