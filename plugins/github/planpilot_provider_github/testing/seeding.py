@@ -146,25 +146,11 @@ class Seeding(Store):
                 if seed.state not in {"OPEN", "CLOSED"}:
                     raise ValueError(f"issue state must be OPEN or CLOSED, not {seed.state!r}")
                 at = _aware(seed.created_at) if seed.created_at else now
-                node_id, db_id = self._next_id("I")
-                issue = Issue(
-                    id=node_id,
-                    database_id=db_id,
-                    repository=repo,
-                    number=repo.next_number,
-                    title=seed.title,
-                    body=seed.body,
-                    state=seed.state,
-                    created_at=at,
-                    updated_at=at,
-                    author=author,
-                    labels=[self._label_for_seed(repo, name) for name in dict.fromkeys(seed.labels)],
-                    issue_type=self._type_for_seed(repo, seed.issue_type),
-                    closed_at=at if seed.state == "CLOSED" else None,
+                issue = self._insert_issue(
+                    repo, title=seed.title, body=seed.body, state=seed.state, at=at, author=author
                 )
-                repo.next_number += 1
-                repo.issues[issue.number] = issue
-                self._register(node_id, issue)
+                issue.labels = [self._label_for_seed(repo, name) for name in dict.fromkeys(seed.labels)]
+                issue.issue_type = self._type_for_seed(repo, seed.issue_type)
                 issue.index.append(issue.snapshot(at))
                 created.append(issue)
             return created

@@ -71,25 +71,10 @@ class EmulatorState(Seeding, Inspection):
         parent = self.get_node(parent_issue_id, Issue) if parent_issue_id else None
         if parent is not None:
             self._check_sub_issue(parent, None, replace_parent=False)
-        now = self.now()
-        node_id, db_id = self._next_id("I")
-        issue = Issue(
-            id=node_id,
-            database_id=db_id,
-            repository=repo,
-            number=repo.next_number,
-            title=title,
-            body=body or "",
-            state="OPEN",
-            created_at=now,
-            updated_at=now,
-            author=self.viewer(),
-            labels=labels,
-            issue_type=issue_type,
+        issue = self._insert_issue(
+            repo, title=title, body=body or "", state="OPEN", at=self.now(), author=self.viewer()
         )
-        repo.next_number += 1
-        repo.issues[issue.number] = issue
-        self._register(node_id, issue)
+        issue.labels, issue.issue_type = labels, issue_type
         for project in projects:
             self._add_item(project, issue)
         if parent is not None:

@@ -123,6 +123,29 @@ class Store:
             return owner
 
     # ----------------------------------------------------------------------------------------- rules
+    def _insert_issue(
+        self, repo: Repository, *, title: str, body: str, state: str, at: datetime, author: Owner
+    ) -> Issue:
+        """A new issue numbered next in ``repo`` and registered; labels, type and search index are the caller's."""
+        node_id, db_id = self._next_id("I")
+        issue = Issue(
+            id=node_id,
+            database_id=db_id,
+            repository=repo,
+            number=repo.next_number,
+            title=title,
+            body=body,
+            state=state,
+            created_at=at,
+            updated_at=at,
+            author=author,
+            closed_at=at if state == "CLOSED" else None,
+        )
+        repo.next_number += 1
+        repo.issues[issue.number] = issue
+        self._register(node_id, issue)
+        return issue
+
     def _reindex(self, issue: Issue) -> None:
         """Record what search will see from now on (search with a lag keeps reading the older entries)."""
         now = self.now()
