@@ -232,12 +232,12 @@ class GitHubProvider(Provider[GitHubContext]):
         except ProviderError:  # not entered: assume the usual board
             field_requests = 1
         units = workload_units(work, field_requests=field_requests)
-        writes = None if pacing.write_seconds is None else write_requests(work, field_requests=field_requests)
-        round_trips = 0.0 if writes is None or pacing.write_seconds is None else writes * pacing.write_seconds
+        per_write = pacing.write_seconds
+        round_trips = None if per_write is None else write_requests(work, field_requests=field_requests) * per_write
         if pacing.tracker is None:
-            return None if writes is None else Estimate(seconds=round_trips, units=units)
+            return None if round_trips is None else Estimate(seconds=round_trips, units=units)
         eta = pacing.tracker.eta(units)
-        if round_trips > eta.seconds:
+        if round_trips is not None and round_trips > eta.seconds:
             return Estimate(seconds=round_trips, units=units)
         return Estimate(seconds=eta.seconds, binding=eta.binding, units=units)
 
