@@ -227,7 +227,7 @@ async def retry_call(
     current: stamina.Attempt | None = None
     pending: BaseException | None = None
 
-    def backoff_hook(exc: Exception) -> bool | float:
+    def backoff_hook(exc: BaseException) -> bool | float:
         # stamina hands us whatever the attempt raised, BaseExceptions included: a truthy answer
         # for CancelledError would swallow cancellation and defeat asyncio.timeout().
         nonlocal pending
