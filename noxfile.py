@@ -28,7 +28,7 @@ CORE = "."
 DRY_RUN = "./plugins/dry-run"
 GITHUB = "./plugins/github[emulator]"
 TRACKLET = "./examples/planpilot-provider-tracklet"
-TEST_DEPS = ("pytest>=8", "pytest-asyncio>=0.24", "hypothesis>=6.100")
+TEST_DEPS = ("pytest>=8", "pytest-asyncio>=0.24", "pytest-xdist>=3.6", "hypothesis>=6.100")
 TOOLS = ("ruff", "mypy", "nox", "hatchling")
 """Installed by sessions or by ``.ci/run`` itself (nox), or by pip to build our wheels (hatchling): all locked."""
 LOCK = Path(__file__).parent / "constraints.txt"
@@ -74,7 +74,7 @@ def tests(session: nox.Session) -> None:
     """Install core and both plugins as users get them (plain installs), then run the whole test suite."""
     pinned(session)
     session.install(CORE, DRY_RUN, GITHUB, *TEST_DEPS)
-    session.run("pytest", *session.posargs)
+    session.run("pytest", "-n", "auto", *session.posargs)  # one worker per core
 
 
 @nox.session
