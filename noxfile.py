@@ -26,10 +26,12 @@ nox.options.error_on_missing_interpreters = True
 
 CORE = "."
 DRY_RUN = "./plugins/dry-run"
+DISTRIBUTIONS = (CORE, DRY_RUN, "./plugins/github", "./examples/planpilot-provider-tracklet")
+"""Every directory that builds a distribution (what ``dist`` builds and checks)."""
 GITHUB = "./plugins/github[emulator]"
 TRACKLET = "./examples/planpilot-provider-tracklet"
 TEST_DEPS = ("pytest>=8", "pytest-asyncio>=0.24", "pytest-xdist>=3.6", "hypothesis>=6.100")
-TOOLS = ("ruff", "mypy", "nox", "hatchling")
+TOOLS = ("ruff", "mypy", "nox", "hatchling", "build", "twine")
 """Installed by sessions or by ``.ci/run`` itself (nox), or by pip to build our wheels (hatchling): all locked."""
 LOCK = Path(__file__).parent / "constraints.txt"
 _OURS = ("planpilot-provider", "planpilot_provider")
@@ -104,6 +106,19 @@ def isolation(session: nox.Session) -> None:
     """
     pinned(session)
     session.run("python", "tests/support/isolation_check.py", *session.posargs)
+
+
+@nox.session
+def dist(session: nox.Session) -> None:
+    """Build every distribution's wheel and sdist as PyPI would get them, and check them with
+    ``twine check --strict`` (a long description that renders, complete metadata)."""
+    pinned(session)
+    session.install("build", "twine")
+    outdir = Path(session.create_tmp()) / "dist"
+    session.run("python", "-c", f"import shutil; shutil.rmtree({str(outdir)!r}, ignore_errors=True)")
+    for directory in DISTRIBUTIONS:
+        session.run("python", "-m", "build", "--sdist", "--wheel", "--outdir", str(outdir), directory)
+    session.run("twine", "check", "--strict", str(outdir / "*"))
 
 
 @nox.session
