@@ -228,9 +228,12 @@ def create_issues(call: Call) -> Answer:
     """Bulk create: each element on its own; 201 if any was created, 400 (same body) if none was."""
     updates = call.body.get("issueUpdates")
     if not isinstance(updates, list) or not updates:
-        raise JiraError(400, ["Provide at least one issue to create in issueUpdates."])
+        return Answer(400, {"issues": [], "errors": []})
     if len(updates) > BULK_CREATE_LIMIT:
-        raise JiraError(400, [f"You can create at most {BULK_CREATE_LIMIT} issues in one request."])
+        # The description gives a bulk create's 400 one shape, CreatedIssues: every element fails.
+        refusal = error_body([f"You can create at most {BULK_CREATE_LIMIT} issues in one request."])
+        failed = [{"status": 400, "elementErrors": refusal, "failedElementNumber": i} for i in range(len(updates))]
+        return Answer(400, {"issues": [], "errors": failed})
     issues: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     for index, update in enumerate(updates):
