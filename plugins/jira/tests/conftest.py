@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from planpilot_provider_jira.testing import APIS, Contract, JiraEmulator, ManualClock
 from planpilot_provider_jira.testing.openapi import load_document
 

@@ -124,7 +124,8 @@ def test_text_search_is_fuzzy_so_hits_are_only_candidates(seeded: JiraEmulator, 
         ('summary ~ "*map"', "The text query '*map' for field 'summary' is not allowed to start with a wildcard."),
         (
             "project = DO",
-            "Error in the JQL Query: 'DO' is a reserved JQL word. You must surround it in quotation marks to use it in a query. (line 1, character 11)",
+            "Error in the JQL Query: 'DO' is a reserved JQL word. You must surround it in quotation marks to use "
+            "it in a query. (line 1, character 11)",
         ),
         ("project PROJ", "Error in the JQL Query: Expecting operator but got 'PROJ'."),
         ("project = PROJ ORDER BY rank", "The Jira emulator does not support the field 'rank' in ORDER BY."),

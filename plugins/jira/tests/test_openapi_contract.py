@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from planpilot_provider_jira.testing import ERRATA, IMPLEMENTED_OPERATIONS, Contract, JiraEmulator
 from planpilot_provider_jira.testing.api import ROUTES
 from planpilot_provider_jira.testing.builders import create_body

@@ -60,7 +60,10 @@ def parser() -> argparse.ArgumentParser:
         help="enforce Jira's rate limits (per-endpoint burst, 20 writes/2 s and 100/30 s per issue)",
     )
     parser.add_argument(
-        "--quota-points", type=positive_int, default=None, help="hourly points quota for OAuth traffic (with --jira-limits)"
+        "--quota-points",
+        type=positive_int,
+        default=None,
+        help="hourly points quota for OAuth traffic (with --jira-limits)",
     )
     parser.add_argument(
         "--fault-kinds",

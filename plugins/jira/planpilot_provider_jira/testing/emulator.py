@@ -311,7 +311,8 @@ class JiraEmulator:
                 answer = handler.handler(call)
             except JiraError as error:
                 answer = Answer(error.status, error.body())
-            if self.ledger is not None and answer.read and credential.kind == "bearer":
+            oauth = credential.kind == "bearer"
+            if self.ledger is not None and answer.read and self.ledger.spend(answer.read, oauth=oauth):
                 self.stats.record_points(answer.read)
         self.stats.record_created(answer.created)
         extra = {**base_headers, **(admission.headers if admission else {})}

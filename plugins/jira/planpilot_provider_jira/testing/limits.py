@@ -153,7 +153,7 @@ class LimitLedger:
             self._quota_used += points
             headers.update(self._quota_headers(quota, now))
         headers["X-RateLimit-Remaining"] = str(int(bucket.remaining(now)))
-        return Admission(None, 0.0, headers, points)
+        return Admission(None, 0.0, headers, points if quota is not None else 0)
 
     def _windows(self, key: str) -> list[SlidingWindow]:
         windows = self._issues.get(key)
@@ -187,6 +187,15 @@ class LimitLedger:
         if remaining < 0.2 * quota:
             headers["X-RateLimit-NearLimit"] = "true"
         return headers
+
+    def spend(self, points: int, *, oauth: bool) -> bool:
+        """Charge the quota ``points`` more after the fact (a read's issues, known once it ran; never refused).
+        True when the quota applies to this traffic."""
+        if self.limits.quota_points is None or not (oauth or self.limits.quota_applies_to_basic):
+            return False
+        self._roll_quota(self.time())
+        self._quota_used += points
+        return True
 
     def exhaust_quota(self) -> None:
         """Spend the whole hour's quota now (the ``quota`` fault's lasting effect)."""
