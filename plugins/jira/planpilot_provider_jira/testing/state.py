@@ -63,6 +63,8 @@ class JiraState:
         self.sprints: dict[int, Sprint] = {}
         self.labels: set[str] = set()
         self.search_lag = 0.0
+        self._version = 0  # bumped by every change the index sees
+        self._last_search: tuple[Any, list[Issue]] | None = None
         self._next_issue_id = 10000
         self._next_link_id = 10000
         self._next_project_id = 10000
@@ -396,6 +398,11 @@ class JiraState:
         read at their latest state (Jira's ``reconcileIssues``)."""
         cutoff = self.now() - timedelta(seconds=self.search_lag)
         fresh = set(reconcile)
+        # Paging asks the same question once per page: answer it once while nothing changed. With no lag every
+        # entry is visible at any instant, so the cutoff matters only with a lag.
+        key = (query, tuple(sorted(fresh)), self._version, cutoff if self.search_lag else None)
+        if self._last_search is not None and self._last_search[0] == key:
+            return list(self._last_search[1])
         found: list[tuple[IndexEntry, int]] = []
         for issue in self.issues.values():
             entry = issue.index[-1] if issue.id in fresh else _visible(issue, cutoff)
@@ -404,7 +411,9 @@ class JiraState:
             if query.matches(entry, issue.id):
                 found.append((entry, issue.id))
         found.sort(key=query.sort_key())
-        return [self.issues[issue_id] for _, issue_id in found]
+        result = [self.issues[issue_id] for _, issue_id in found]
+        self._last_search = (key, result)
+        return list(result)
 
     # ----------------------------------------------------------------------------------------- internals
     def _insert(
@@ -521,6 +530,7 @@ class JiraState:
             sprint=issue.sprint.id if issue.sprint else None,
         )
         issue.index.append(entry)
+        self._version += 1
         # Keep only what a search with the current lag can still see: the entries newer than the cutoff and the
         # one current at it.
         cutoff = self.now() - timedelta(seconds=self.search_lag)

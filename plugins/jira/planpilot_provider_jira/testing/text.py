@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 
 from attrs import frozen
 
@@ -44,11 +44,13 @@ def stem(word: str) -> str:
     return str(_stemmer().stemWord(word))  # type: ignore[attr-defined]
 
 
-def words(text: str) -> list[str]:
+@lru_cache(maxsize=32768)
+def words(text: str) -> tuple[str, ...]:
     """The lower-cased words of ``text``, stop words included (wildcards match these)."""
-    return _WORD.findall(text.lower())
+    return tuple(_WORD.findall(text.lower()))
 
 
+@lru_cache(maxsize=32768)  # a search reads every indexed text once per page: analyse each text once
 def analyse(text: str) -> tuple[str, ...]:
     """The terms the index keeps for ``text``: words without stop words, stemmed."""
     return tuple(stem(word) for word in words(text) if word not in STOP_WORDS)
@@ -72,7 +74,7 @@ class TextQuery:
 
     def _matches_one(self, text: str) -> bool:
         terms = analyse(text)
-        present = set(terms)
+        present = _term_set(text)
         if any(term not in present for term in self.terms):
             return False
         if self.wildcards:
@@ -80,6 +82,11 @@ class TextQuery:
             if any(not any(pattern.fullmatch(word) for word in raw) for pattern in self.wildcards):
                 return False
         return all(_contains_run(terms, phrase) for phrase in self.phrases)
+
+
+@lru_cache(maxsize=32768)
+def _term_set(text: str) -> frozenset[str]:
+    return frozenset(analyse(text))
 
 
 def _contains_run(terms: Sequence[str], phrase: Sequence[str]) -> bool:
