@@ -1,6 +1,6 @@
 """What every tracker emulator shares: the in-process httpx transport and the loopback server around one
-``handle(request)``, clocks and virtual time, seeded fault injection, request accounting, and the
-command line that serves it.
+``handle(request)``, clocks and virtual time, seeded fault injection, rate-limit windows, request accounting, and
+the command line that serves it.
 
 Emulators live in their plugins (``planpilot_provider_github.testing``, ...) and answer as their tracker
 does; this package holds only the plumbing, so each is written once and reached in-process (tests, on
@@ -16,6 +16,7 @@ from planpilot_providers_core.emulation.server import EmulatorServer, serve_in_t
 from planpilot_providers_core.emulation.stats import RequestStats
 from planpilot_providers_core.emulation.transport import EmulatorTransport
 from planpilot_providers_core.emulation.virtual import DEFAULT_START, VirtualClock, run_virtual
+from planpilot_providers_core.emulation.windows import SlidingWindow, TokenBucket
 
 __all__ = [
     "DEFAULT_START",
@@ -30,8 +31,10 @@ __all__ = [
     "ManualClock",
     "RequestStats",
     "ScriptedFault",
+    "SlidingWindow",
     "SystemClock",
     "Timeline",
+    "TokenBucket",
     "VirtualClock",
     "epoch_source",
     "json_response",
