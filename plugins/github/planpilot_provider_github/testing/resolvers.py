@@ -10,17 +10,18 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from attrs import define
 from graphql import (
     GraphQLInterfaceType,
-    GraphQLObjectType,
     GraphQLResolveInfo,
     GraphQLScalarType,
     GraphQLSchema,
     GraphQLUnionType,
 )
+
+from planpilot_providers_core.emulation.graphql import ResolverRegistry
 
 from . import inputs
 from .connections import Connection, check_bounds, paginate
@@ -37,8 +38,9 @@ __all__ = ["READ_ONLY_MESSAGE", "RequestContext", "attach_resolvers", "default_r
 READ_ONLY_MESSAGE = "Resource not accessible by personal access token"
 ISSUE_SEARCH_TYPES = {"ISSUE", "ISSUE_ADVANCED", "ISSUE_HYBRID", "ISSUE_SEMANTIC"}
 Resolver = Callable[..., Any]
-F = TypeVar("F", bound=Resolver)
-_RESOLVERS: dict[tuple[str, str], Resolver] = {}
+_REGISTRY = ResolverRegistry()
+resolves = _REGISTRY.resolves
+"""Register a resolver for ``"Type.field"`` targets."""
 
 
 @define
@@ -56,18 +58,6 @@ class RequestContext:
 
 def _ctx(info: GraphQLResolveInfo) -> RequestContext:
     return cast(RequestContext, info.context)
-
-
-def resolves(*targets: str) -> Callable[[F], F]:
-    """Register a resolver for ``"Type.field"`` targets."""
-
-    def register(fn: F) -> F:
-        for target in targets:
-            type_name, field_name = target.split(".")
-            _RESOLVERS[(type_name, field_name)] = fn
-        return fn
-
-    return register
 
 
 @cache
@@ -103,11 +93,7 @@ def _serialize_date(value: Any) -> str:
 
 def attach_resolvers(schema: GraphQLSchema) -> None:
     """Install resolvers, type resolution and scalar serialisation on ``schema`` (a cached, shared object)."""
-    for (type_name, field_name), fn in _RESOLVERS.items():
-        graphql_type = schema.get_type(type_name)
-        if not isinstance(graphql_type, GraphQLObjectType) or field_name not in graphql_type.fields:
-            raise RuntimeError(f"resolver registered for unknown field {type_name}.{field_name}")
-        graphql_type.fields[field_name].resolve = fn
+    _REGISTRY.attach(schema)
     for graphql_type in schema.type_map.values():
         if isinstance(graphql_type, GraphQLInterfaceType | GraphQLUnionType):
             graphql_type.resolve_type = _type_of
@@ -453,7 +439,7 @@ def mutation(name: str) -> Callable[[Callable[[EmulatorState, Mapping[str, Any]]
             ctx.stats.record_mutation_field()
             return payload
 
-        _RESOLVERS[("Mutation", name)] = resolve
+        _REGISTRY.register(f"Mutation.{name}", resolve)
         return resolve
 
     return wrap

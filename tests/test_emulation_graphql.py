@@ -1,0 +1,81 @@
+"""planpilot_providers_core.emulation.graphql: one schema per process with resolvers attached, cached documents."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from graphql import GraphQLSchema, execute_sync
+
+from planpilot_providers_core.emulation.graphql import ResolverRegistry, SchemaHost
+
+SDL = """
+type Query { hello(name: String!): String!  count: Int! }
+"""
+
+
+@pytest.fixture
+def sdl_path(tmp_path: Path) -> Path:
+    path = tmp_path / "tiny.graphql"
+    path.write_text(SDL, encoding="utf-8")
+    return path
+
+
+def test_schema_is_built_once_and_prepared_before_use(sdl_path: Path) -> None:
+    registry = ResolverRegistry()
+
+    @registry.resolves("Query.hello")
+    def hello(_root: object, _info: object, name: str) -> str:
+        return f"hi {name}"
+
+    prepared: list[GraphQLSchema] = []
+
+    def prepare(schema: GraphQLSchema) -> None:
+        registry.attach(schema)
+        prepared.append(schema)
+
+    host = SchemaHost(sdl_path, prepare)
+    schemas: list[GraphQLSchema] = []
+    threads = [threading.Thread(target=lambda: schemas.append(host.schema())) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(prepared) == 1
+    assert all(schema is prepared[0] for schema in schemas)
+    document, errors = host.document('{ hello(name: "ada") }')
+    assert errors == []
+    assert document is not None
+    assert execute_sync(host.schema(), document).data == {"hello": "hi ada"}
+
+
+def test_documents_are_cached_by_text_and_evicted_oldest_first(sdl_path: Path) -> None:
+    host = SchemaHost(sdl_path, lambda _schema: None, cache_size=2)
+    first = host.document("{ count }")
+    assert host.document("{ count }") is first
+    host.document('{ hello(name: "a") }')
+    host.document('{ hello(name: "b") }')  # evicts "{ count }", the least recently used
+    assert host.document("{ count }") is not first
+
+
+def test_syntax_and_validation_errors_are_returned_not_raised(sdl_path: Path) -> None:
+    host = SchemaHost(sdl_path, lambda _schema: None)
+    document, errors = host.document("{ count")
+    assert document is None
+    assert "Syntax Error" in errors[0].message
+    document, errors = host.document("{ cont }")
+    assert document is not None
+    assert "Cannot query field 'cont' on type 'Query'. Did you mean 'count'?" in [e.message for e in errors]
+    with pytest.raises(ValueError, match="cache_size"):
+        SchemaHost(sdl_path, lambda _schema: None, cache_size=0)
+
+
+def test_registry_refuses_targets_the_schema_lacks(sdl_path: Path) -> None:
+    registry = ResolverRegistry()
+    registry.register("Query.missing", lambda *_: None)
+    with pytest.raises(RuntimeError, match=r"unknown field Query\.missing"):
+        SchemaHost(sdl_path, registry.attach).schema()
+    with pytest.raises(ValueError, match=r"'Type\.field'"):
+        registry.register("Query", lambda *_: None)
