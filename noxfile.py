@@ -3,7 +3,7 @@
 nox                     # tests, lint, typecheck
 nox -s tests -- -k registry -x
 nox -s isolation        # fresh venvs per plugin combination (needs the package index)
-nox -s codegen          # regenerate the GitHub plugin's sgqlc code from its .graphql files
+nox -s codegen          # regenerate the GraphQL plugins' sgqlc code (GitHub, Linear) from their .graphql files
 nox -s bench            # request counts, sync wall time and memory, CLI start-up, budgets (benchmarks/)
 nox -s demo             # sync the example plan to the GitHub emulator twice; the second run writes nothing
 nox -s lock             # refresh constraints.txt: the versions every other session installs
@@ -27,6 +27,7 @@ nox.options.error_on_missing_interpreters = True
 CORE = "."
 DRY_RUN = "./plugins/dry-run"
 GITHUB = "./plugins/github[emulator]"
+LINEAR = "./plugins/linear[emulator]"
 TRACKLET = "./examples/planpilot-provider-tracklet"
 TEST_DEPS = ("pytest>=8", "pytest-asyncio>=0.24", "pytest-xdist>=3.6", "hypothesis>=6.100")
 TOOLS = ("ruff", "mypy", "nox", "hatchling")
@@ -46,7 +47,7 @@ def pinned(session: nox.Session) -> None:
 def lock(session: nox.Session) -> None:
     """Resolve every dependency of every session afresh and write the versions to constraints.txt."""
     session.env["PIP_CONSTRAINT"] = ""  # resolve from the index, not from the lock being replaced
-    session.install("--upgrade", CORE, DRY_RUN, GITHUB, TRACKLET, *TEST_DEPS, *TOOLS)
+    session.install("--upgrade", CORE, DRY_RUN, GITHUB, LINEAR, TRACKLET, *TEST_DEPS, *TOOLS)
     frozen = session.run("python", "-m", "pip", "freeze", "--exclude-editable", silent=True)
     assert isinstance(frozen, str)
     pins = sorted(
@@ -63,7 +64,7 @@ def newest(session: nox.Session) -> None:
     """Tests and typecheck against the newest release of every dependency, ignoring the lock: what a new
     release broke. Not part of .ci/run; a failure here says which release to bound or adapt to."""
     session.env["PIP_CONSTRAINT"] = ""
-    session.install("--upgrade", "-e", CORE, "-e", DRY_RUN, "-e", GITHUB, *TEST_DEPS, "mypy")
+    session.install("--upgrade", "-e", CORE, "-e", DRY_RUN, "-e", GITHUB, "-e", LINEAR, *TEST_DEPS, "mypy")
     session.run("python", "-m", "pip", "list", "--format=freeze")
     session.run("mypy")
     session.run("pytest", *session.posargs)
@@ -71,9 +72,9 @@ def newest(session: nox.Session) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Install core and both plugins as users get them (plain installs), then run the whole test suite."""
+    """Install core and the plugins as users get them (plain installs), then run the whole test suite."""
     pinned(session)
-    session.install(CORE, DRY_RUN, GITHUB, *TEST_DEPS)
+    session.install(CORE, DRY_RUN, GITHUB, LINEAR, *TEST_DEPS)
     session.run("pytest", "-n", "auto", *session.posargs)  # one worker per core
 
 
@@ -88,10 +89,10 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict over core and both plugins (the files listed in pyproject.toml)."""
+    """mypy --strict over core, the plugins and tools/ (the files listed in pyproject.toml)."""
     pinned(session)
     # Editable, so mypy sees each module once (the source tree) with its dependencies installed.
-    session.install("-e", CORE, "-e", DRY_RUN, "-e", GITHUB, "mypy", *TEST_DEPS)
+    session.install("-e", CORE, "-e", DRY_RUN, "-e", GITHUB, "-e", LINEAR, "mypy", *TEST_DEPS)
     session.run("mypy", *session.posargs)
 
 
@@ -106,20 +107,26 @@ def isolation(session: nox.Session) -> None:
     session.run("python", "tests/support/isolation_check.py", *session.posargs)
 
 
+GRAPHQL_PLUGINS = ("github", "linear")
+"""Plugins whose typed GraphQL layer tools/graphql_codegen.py generates (each through plugins/<name>/tools/codegen.py)."""
+
+
 @nox.session
 def codegen(session: nox.Session) -> None:
-    """Regenerate the GitHub plugin's typed GraphQL layer from the vendored schema and .graphql files."""
+    """Regenerate each GraphQL plugin's typed layer from its vendored schema and .graphql files."""
     pinned(session)
-    session.install(CORE, GITHUB)
-    session.run("python", "plugins/github/tools/codegen.py", *session.posargs)
+    session.install(CORE, GITHUB, LINEAR)
+    for plugin in GRAPHQL_PLUGINS:
+        session.run("python", f"plugins/{plugin}/tools/codegen.py", *session.posargs)
 
 
 @nox.session
 def codegen_check(session: nox.Session) -> None:
-    """Fail if the committed generated code differs from what codegen would write now."""
+    """Fail if any plugin's committed generated code differs from what codegen would write now."""
     pinned(session)
-    session.install(CORE, GITHUB)
-    session.run("python", "plugins/github/tools/codegen.py", "--check")
+    session.install(CORE, GITHUB, LINEAR)
+    for plugin in GRAPHQL_PLUGINS:
+        session.run("python", f"plugins/{plugin}/tools/codegen.py", "--check")
 
 
 @nox.session
