@@ -108,7 +108,7 @@ def isolation(session: nox.Session) -> None:
 
 
 GRAPHQL_PLUGINS = ("github", "linear")
-"""Plugins whose typed GraphQL layer tools/graphql_codegen.py generates (each through plugins/<name>/tools/codegen.py)."""
+"""Plugins whose typed GraphQL layer tools/graphql_codegen.py writes, each through plugins/<name>/tools/codegen.py."""
 
 
 @nox.session
