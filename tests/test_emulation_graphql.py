@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from graphql import GraphQLSchema, execute_sync
 
-from planpilot_providers_core.emulation.graphql import ResolverRegistry, SchemaHost
+from planpilot_providers_core.emulation.graphql import ResolverRegistry, SchemaHost, attribute_resolver
 
 SDL = """
 type Query { hello(name: String!): String!  count: Int! }
@@ -79,3 +79,40 @@ def test_registry_refuses_targets_the_schema_lacks(sdl_path: Path) -> None:
         SchemaHost(sdl_path, registry.attach).schema()
     with pytest.raises(ValueError, match=r"'Type\.field'"):
         registry.register("Query", lambda *_: None)
+
+
+def test_attribute_resolver_reads_dicts_and_snake_case_attributes_and_refuses_the_rest(sdl_path: Path) -> None:
+    sdl_path.write_text(
+        """type Query { thing: Thing  named: Named  payload: Payload }
+        interface Named { name: String }
+        type Thing implements Named { name: String  labelIds: [String!]  missing: Int }
+        type Payload { success: Boolean }""",
+        encoding="utf-8",
+    )
+
+    class Thing:
+        graphql_typename = "Thing"
+        name = "a thing"
+        label_ids = ["l1"]
+
+    registry = ResolverRegistry()
+    registry.register("Query.thing", lambda *_: Thing())
+    registry.register("Query.named", lambda *_: Thing())
+    registry.register("Query.payload", lambda *_: {"success": True})
+    host = SchemaHost(sdl_path, registry.attach)
+    resolver = attribute_resolver(lambda field: LookupError(f"no model for {field}"))
+
+    def run(query: str) -> object:
+        document, errors = host.document(query)
+        assert errors == []
+        assert document is not None
+        return execute_sync(host.schema(), document, field_resolver=resolver)
+
+    ok = run("{ thing { name labelIds } named { __typename name } payload { success } }")
+    assert ok.data == {  # type: ignore[attr-defined]
+        "thing": {"name": "a thing", "labelIds": ["l1"]},
+        "named": {"__typename": "Thing", "name": "a thing"},  # the interface resolves by graphql_typename
+        "payload": {"success": True},
+    }
+    refused = run("{ thing { missing } }")
+    assert [e.message for e in refused.errors] == ["no model for Thing.missing"]  # type: ignore[attr-defined]

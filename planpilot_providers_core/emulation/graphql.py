@@ -1,5 +1,6 @@
 """What every GraphQL emulator shares: the pinned schema built once per process with its resolvers attached,
-and a cache of parsed-and-validated documents (clients send the same few operations over and over).
+a cache of parsed-and-validated documents (clients send the same few operations over and over), and the
+default way a field reads a plain model object.
 
 Needs graphql-core (each GraphQL plugin's ``emulator`` extra); ``planpilot_providers_core.emulation`` does not
 import this module, so core itself stays free of it.
@@ -8,15 +9,28 @@ import this module, so core itself stays free of it.
 from __future__ import annotations
 
 import gc
+import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from graphql import DocumentNode, GraphQLError, GraphQLObjectType, GraphQLSchema, build_schema, parse, validate
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    GraphQLUnionType,
+    build_schema,
+    parse,
+    validate,
+)
 
-__all__ = ["PreparedDocument", "ResolverRegistry", "SchemaHost"]
+__all__ = ["PreparedDocument", "ResolverRegistry", "SchemaHost", "attribute_resolver"]
 
 PreparedDocument = tuple[DocumentNode | None, list[GraphQLError]]
 """``(document, [])`` when valid; ``(None, [syntax error])`` or ``(document, [validation errors])`` when not."""
@@ -47,12 +61,41 @@ class ResolverRegistry:
         return register
 
     def attach(self, schema: GraphQLSchema) -> None:
-        """Install every resolver; a target the schema lacks is an emulator bug, reported by name."""
+        """Install every resolver (a target the schema lacks is an emulator bug, reported by name), and resolve
+        interfaces and unions by the model object's ``graphql_typename``."""
         for (type_name, field_name), fn in self._resolvers.items():
             graphql_type = schema.get_type(type_name)
             if not isinstance(graphql_type, GraphQLObjectType) or field_name not in graphql_type.fields:
                 raise RuntimeError(f"resolver registered for unknown field {type_name}.{field_name}")
             graphql_type.fields[field_name].resolve = fn
+        for graphql_type in schema.type_map.values():
+            if isinstance(graphql_type, GraphQLInterfaceType | GraphQLUnionType):
+                graphql_type.resolve_type = _typename_of
+
+
+def _typename_of(value: Any, _info: GraphQLResolveInfo, _abstract: Any) -> str | None:
+    return cast(str | None, getattr(value, "graphql_typename", None))
+
+
+@cache
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def attribute_resolver(unsupported: Callable[[str], Exception]) -> Resolver:
+    """The default field resolver for a model of plain objects: a payload dict's key, else the object's
+    snake_case attribute (``labelIds`` reads ``label_ids``). A field the model lacks raises
+    ``unsupported("Type.field")``, so the emulator says it does not model it instead of answering null."""
+
+    def resolve(source: Any, info: GraphQLResolveInfo, **_args: Any) -> Any:
+        if isinstance(source, Mapping):
+            return source.get(info.field_name)
+        try:
+            return getattr(source, _snake(info.field_name))
+        except AttributeError:
+            raise unsupported(f"{info.parent_type.name}.{info.field_name}") from None
+
+    return resolve
 
 
 class SchemaHost:

@@ -6,22 +6,18 @@ A field the emulator does not model answers with an ``EMULATOR_UNSUPPORTED`` err
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
 from typing import Any, cast
 
 from attrs import define
 from graphql import (
-    GraphQLInterfaceType,
     GraphQLResolveInfo,
     GraphQLScalarType,
     GraphQLSchema,
-    GraphQLUnionType,
 )
 
-from planpilot_providers_core.emulation.graphql import ResolverRegistry
+from planpilot_providers_core.emulation.graphql import ResolverRegistry, attribute_resolver
 
 from . import inputs
 from .connections import Connection, check_bounds, paginate
@@ -60,25 +56,10 @@ def _ctx(info: GraphQLResolveInfo) -> RequestContext:
     return cast(RequestContext, info.context)
 
 
-@cache
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-def default_resolver(source: Any, info: GraphQLResolveInfo, **_args: Any) -> Any:
-    if isinstance(source, Mapping):
-        return source.get(info.field_name)
-    try:
-        return getattr(source, _snake(info.field_name))
-    except AttributeError:
-        raise ApiError(
-            EMULATOR_UNSUPPORTED,
-            f"The GitHub emulator does not implement {info.parent_type.name}.{info.field_name}.",
-        ) from None
-
-
-def _type_of(value: Any, _info: GraphQLResolveInfo, _abstract: Any) -> str | None:
-    return cast(str | None, getattr(value, "graphql_typename", None))
+default_resolver = attribute_resolver(
+    lambda field: ApiError(EMULATOR_UNSUPPORTED, f"The GitHub emulator does not implement {field}.")
+)
+"""Plain fields: a payload dict's key or the model's snake_case attribute; anything else is unsupported."""
 
 
 def _serialize_datetime(value: Any) -> str:
@@ -94,9 +75,6 @@ def _serialize_date(value: Any) -> str:
 def attach_resolvers(schema: GraphQLSchema) -> None:
     """Install resolvers, type resolution and scalar serialisation on ``schema`` (a cached, shared object)."""
     _REGISTRY.attach(schema)
-    for graphql_type in schema.type_map.values():
-        if isinstance(graphql_type, GraphQLInterfaceType | GraphQLUnionType):
-            graphql_type.resolve_type = _type_of
     for name, serialize in (("DateTime", _serialize_datetime), ("Date", _serialize_date)):
         scalar = schema.type_map[name]
         if not isinstance(scalar, GraphQLScalarType):
