@@ -11,16 +11,14 @@ whole ``data`` and the aliases after it do not run; its error's ``path`` names i
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from typing import Any, cast
 
 from attrs import define
-from graphql import GraphQLInterfaceType, GraphQLResolveInfo, GraphQLScalarType, GraphQLSchema, GraphQLUnionType
+from graphql import GraphQLResolveInfo, GraphQLScalarType, GraphQLSchema
 
-from planpilot_providers_core.emulation.graphql import ResolverRegistry
+from planpilot_providers_core.emulation.graphql import ResolverRegistry, attribute_resolver
 
 from .errors import invalid_input, unsupported
 from .filters import check_filter, matches
@@ -32,6 +30,7 @@ from .stats import LinearStats
 
 __all__ = ["RequestContext", "attach_resolvers", "default_resolver"]
 
+Resolver = Callable[..., Any]
 _REGISTRY = ResolverRegistry()
 resolves = _REGISTRY.resolves
 
@@ -55,22 +54,8 @@ def _ctx(info: GraphQLResolveInfo) -> RequestContext:
     return cast(RequestContext, info.context)
 
 
-@cache
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-def default_resolver(source: Any, info: GraphQLResolveInfo, **_args: Any) -> Any:
-    if isinstance(source, Mapping):
-        return source.get(info.field_name)
-    try:
-        return getattr(source, _snake(info.field_name))
-    except AttributeError:
-        raise unsupported(f"{info.parent_type.name}.{info.field_name}") from None
-
-
-def _type_of(value: Any, _info: GraphQLResolveInfo, _abstract: Any) -> str | None:
-    return cast(str | None, getattr(value, "graphql_typename", None))
+default_resolver = attribute_resolver(unsupported)
+"""Plain fields: a payload dict's key or the model's snake_case attribute; anything else is unsupported."""
 
 
 def _serialize_datetime(value: Any) -> str:
@@ -81,11 +66,8 @@ def _serialize_datetime(value: Any) -> str:
 
 
 def attach_resolvers(schema: GraphQLSchema) -> None:
-    """Install resolvers, type resolution and date-time serialisation on the shared ``schema``."""
+    """Install resolvers (and type resolution) and date-time serialisation on the shared ``schema``."""
     _REGISTRY.attach(schema)
-    for graphql_type in schema.type_map.values():
-        if isinstance(graphql_type, GraphQLInterfaceType | GraphQLUnionType):
-            graphql_type.resolve_type = _type_of
     scalar = schema.type_map["DateTime"]
     if not isinstance(scalar, GraphQLScalarType):
         raise RuntimeError("DateTime is not a scalar in the pinned schema")
@@ -100,18 +82,24 @@ def _visible(items: Sequence[Any], args: Mapping[str, Any]) -> list[Any]:
     return [item for item in items if getattr(item, "archived_at", None) is None]
 
 
-def _connection(
-    items: Sequence[Any], info: GraphQLResolveInfo, args: Mapping[str, Any], where: str, entity: str | None = None
-) -> Any:
-    """One page of ``items`` after ``includeArchived`` and ``filter`` (checked against ``entity``'s fields)."""
+def _kept(
+    items: Sequence[Any], info: GraphQLResolveInfo, args: Mapping[str, Any], where: str, entity: str | None
+) -> list[Any]:
+    """``items`` after ``includeArchived`` and ``filter`` (checked against ``entity``'s fields first)."""
     if args.get("sort"):
         raise unsupported(f"`sort` on {where} (use orderBy)")
     if entity is not None:
         check_filter(args.get("filter"), entity, where=f"{where}.filter")
-    ctx = _ctx(info)
-    now = ctx.now
-    kept = [item for item in _visible(items, args) if matches(item, args.get("filter"), now, where=f"{where}.filter")]
-    return paginate(kept, args, locate=lambda cursor: _locate(ctx.state, cursor))
+    now = _ctx(info).now
+    return [item for item in _visible(items, args) if matches(item, args.get("filter"), now, where=f"{where}.filter")]
+
+
+def _connection(
+    items: Sequence[Any], info: GraphQLResolveInfo, args: Mapping[str, Any], where: str, entity: str | None = None
+) -> Any:
+    """One page of the kept ``items``."""
+    state = _ctx(info).state
+    return paginate(_kept(items, info, args, where, entity), args, locate=lambda cursor: _locate(state, cursor))
 
 
 def _locate(state: LinearState, cursor: str) -> Any | None:
@@ -133,64 +121,46 @@ def _organization(_root: None, info: GraphQLResolveInfo) -> Any:
     return _ctx(info).state.organization
 
 
-@resolves("Query.team")
-def _team(_root: None, info: GraphQLResolveInfo, id: str) -> Any:
-    return _ctx(info).state.get_team(id)
+_LOOKUPS: dict[str, Callable[[LinearState], Callable[[str], Any]]] = {
+    "team": lambda state: state.get_team,
+    "issue": lambda state: state.get_issue,  # a UUID or an identifier (ENG-12)
+    "issueLabel": lambda state: state.get_label,
+    "issueRelation": lambda state: state.get_relation,
+    "project": lambda state: state.get_project,
+}
+"""``Query.<field>(id:)``: the object, or Linear's "Entity not found" error."""
+
+_LISTS: dict[str, tuple[Callable[[LinearState], Mapping[str, Any]], str | None]] = {
+    "teams": (lambda state: state.teams, "team"),
+    "issues": (lambda state: state.issues, "issue"),
+    "issueLabels": (lambda state: state.labels, "label"),
+    "issueRelations": (lambda state: state.relations, None),  # Linear gives this list no filter
+    "workflowStates": (lambda state: state.states, "state"),
+    "cycles": (lambda state: state.cycles, "cycle"),
+    "projects": (lambda state: state.projects, "project"),
+}
+"""``Query.<field>(filter:, first:, after:, ...)``: what the state holds, and the entity its filter describes."""
 
 
-@resolves("Query.teams")
-def _teams(_root: None, info: GraphQLResolveInfo, **args: Any) -> Any:
-    return _connection(list(_ctx(info).state.teams.values()), info, args, "teams", "team")
+def _lookup(field: str) -> Resolver:
+    def resolve(_root: None, info: GraphQLResolveInfo, id: str) -> Any:
+        return _LOOKUPS[field](_ctx(info).state)(id)
+
+    return resolve
 
 
-@resolves("Query.issue")
-def _issue(_root: None, info: GraphQLResolveInfo, id: str) -> Any:
-    return _ctx(info).state.get_issue(id)
+def _list(field: str) -> Resolver:
+    def resolve(_root: None, info: GraphQLResolveInfo, **args: Any) -> Any:
+        registry, entity = _LISTS[field]
+        return _connection(list(registry(_ctx(info).state).values()), info, args, field, entity)
+
+    return resolve
 
 
-@resolves("Query.issues")
-def _issues(_root: None, info: GraphQLResolveInfo, **args: Any) -> Any:
-    return _connection(list(_ctx(info).state.issues.values()), info, args, "issues", "issue")
-
-
-@resolves("Query.issueLabel")
-def _issue_label(_root: None, info: GraphQLResolveInfo, id: str) -> Any:
-    return _ctx(info).state.get_label(id)
-
-
-@resolves("Query.issueLabels")
-def _issue_labels(_root: None, info: GraphQLResolveInfo, **args: Any) -> Any:
-    return _connection(list(_ctx(info).state.labels.values()), info, args, "issueLabels", "label")
-
-
-@resolves("Query.issueRelation")
-def _issue_relation(_root: None, info: GraphQLResolveInfo, id: str) -> Any:
-    return _ctx(info).state.get_relation(id)
-
-
-@resolves("Query.issueRelations")
-def _issue_relations(_root: None, info: GraphQLResolveInfo, **args: Any) -> Any:
-    return _connection(list(_ctx(info).state.relations.values()), info, args, "issueRelations")
-
-
-@resolves("Query.workflowStates")
-def _workflow_states(_root: None, info: GraphQLResolveInfo, **args: Any) -> Any:
-    return _connection(list(_ctx(info).state.states.values()), info, args, "workflowStates", "state")
-
-
-@resolves("Query.cycles")
-def _cycles(_root: None, info: GraphQLResolveInfo, **args: Any) -> Any:
-    return _connection(list(_ctx(info).state.cycles.values()), info, args, "cycles", "cycle")
-
-
-@resolves("Query.project")
-def _project(_root: None, info: GraphQLResolveInfo, id: str) -> Any:
-    return _ctx(info).state.get_project(id)
-
-
-@resolves("Query.projects")
-def _projects(_root: None, info: GraphQLResolveInfo, **args: Any) -> Any:
-    return _connection(list(_ctx(info).state.projects.values()), info, args, "projects", "project")
+for _field in _LOOKUPS:
+    _REGISTRY.register(f"Query.{_field}", _lookup(_field))
+for _field in _LISTS:
+    _REGISTRY.register(f"Query.{_field}", _list(_field))
 
 
 @resolves("Query.rateLimitStatus")
@@ -221,35 +191,45 @@ def _search_issues(_root: None, info: GraphQLResolveInfo, **args: Any) -> Any:
         text = f"{issue.identifier} {title} {description}".casefold()
         return all(word in text for word in words)
 
-    found = [issue for issue in ctx.state.issues.values() if hit(issue)]
-    page = _connection(found, info, args, "searchIssues", "issue")
-    return {**page, "totalCount": float(len(_visible(found, args)))}
+    found = _kept([issue for issue in ctx.state.issues.values() if hit(issue)], info, args, "searchIssues", "issue")
+    page = paginate(found, args, locate=lambda cursor: _locate(ctx.state, cursor))
+    return {**page, "totalCount": float(len(found))}
 
 
 # --------------------------------------------------------------------------------------------------- objects
-@resolves("Organization.teams")
-def _organization_teams(org: Organization, info: GraphQLResolveInfo, **args: Any) -> Any:
-    return _teams(None, info, **args)
+_MEMBER_LISTS: dict[str, tuple[Callable[[Any], Sequence[Any]], str | None]] = {
+    "Team.states": (lambda team: team.states, "state"),
+    "Team.labels": (lambda team: team.labels, "label"),
+    "Team.cycles": (lambda team: team.cycles, "cycle"),
+    "Issue.labels": (lambda issue: issue.labels, "label"),
+    "Issue.children": (lambda issue: issue.children, "issue"),
+    "Issue.relations": (lambda issue: issue.relations, None),  # where the issue is the source
+    "Issue.inverseRelations": (lambda issue: issue.inverse_relations, None),  # where it is the target
+    "Project.teams": (lambda project: project.teams, "team"),
+}
+"""``Type.<connection>`` read straight from the model object, with the entity its filter describes."""
+
+
+def _member_list(target: str) -> Resolver:
+    members, entity = _MEMBER_LISTS[target]
+    field = target.partition(".")[2]
+
+    def resolve(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
+        return _connection(members(source), info, args, field, entity)
+
+    return resolve
+
+
+for _target in _MEMBER_LISTS:
+    _REGISTRY.register(_target, _member_list(_target))
+
+
+_REGISTRY.register("Organization.teams", _list("teams"))  # the workspace's teams: all of them
 
 
 @resolves("Organization.labels")
 def _organization_labels(_org: Organization, info: GraphQLResolveInfo, **args: Any) -> Any:
     return _connection(_ctx(info).state.workspace_labels(), info, args, "labels", "label")
-
-
-@resolves("Team.states")
-def _team_states(team: Team, info: GraphQLResolveInfo, **args: Any) -> Any:
-    return _connection(team.states, info, args, "states", "state")
-
-
-@resolves("Team.labels")
-def _team_labels_connection(team: Team, info: GraphQLResolveInfo, **args: Any) -> Any:
-    return _connection(team.labels, info, args, "labels", "label")
-
-
-@resolves("Team.cycles")
-def _team_cycles(team: Team, info: GraphQLResolveInfo, **args: Any) -> Any:
-    return _connection(team.cycles, info, args, "cycles", "cycle")
 
 
 @resolves("Team.projects")
@@ -288,11 +268,6 @@ def _cycle_flags(cycle: Cycle, info: GraphQLResolveInfo) -> bool:
     return flags[info.field_name]
 
 
-@resolves("Project.teams")
-def _project_teams(project: Project, info: GraphQLResolveInfo, **args: Any) -> Any:
-    return _connection(project.teams, info, args, "teams", "team")
-
-
 @resolves("Project.status")
 def _project_status(project: Project, _info: GraphQLResolveInfo) -> Any:
     names = {"backlog": "Backlog", "planned": "Planned", "started": "In Progress", "paused": "Paused"}
@@ -303,26 +278,6 @@ def _project_status(project: Project, _info: GraphQLResolveInfo) -> Any:
 @resolves("Project.state")
 def _project_state(project: Project, _info: GraphQLResolveInfo) -> str:
     return project.status_type
-
-
-@resolves("Issue.labels")
-def _issue_labels_connection(issue: Issue, info: GraphQLResolveInfo, **args: Any) -> Any:
-    return _connection(issue.labels, info, args, "labels", "label")
-
-
-@resolves("Issue.children")
-def _issue_children(issue: Issue, info: GraphQLResolveInfo, **args: Any) -> Any:
-    return _connection(issue.children, info, args, "children", "issue")
-
-
-@resolves("Issue.relations")
-def _issue_relations_connection(issue: Issue, info: GraphQLResolveInfo, **args: Any) -> Any:
-    return _connection(issue.relations, info, args, "relations")
-
-
-@resolves("Issue.inverseRelations")
-def _issue_inverse_relations(issue: Issue, info: GraphQLResolveInfo, **args: Any) -> Any:
-    return _connection(issue.inverse_relations, info, args, "inverseRelations")
 
 
 @resolves("Issue.trashed")
