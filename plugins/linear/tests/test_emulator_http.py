@@ -72,6 +72,7 @@ def test_given_credentials_are_the_only_ones_accepted_each_in_its_form() -> None
     assert post(emulator, VIEWER, "Bearer oauth-good")[0] == 401
     assert post(emulator, VIEWER, "lin_api_new")[0] == 200
     assert emulator.stats.unauthenticated == 5
+    assert "lin_api_new" not in repr(emulator.auth)
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from attrs import define
+from attrs import define, field
 from graphql import ExecutionResult, FieldNode, OperationType, execute_sync, get_operation_ast
 
 from planpilot_providers_core.emulation import (
@@ -64,10 +64,11 @@ _BEARER = re.compile(r"^\s*bearer\s+(\S+)\s*$", re.IGNORECASE)
 @define
 class AuthPolicy:
     """Which credentials work. With neither list set, any credential sent the right way does; with either
-    set, only the listed ones do, each in its own form (a key bare, an OAuth token with ``Bearer``)."""
+    set, only the listed ones do, each in its own form (a key bare, an OAuth token with ``Bearer``).
+    The credentials stay out of its repr."""
 
-    api_keys: frozenset[str] | None = None
-    oauth_tokens: frozenset[str] | None = None
+    api_keys: frozenset[str] | None = field(default=None, repr=False)
+    oauth_tokens: frozenset[str] | None = field(default=None, repr=False)
 
     @property
     def restricted(self) -> bool:

@@ -36,10 +36,12 @@ import random
 import re
 import threading
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, Final, TypeVar
+
+from attrs import frozen
 
 from planpilot_providers_core.emulation import Clock, SystemClock
 
@@ -54,6 +56,23 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 _IDENTIFIER = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)-(\d+)$")
 _DEFAULT_COLOR = "#bec2c8"
 T = TypeVar("T")
+
+
+@frozen
+class _Draft:
+    """A validated ``IssueCreateInput``, ready to insert (a batch validates every one before inserting any)."""
+
+    id: str
+    team: Team
+    title: str
+    description: str | None
+    labels: list[Label]
+    priority: int
+    estimate: int | None
+    state: WorkflowState
+    parent: Issue | None
+    cycle: Cycle | None
+    project: Project | None
 
 
 class Keep(Enum):
@@ -230,12 +249,13 @@ class Workspace:
 
     def _check_parent(self, child: Issue | None, parent: Issue) -> None:
         """No circle, and at most :data:`SUB_ISSUE_DEPTH_LIMIT` levels counting ``child``'s own sub-issues."""
-        depth, node = 1, parent
-        while node is not None:
-            if node is child:
+        depth = 1
+        ancestor: Issue | None = parent
+        while ancestor is not None:
+            if ancestor is child:
                 raise invalid_input("An issue cannot be a sub-issue of itself or of its own sub-issues.")
             depth += 1
-            node = node.parent  # type: ignore[assignment]
+            ancestor = ancestor.parent
         if depth + (_height(child) if child is not None else 0) > SUB_ISSUE_DEPTH_LIMIT + 1:
             raise invalid_input(f"Sub-issues can be nested at most {SUB_ISSUE_DEPTH_LIMIT} levels deep.")
 
@@ -246,56 +266,57 @@ class Workspace:
         return title
 
     # ----------------------------------------------------------------------------------------- issues
-    def _draft_issue(self, fields: dict[str, Any], taken: set[str]) -> dict[str, Any]:
-        """Validate one ``IssueCreateInput`` (typed keyword arguments); returns what :meth:`_insert` needs."""
+    def _draft_issue(self, fields: Mapping[str, Any], taken: set[str]) -> _Draft:
+        """Validate one ``IssueCreateInput`` (:meth:`create_issue`'s keyword arguments)."""
         team = self.get_team(fields["team_id"])
-        draft: dict[str, Any] = {
-            "id": self._client_id(fields.get("id"), taken, "Issue"),
-            "team": team,
-            "title": self._check_title(fields.get("title")),
-            "description": fields.get("description"),
-            "labels": self._labels_for(team, fields.get("label_ids") or ()),
-            "priority": fields.get("priority") or 0,
-            "estimate": fields.get("estimate"),
-        }
-        self._check_priority(draft["priority"])
-        if draft["estimate"] is not None:
-            self._check_estimate(team, draft["estimate"])
+        priority = fields.get("priority") or 0
+        self._check_priority(priority)
+        estimate = fields.get("estimate")
+        if estimate is not None:
+            self._check_estimate(team, estimate)
         state = self._state_for(team, fields["state_id"]) if fields.get("state_id") else team.default_issue_state
         if state is None:
             raise invalid_input(f"Team {team.key} has no workflow states.")
-        draft["state"] = state
-        draft["parent"] = self.get_issue(fields["parent_id"]) if fields.get("parent_id") else None
-        if draft["parent"] is not None:
-            self._check_parent(None, draft["parent"])
-        draft["cycle"] = self._cycle_for(team, fields["cycle_id"]) if fields.get("cycle_id") else None
-        draft["project"] = self.get_project(fields["project_id"]) if fields.get("project_id") else None
-        return draft
+        parent = self.get_issue(fields["parent_id"]) if fields.get("parent_id") else None
+        if parent is not None:
+            self._check_parent(None, parent)
+        return _Draft(
+            id=self._client_id(fields.get("id"), taken, "Issue"),
+            team=team,
+            title=self._check_title(fields.get("title")),
+            description=fields.get("description"),
+            labels=self._labels_for(team, fields.get("label_ids") or ()),
+            priority=priority,
+            estimate=estimate,
+            state=state,
+            parent=parent,
+            cycle=self._cycle_for(team, fields["cycle_id"]) if fields.get("cycle_id") else None,
+            project=self.get_project(fields["project_id"]) if fields.get("project_id") else None,
+        )
 
-    def _insert(self, draft: dict[str, Any], at: datetime) -> Issue:
-        team: Team = draft["team"]
+    def _insert(self, draft: _Draft, at: datetime) -> Issue:
+        team = draft.team
         team.issue_count += 1
         issue = Issue(
-            id=draft["id"],
+            id=draft.id,
             team=team,
             number=team.issue_count,
-            title=draft["title"],
-            description=draft["description"],
-            state=draft["state"],
+            title=draft.title,
+            description=draft.description,
+            state=draft.state,
             creator=self.viewer,
             created_at=at,
             updated_at=at,
-            priority=draft["priority"],
-            estimate=draft["estimate"],
-            labels=draft["labels"],
-            project=draft["project"],
-            cycle=draft["cycle"],
+            priority=draft.priority,
+            estimate=draft.estimate,
+            labels=draft.labels,
+            project=draft.project,
+            cycle=draft.cycle,
             sort_order=float(-team.issue_count),
         )
-        parent: Issue | None = draft["parent"]
-        if parent is not None:
-            issue.parent = parent
-            parent.children.append(issue)
+        if draft.parent is not None:
+            issue.parent = draft.parent
+            draft.parent.children.append(issue)
         self.issues[issue.id] = issue
         issue.search_history.append((at, issue.title, issue.description or ""))
         return issue
@@ -344,8 +365,8 @@ class Workspace:
         taken = set(self.issues)
         drafts = []
         for fields in inputs:
-            draft = self._draft_issue(dict(fields), taken)
-            taken.add(draft["id"])
+            draft = self._draft_issue(fields, taken)
+            taken.add(draft.id)
             drafts.append(draft)
         at = self.now()
         issues = [self._insert(draft, at) for draft in drafts]
