@@ -110,7 +110,7 @@ def test_invalid_operations_are_rejected_with_file_name(
 
 def test_pruned_schema_is_valid_and_enough_for_every_operation(codegen: ModuleType) -> None:
     tool = codegen.graphql_codegen  # the shared generator the plugin's script runs
-    assert codegen.TARGET.schema_path == gql_pkg.SCHEMA_PATH
+    assert codegen.TARGET.schema_path.parts[-4:] == gql_pkg.SCHEMA_PATH.parts[-4:]  # installed or not
     schema = tool.load_schema(gql_pkg.SCHEMA_PATH.read_text(encoding="utf-8"))
     files = tool.operation_files(gql_pkg.OPERATIONS_DIR)
     documents = tool.load_operations(schema, files)
