@@ -36,7 +36,7 @@ from .emulator import API_PATH, AuthPolicy, LinearEmulator
 from .errors import LinearError
 from .faults import FaultKind, fault_plan
 from .limits import AuthKind, LimitKind, LinearLimits
-from .model import ESTIMATE_SCALES, Cycle, Issue, Label, Project, Relation, Team, WorkflowState, estimate_scale
+from .model import Cycle, Issue, Label, Project, Relation, Team, WorkflowState
 from .scenario import (
     DEFAULT_PROJECT,
     DEFAULT_PROJECT_SLUG,
@@ -58,7 +58,6 @@ __all__ = [
     "DEFAULT_TEAM",
     "DEFAULT_TEAM_LABELS",
     "DEFAULT_WORKSPACE_LABELS",
-    "ESTIMATE_SCALES",
     "KEEP",
     "MAX_COMPLEXITY",
     "SCHEMA_PATH",
@@ -87,7 +86,6 @@ __all__ = [
     "VirtualClock",
     "WorkflowState",
     "complexity",
-    "estimate_scale",
     "fault_plan",
     "linear_schema",
     "points",

@@ -1,6 +1,7 @@
 """The emulator's Linear objects: plain mutable records the resolvers read attribute by attribute
 (``labelIds`` -> ``label_ids``). Every rule about them lives in :mod:`.state`; this module only holds data
-and what follows from it (an issue's identifier and URL, a team's estimate scale and default state)."""
+and what follows from it: an issue's identifier and URL, a team's default state and estimate scale
+(:mod:`planpilot_provider_linear.estimates`)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from typing import ClassVar
 
 from attrs import Factory, define
 
+from planpilot_provider_linear.estimates import estimate_scale
+
 __all__ = [
-    "ESTIMATE_SCALES",
     "PRIORITY_LABELS",
     "STATE_TYPES",
     "Cycle",
@@ -23,31 +25,12 @@ __all__ = [
     "Team",
     "User",
     "WorkflowState",
-    "estimate_scale",
 ]
 
 STATE_TYPES = ("triage", "backlog", "unstarted", "started", "completed", "canceled", "duplicate")
 """``WorkflowState.type`` values (notes §5)."""
 PRIORITY_LABELS = {0: "No priority", 1: "Urgent", 2: "High", 3: "Medium", 4: "Low"}
 """``priority`` values of ``IssueCreateInput`` (its description) and their labels."""
-
-ESTIMATE_SCALES: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
-    # type: (base scale, what "extended" adds); t-shirt sizes XS..XXXL are stored as the Fibonacci numbers
-    # (Linear's "Estimates" help page, notes §5)
-    "exponential": ((1, 2, 4, 8, 16), (32, 64)),
-    "fibonacci": ((1, 2, 3, 5, 8), (13, 21)),
-    "linear": ((1, 2, 3, 4, 5), (6, 7)),
-    "tShirt": ((1, 2, 3, 5, 8), (13, 21)),
-}
-
-
-def estimate_scale(estimation_type: str, *, extended: bool, allow_zero: bool) -> tuple[int, ...]:
-    """The estimate values a team accepts (empty when it does not use estimates)."""
-    if estimation_type not in ESTIMATE_SCALES:
-        return ()
-    base, more = ESTIMATE_SCALES[estimation_type]
-    return (0,) * allow_zero + base + (more if extended else ())
-
 
 _SLUG = re.compile(r"[^a-z0-9]+")
 
