@@ -76,7 +76,14 @@ def test_given_credentials_are_the_only_ones_accepted_each_in_its_form() -> None
 
 
 @pytest.mark.parametrize(
-    "body", [b"{oops", b"[]", b'{"variables": {}}', b'{"query": "{ viewer { id } }", "variables": 3}']
+    "body",
+    [
+        b"{oops",
+        b"[]",
+        b'{"variables": {}}',
+        b'{"query": "{ viewer { id } }", "variables": 3}',
+        b'{"query": "{ viewer { id } }", "operationName": 5}',
+    ],
 )
 def test_a_body_that_is_not_a_graphql_request_is_refused(emulator: LinearEmulator, body: bytes) -> None:
     status, answer = post(emulator, body)

@@ -221,7 +221,7 @@ class LinearEmulator:
         except Exception:
             log.exception("Linear emulator failed on a request")
             self.stats.record_internal_error()
-            response = http_response(*http_fault(FaultKind.HTTP_500))
+            response = _http_response(*http_fault(FaultKind.HTTP_500))
         if not response.drop and not response.stall:
             self.stats.record_status(response.status)
         return response
@@ -233,15 +233,19 @@ class LinearEmulator:
             return json_response(401, authentication_error())
         base = self.limiter.headers(kind)
 
-        payload = _json_object(body)
-        query = payload.get("query") if payload is not None else None
-        variables = payload.get("variables") if payload is not None else None
-        if payload is None or not isinstance(query, str) or not isinstance(variables, dict | None):
-            message = "POST body must be a JSON object with a `query` string and a `variables` object."
+        payload = _json_object(body) or {}
+        query, variables, operation_name = (payload.get(k) for k in ("query", "variables", "operationName"))
+        if (
+            not isinstance(query, str)
+            or not isinstance(variables, dict | None)
+            or not isinstance(operation_name, str | None)
+        ):
+            message = "POST body must be a JSON object with a `query` string, a `variables` object and an optional "
+            message += "`operationName` string."
             error = {"message": message, "extensions": {"code": "BAD_REQUEST", "statusCode": 400}}
             return json_response(400, {"errors": [error]}, base)
         variables = variables or {}
-        operation_name = payload.get("operationName") or None
+        operation_name = operation_name or None
 
         document, errors = prepare_document(query)
         operation = get_operation_ast(document, operation_name) if document is not None else None
@@ -319,7 +323,7 @@ class LinearEmulator:
             return json_response(400, rate_limited_body(), self.limiter.headers(kind))
         status, extra, body = http_fault(fault)
         # the edge's HTML page carries no budget headers; Linear's own error does
-        return http_response(status, extra if isinstance(body, str) else {**base, **extra}, body)
+        return _http_response(status, extra if isinstance(body, str) else {**base, **extra}, body)
 
     # ----------------------------------------------------------------------------------------- admin
     def _admin(self, method: str, route: str, body: bytes) -> EmulatorResponse:
@@ -345,7 +349,7 @@ class LinearEmulator:
         return json_response(404, {"message": "Not Found"})
 
 
-def http_response(status: int, headers: Mapping[str, str], body: Any) -> EmulatorResponse:
+def _http_response(status: int, headers: Mapping[str, str], body: Any) -> EmulatorResponse:
     """An answer whose body is either a JSON value or already text."""
     if isinstance(body, str):
         return EmulatorResponse(status=status, headers=dict(headers), body=body.encode())
