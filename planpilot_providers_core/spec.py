@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from planpilot_providers_core.capabilities import Capability, parse_capabilities
+from planpilot_providers_core.contract import contract_versions
 
 __all__ = ["CredentialRequest", "CredentialSpec", "ProviderSpec"]
 
@@ -108,6 +109,9 @@ class ProviderSpec:
     """The shape of ``target`` as users write it, for help and errors: ``OWNER/REPO``, ``TEAM-KEY``."""
     default_target: str | None
     """The target used when none is given; ``None`` makes ``target`` required."""
+    contract: tuple[str, ...]
+    """The provider contract versions (``MAJOR.MINOR``) the plugin was written for; see
+    :mod:`planpilot_providers_core.contract`. A plugin that fits none of them is refused before any call."""
 
     def __init__(
         self,
@@ -119,6 +123,7 @@ class ProviderSpec:
         credential: CredentialSpec | None = None,
         target_hint: str = "TARGET",
         default_target: str | None = None,
+        contract: str | Iterable[str] | None = None,
     ) -> None:
         """Validated here, at the plugin's edge; ``capabilities`` may be names."""
         if not isinstance(name, str) or not _NAME.match(name):
@@ -133,5 +138,6 @@ class ProviderSpec:
             ("credential", credential),
             ("target_hint", _one_line(target_hint, "target_hint")),
             ("default_target", None if default_target is None else _one_line(default_target, "default_target")),
+            ("contract", contract_versions(contract)),
         ):
             object.__setattr__(self, field, value)

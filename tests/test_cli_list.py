@@ -14,6 +14,7 @@ import pytest
 
 import planpilot_providers_core
 from planpilot_providers_core.cli import main
+from planpilot_providers_core.contract import CONTRACT_VERSION
 from planpilot_providers_core.registry import BLOCK_PLUGINS_ENV, DISABLE_AUTOLOAD_ENV, get_registry
 
 if TYPE_CHECKING:
@@ -126,7 +127,8 @@ def test_version_lists_core_and_plugin_distributions(
 
     assert excinfo.value.code == 0
     lines = [line.strip() for line in capsys.readouterr().out.splitlines()]
-    assert lines[0] == f"planpilot-providers-core {metadata.version('planpilot-providers-core')}"
+    core = metadata.version("planpilot-providers-core")
+    assert lines[0] == f"planpilot-providers-core {core} (provider contract {CONTRACT_VERSION})"
     assert f"{DRY_RUN_DIST} {metadata.version(DRY_RUN_DIST)}" in lines
     assert "fake-versioned-dist 7.8.9" in lines
 

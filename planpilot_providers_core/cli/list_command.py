@@ -45,6 +45,7 @@ def _row(reg: RegisteredProvider) -> dict[str, object]:
         "target": spec.target_hint,
         "default_target": spec.default_target,
         "credential": credential_json(spec.credential),
+        "contract": list(spec.contract),
     }
 
 
@@ -86,7 +87,9 @@ def version_text() -> str:
     from planpilot_providers_core.registry import get_registry  # discovery only when a command needs it
 
     registry = get_registry()
-    lines = [f"planpilot-providers-core {__version__}"]
+    from planpilot_providers_core.contract import CONTRACT_VERSION
+
+    lines = [f"planpilot-providers-core {__version__} (provider contract {CONTRACT_VERSION})"]
     for plugin, (distribution, version) in registry.plugins.items():
         lines.append(f"  {distribution or plugin} {version or ''}".rstrip())
     lines += [f"  problem: {problem}" for problem in registry.problems]

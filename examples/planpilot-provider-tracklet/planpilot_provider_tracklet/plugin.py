@@ -32,5 +32,6 @@ def planpilot_register_providers(register: Register) -> None:
             summary="Tracklet issues over Tracklet's HTTP API (example third-party plugin)",
             credential=CredentialSpec(name="Tracklet API key", env=["TRACKLET_API_KEY"]),
             target_hint="TEAM-KEY, e.g. ENG",
+            contract="1.0",  # the provider contract version it was written for
         )
     )
