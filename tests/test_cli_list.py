@@ -62,6 +62,11 @@ def test_list_shows_where_each_provider_looks_for_its_credential_never_the_value
         "name": "GitHub token",
         "env": ["GITHUB_TOKEN", "GH_TOKEN"],
         "helper": "gh auth token",
+        "sent_as": "bearer",
+        "parts": [
+            {"key": "token", "name": "GitHub token", "env": ["GITHUB_TOKEN", "GH_TOKEN"], "helper": "gh auth token"}
+        ],
+        "alternatives": [],
     }
     assert by_name["github"]["target"] == "OWNER/REPO"
 

@@ -66,6 +66,11 @@ def _provider_options(parser: argparse.ArgumentParser, *, provider_default: str 
         "VALUE is read as JSON when it is (1.5, true, null), else as text",
     )
     parser.add_argument(
+        "--allow-insecure-http",
+        action="store_true",
+        help="let the credential go over plain http:// to a host that is not loopback (refused by default)",
+    )
+    parser.add_argument(
         "--label", default=DEFAULT_LABEL, help=f"discovery label put on every item (default: {DEFAULT_LABEL})"
     )
     _common(parser)

@@ -8,20 +8,25 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import ipaddress
 import logging
 import math
+import os
+import re
 import time
 import types
 from collections.abc import Callable, Mapping
 from datetime import UTC
-from typing import Any, Self
+from typing import Any, Final, Self
 
 import attrs
 import httpx
 
-from planpilot_providers_core.credentials import check_header_value
+from planpilot_providers_core.credentials import check_header_value, strip_userinfo
+from planpilot_providers_core.defaults import ALLOW_INSECURE_HTTP_ENV
 from planpilot_providers_core.errors import (
     AuthenticationError,
+    InsecureTransportError,
     ItemNotFoundError,
     ProviderError,
     RateLimitError,
@@ -55,13 +60,38 @@ def _absolute_http_url(instance: Any, attribute: attrs.Attribute[Any], value: An
         )
 
 
+_LOOPBACK_NAMES: Final = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+_CREDENTIAL_HEADER: Final = re.compile(r"(?i)authorization|cookie|token|key|secret|password|auth")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a name or an address) is this machine's loopback."""
+    name = host.strip("[]").lower().rstrip(".")
+    if name in _LOOPBACK_NAMES or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def _insecure_allowed(value: bool | None) -> bool:
+    if value is not None:
+        return value
+    return os.environ.get(ALLOW_INSECURE_HTTP_ENV, "").strip() not in ("", "0")
+
+
 @attrs.frozen
 class HttpClientConfig:
     """Connection settings of one provider's HTTP client.
 
-    ``headers`` usually hold the token: they are stored read-only and kept out of ``repr``.
-    ``max_concurrency`` bounds in-flight requests (None: ``max_connections``); it is what makes
-    a rate-limit pause effective, since the gate is checked after a slot is taken.
+    ``headers`` usually hold the token: they are stored read-only and kept out of ``repr``. A header that
+    looks like a credential (``Authorization``, ``Cookie``, ``*-Token``, ``*-Key``, ...) is never sent over
+    plain ``http://`` to a host that is not loopback: such a configuration raises :class:`InsecureTransportError`
+    unless ``allow_insecure_http`` (or ``PLANPILOT_PROVIDERS_ALLOW_INSECURE_HTTP=1``, the CLI's
+    ``--allow-insecure-http``) says to. ``max_concurrency`` bounds in-flight requests (None:
+    ``max_connections``); it is what makes a rate-limit pause effective, since the gate is checked after a
+    slot is taken.
     """
 
     base_url: str = attrs.field(validator=_absolute_http_url)
@@ -72,6 +102,23 @@ class HttpClientConfig:
     connect_timeout: float = attrs.field(default=5.0, validator=seconds(positive=True))
     pool_timeout: float = attrs.field(default=10.0, validator=seconds(positive=True))
     max_concurrency: int | None = attrs.field(default=None, validator=count(minimum=1, optional=True))
+    allow_insecure_http: bool | None = attrs.field(default=None, kw_only=True)
+    """Send credential headers over plain http to any host; ``None``: only if the environment variable says so."""
+
+    def __attrs_post_init__(self) -> None:
+        url = httpx.URL(self.base_url)
+        if url.scheme != "http" or is_loopback(url.host) or _insecure_allowed(self.allow_insecure_http):
+            return
+        sensitive = sorted(name for name in self.headers if _CREDENTIAL_HEADER.search(name))
+        if sensitive:
+            raise InsecureTransportError(
+                f"refusing to send the credential ({', '.join(sensitive)} header) over plain http to {url.host}: "
+                "anyone on the way could read it; use an https:// URL, or allow it explicitly with "
+                f"--allow-insecure-http ({ALLOW_INSECURE_HTTP_ENV}=1)"
+            )
+
+    def __repr__(self) -> str:
+        return f"HttpClientConfig(base_url={strip_userinfo(self.base_url)!r}, timeout={self.timeout!r})"
 
     @property
     def concurrency(self) -> int:
@@ -194,7 +241,7 @@ class PooledClient:
 
     def __repr__(self) -> str:
         state = "open" if self._client is not None else "closed"
-        return f"PooledClient(base_url={self._config.base_url!r}, {state})"
+        return f"PooledClient(base_url={strip_userinfo(self._config.base_url)!r}, {state})"
 
     @property
     def config(self) -> HttpClientConfig:
