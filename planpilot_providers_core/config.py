@@ -8,7 +8,7 @@ provider class, which reads its own extra keywords from :attr:`ProviderConfig.op
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import attrs
 
@@ -112,20 +112,11 @@ class ProviderConfig:
 def parse_options(options_type: type[_T], config: ProviderConfig) -> _T:
     """Build a provider's own options class (an attrs class) from ``config.options``.
 
-    An unknown keyword or a bad value becomes ``ProviderConfigError`` naming the provider and what
-    it accepts, which the CLI reports as bad configuration (exit 2).
+    An unknown option, a missing required one, a value of the wrong kind or one a validator refuses becomes
+    one ``ProviderConfigError`` sentence naming the option and what it accepts (a missing one: the command-line
+    flag that sets it), which the CLI reports as bad configuration (exit 2). See
+    :mod:`planpilot_providers_core.options`.
     """
-    fields: Any = attrs.fields(cast(Any, options_type))
-    accepted = sorted(field.alias for field in fields)
-    unknown = sorted(set(config.options) - set(accepted))
-    if unknown:
-        raise ProviderConfigError(
-            f"provider {config.provider!r} does not accept option(s) {', '.join(unknown)}; "
-            f"it accepts: {', '.join(accepted) or 'none'}"
-        )
-    try:
-        return options_type(**config.options)
-    except (TypeError, ValueError) as exc:
-        if isinstance(exc, ProviderConfigError):
-            raise
-        raise ProviderConfigError(f"provider {config.provider!r}: {exc}") from exc
+    from planpilot_providers_core.options import build_options
+
+    return build_options(options_type, config.provider, config.options)
