@@ -11,8 +11,12 @@ from planpilot_providers_core.reliability.http import (
     GatedTransport,
     HttpClientConfig,
     PooledClient,
+    TransportWrapper,
+    is_loopback,
     parse_retry_after,
     raise_for_status,
+    wrap_transport,
+    wrapping_transports,
 )
 from planpilot_providers_core.reliability.pacing import Pacer
 from planpilot_providers_core.reliability.retry import (
@@ -46,8 +50,12 @@ __all__ = [
     "Resolution",
     "RetryPolicy",
     "SystemClock",
+    "TransportWrapper",
     "classify_failure",
+    "is_loopback",
     "parse_retry_after",
     "raise_for_status",
     "retry_call",
+    "wrap_transport",
+    "wrapping_transports",
 ]

@@ -7,6 +7,8 @@ operation name and whether it is idempotent are known.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import email.utils
 import ipaddress
 import logging
@@ -15,7 +17,7 @@ import os
 import re
 import time
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC
 from typing import Any, Final, Self
 
@@ -218,6 +220,34 @@ class GatedTransport(httpx.AsyncBaseTransport):
         await self._inner.aclose()
 
 
+TransportWrapper = Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport]
+_TRANSPORT_WRAPPER: contextvars.ContextVar[TransportWrapper | None] = contextvars.ContextVar(
+    "planpilot_transport_wrapper", default=None
+)
+
+
+def wrap_transport(transport: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
+    """The transport to send through: ``transport`` itself, or wrapped by whatever :func:`wrapping_transports`
+    installed in this context (the conformance suite's fault injector and request recorder).
+
+    :class:`PooledClient` calls it on the transport it opens. A provider with an HTTP stack of its own calls
+    it on the transport it builds, when it builds it, to run under the suite's transport faults too.
+    """
+    wrapper = _TRANSPORT_WRAPPER.get()
+    return transport if wrapper is None else wrapper(transport)
+
+
+@contextlib.contextmanager
+def wrapping_transports(wrapper: TransportWrapper) -> Iterator[None]:
+    """While inside, every transport passed to :func:`wrap_transport` (every ``PooledClient`` opened) in this
+    context is wrapped by ``wrapper``: a test seam, used by ``planpilot_providers_core.testing.faults``."""
+    token = _TRANSPORT_WRAPPER.set(wrapper)
+    try:
+        yield
+    finally:
+        _TRANSPORT_WRAPPER.reset(token)
+
+
 class PooledClient:
     """The provider's single pooled ``httpx.AsyncClient``, opened on enter and closed on exit.
 
@@ -262,10 +292,13 @@ class PooledClient:
         if self._client is not None:
             raise RuntimeError("PooledClient is already open; exit it before entering it again")
         config = self._config
-        inner = self._transport or httpx.AsyncHTTPTransport(
-            limits=httpx.Limits(
-                max_connections=config.max_connections,
-                max_keepalive_connections=config.max_keepalive_connections,
+        inner = wrap_transport(
+            self._transport
+            or httpx.AsyncHTTPTransport(
+                limits=httpx.Limits(
+                    max_connections=config.max_connections,
+                    max_keepalive_connections=config.max_keepalive_connections,
+                )
             )
         )
         self._client = httpx.AsyncClient(
@@ -308,6 +341,11 @@ class PooledClient:
         return response
 
 
+def _rate_limited(headers: httpx.Headers) -> bool:
+    """Whether a 403 says it is a rate limit rather than a missing permission."""
+    return "retry-after" in headers or headers.get("x-ratelimit-remaining", "").strip() == "0"
+
+
 def _body_excerpt(response: httpx.Response, limit: int = 200) -> str:
     try:
         text = " ".join(response.text.split())
@@ -319,7 +357,8 @@ def _body_excerpt(response: httpx.Response, limit: int = 200) -> str:
 def raise_for_status(response: httpx.Response, operation: str, *, item_id: str | None = None) -> httpx.Response:
     """Return a 2xx response; raise the matching :mod:`planpilot_providers_core.errors` error otherwise.
 
-    401: AuthenticationError; 404 on a call that
+    401: AuthenticationError; 403: RateLimitError when it says it is one (a ``retry-after`` header, or
+    ``x-ratelimit-remaining: 0``), else AuthenticationError (a permission is missing); 404 on a call that
     addresses one item (pass its ``item_id``): ItemNotFoundError, which ``get_item`` and
     ``delete_item`` owe their callers; 429: RateLimitError (wait from ``retry-after``, else
     ``x-ratelimit-reset``); 5xx: TransientProviderError (may have been applied); anything else:
@@ -336,11 +375,17 @@ def raise_for_status(response: httpx.Response, operation: str, *, item_id: str |
             f"{operation}: the credentials were rejected (HTTP 401); check the token is valid, "
             "not expired or revoked, and configured for this service"
         )
-    if status == 429:
+    if status == 429 or (status == 403 and _rate_limited(headers)):
         retry_after = parse_retry_after(headers.get("retry-after"))
         if retry_after is None:
             retry_after = _reset_delay(headers.get("x-ratelimit-reset"))
-        raise RateLimitError(f"{operation}: rate limited (HTTP 429)", retry_after=retry_after)
+        raise RateLimitError(f"{operation}: rate limited (HTTP {status})", retry_after=retry_after)
+    if status == 403:
+        raise AuthenticationError(
+            f"{operation}: the credentials lack a permission (HTTP 403"
+            + (f": {excerpt}" if (excerpt := _body_excerpt(response)) else "")
+            + "); check what the token or account may access"
+        )
     excerpt = _body_excerpt(response)
     detail = f"HTTP {status} {response.reason_phrase}".rstrip() + (f": {excerpt}" if excerpt else "")
     if status >= 500:
