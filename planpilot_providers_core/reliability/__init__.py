@@ -4,6 +4,8 @@ Imported only by providers that talk HTTP, never by the core's import-light path
 ``list``), because it pulls in httpx and stamina.
 """
 
+from planpilot_providers_core.reliability.budget import Budget, BudgetTracker, Eta
+from planpilot_providers_core.reliability.budgeted import RateLimitHeaders, RequestBudgets
 from planpilot_providers_core.reliability.clock import SYSTEM_CLOCK, Clock, SystemClock
 from planpilot_providers_core.reliability.gate import RateLimitGate
 from planpilot_providers_core.reliability.http import (
@@ -39,7 +41,10 @@ __all__ = [
     "RETRY_LOGGER_NAME",
     "SYSTEM_CLOCK",
     "Applied",
+    "Budget",
+    "BudgetTracker",
     "Clock",
+    "Eta",
     "Failure",
     "GatedTransport",
     "HttpClientConfig",
@@ -47,6 +52,8 @@ __all__ = [
     "Pacer",
     "PooledClient",
     "RateLimitGate",
+    "RateLimitHeaders",
+    "RequestBudgets",
     "Resolution",
     "RetryPolicy",
     "SystemClock",

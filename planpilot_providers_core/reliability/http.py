@@ -19,7 +19,7 @@ import time
 import types
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC
-from typing import Any, Final, Self
+from typing import TYPE_CHECKING, Any, Final, Self
 
 import attrs
 import httpx
@@ -36,6 +36,9 @@ from planpilot_providers_core.errors import (
 )
 from planpilot_providers_core.reliability._validation import count, seconds
 from planpilot_providers_core.reliability.gate import RateLimitGate
+
+if TYPE_CHECKING:
+    from planpilot_providers_core.reliability.budgeted import RequestBudgets
 
 _log = logging.getLogger("planpilot.providers.http")
 
@@ -254,7 +257,9 @@ class PooledClient:
     Pool limits are set on the transport because ``AsyncClient(limits=...)`` is silently ignored
     once a ``transport=`` is passed. A given ``transport`` (tests: ``MockTransport``,
     ``ASGITransport``) replaces the default one and is closed on exit, as httpx does. The gate is
-    kept across re-entries so one pause covers the provider's whole life.
+    kept across re-entries so one pause covers the provider's whole life. ``budgets``
+    (:class:`~planpilot_providers_core.reliability.budgeted.RequestBudgets`) paces every request by the
+    tracker's published limits.
     """
 
     def __init__(
@@ -263,10 +268,12 @@ class PooledClient:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         gate: RateLimitGate | None = None,
+        budgets: RequestBudgets | None = None,
     ) -> None:
         self._config = config
         self._transport = transport
         self._gate = gate if gate is not None else RateLimitGate()
+        self._budgets = budgets
         self._client: httpx.AsyncClient | None = None
 
     def __repr__(self) -> str:
@@ -301,11 +308,11 @@ class PooledClient:
                 )
             )
         )
+        transport: httpx.AsyncBaseTransport = GatedTransport(inner, self._gate, config.concurrency)
+        if self._budgets is not None:  # wait for budget room first, holding no slot
+            transport = self._budgets.wrap(transport)
         self._client = httpx.AsyncClient(
-            base_url=config.base_url,
-            headers=dict(config.headers),
-            timeout=config.httpx_timeout(),
-            transport=GatedTransport(inner, self._gate, config.concurrency),
+            base_url=config.base_url, headers=dict(config.headers), timeout=config.httpx_timeout(), transport=transport
         )
         return self
 
