@@ -35,7 +35,13 @@ def _concurrency(text: str) -> int:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logs on stderr (credentials masked)")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="debug logs on stderr, credentials masked: -v the project's own, -vv also the HTTP transport's",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
