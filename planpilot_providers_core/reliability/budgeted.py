@@ -35,7 +35,7 @@ from planpilot_providers_core.reliability.budget import Budget, BudgetTracker
 from planpilot_providers_core.reliability.clock import SYSTEM_CLOCK, Clock
 from planpilot_providers_core.reliability.http import parse_retry_after
 
-__all__ = ["BudgetedTransport", "RateLimitHeaders", "RequestBudgets", "ResetFormat"]
+__all__ = ["BudgetedTransport", "RateLimitHeaders", "RequestBudgets", "ResetFormat", "budget_report"]
 
 ResetFormat = Literal["epoch", "epoch-ms", "iso8601", "seconds"]
 """How a reset header is written: Unix seconds (GitHub), Unix milliseconds (Linear), an ISO 8601 instant
@@ -85,6 +85,45 @@ class RateLimitHeaders:
         except ValueError:
             return None
         return when - now if math.isfinite(when) else None
+
+    def narrow(
+        self,
+        tracker: BudgetTracker,
+        headers: httpx.Headers,
+        now: float,
+        *,
+        last_reset: float | None,
+        in_flight: float = 0.0,
+        longest: float = _LONGEST_CAP,
+    ) -> float | None:
+        """Narrow ``tracker``'s budget by one answer's headers; returns the latest reset instant seen (epoch
+        seconds), to pass back as ``last_reset`` with the next answer.
+
+        A limit below the declared one lowers the budget; ``remaining`` (less ``in_flight`` units the server
+        has not counted yet) caps it until the reset. A cap tightens the one in force unless the reset moved
+        on (a new window); while a refusal blocks the budget, the headers wait (the block's end rules).
+        """
+        limit = _number(headers.get(self.limit)) if self.limit else None
+        if limit is not None and 0 < limit < tracker.budgets[self.budget].limit:
+            tracker.set_limit(self.budget, limit)
+        remaining = _number(headers.get(self.remaining)) if self.remaining else None
+        seconds = self.seconds_to_reset(headers, now)
+        if remaining is None or seconds is None or tracker.blocked_for(self.budget) > 0:
+            return last_reset
+        reset = now + seconds
+        fresh = last_reset is None or reset > last_reset + 0.5  # a new window: the old cap is void
+        tracker.cap(self.budget, remaining - in_flight, min(seconds, longest) + RESET_SLACK, fresh=fresh)
+        return reset if last_reset is None else max(reset, last_reset)
+
+
+def budget_report(tracker: BudgetTracker, *, requests: int, limit_responses: int) -> dict[str, float]:
+    """What a run spent, for its summary and ``--json``'s ``"budget"``: units per budget, requests, limit
+    responses met and seconds waited for budgets."""
+    report: dict[str, float] = dict(tracker.spent)
+    report["requests"] = requests
+    report["limit responses"] = limit_responses
+    report["seconds waited for budgets"] = round(tracker.waited, 3)
+    return report
 
 
 def _number(text: str | None) -> float | None:
@@ -136,21 +175,10 @@ class RequestBudgets:
         """Narrow the budgets by what the answer's rate-limit headers say."""
         now = self.clock.time()
         for spec in self.headers:
-            headers = response.headers
-            limit = _number(headers.get(spec.limit)) if spec.limit else None
-            if limit is not None and 0 < limit < self.tracker.budgets[spec.budget].limit:
-                self.tracker.set_limit(spec.budget, limit)
-            remaining = _number(headers.get(spec.remaining)) if spec.remaining else None
-            seconds = spec.seconds_to_reset(headers, now)
-            if remaining is None or seconds is None:
-                continue
-            if self.tracker.blocked_for(spec.budget) > 0:
-                continue  # a refusal's Retry-After rules until it ends; the window's reset would stretch it
-            reset = now + seconds
-            previous = self._resets.get(spec.budget)
-            fresh = previous is None or reset > previous + 0.5  # a new window: the old cap is void
-            self._resets[spec.budget] = reset if previous is None else max(reset, previous)
-            self.tracker.cap(spec.budget, remaining, min(seconds, _LONGEST_CAP) + RESET_SLACK, fresh=fresh)
+            last = self._resets.get(spec.budget)
+            reset = spec.narrow(self.tracker, response.headers, now, last_reset=last)
+            if reset is not None:
+                self._resets[spec.budget] = reset
 
     def refused(self, response: httpx.Response, costs: Mapping[str, float], stamp: float) -> None:
         """A rate-limit refusal: not counted by the server, and no room until its wait is over."""
@@ -172,11 +200,7 @@ class RequestBudgets:
 
     def report(self) -> dict[str, float]:
         """Units spent per budget, requests, limit responses met and seconds waited for budgets."""
-        report: dict[str, float] = dict(self.tracker.spent)
-        report["requests"] = self.requests
-        report["limit responses"] = self.limit_responses
-        report["seconds waited for budgets"] = round(self.tracker.waited, 3)
-        return report
+        return budget_report(self.tracker, requests=self.requests, limit_responses=self.limit_responses)
 
 
 def _rate_limited(response: httpx.Response) -> bool:
