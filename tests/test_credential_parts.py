@@ -215,3 +215,25 @@ def test_a_helper_whose_command_hangs_is_reported_as_such(monkeypatch: pytest.Mo
     )
     with pytest.raises(CredentialHelperError, match="did not finish within"):
         resolve({}, github)
+
+
+GITHUB = ("--provider", "github", "--target", "acme/roadmap", "--board-url", "https://github.com/orgs/acme/projects/1")
+
+
+def test_the_cli_shows_no_password_from_a_url_and_refuses_plain_http(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from planpilot_providers_core.cli import main
+
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_0123456789abcdef")
+    monkeypatch.delenv("PLANPILOT_PROVIDERS_ALLOW_INSECURE_HTTP", raising=False)
+    assert main(["check", *GITHUB, "--api-url", "bad://ada:s3cret-pass@example.com/graphql"]) == 2
+    err = capsys.readouterr().err
+    assert "bad://example.com/graphql" in err
+    assert "s3cret-pass" not in err
+    assert main(["check", *GITHUB, "--api-url", "http://tracker.example.com/graphql", "--json"]) == 2
+    out, err = capsys.readouterr()
+    report = json.loads(out)
+    assert report["error"]["kind"] == "config"
+    assert "over plain http to tracker.example.com" in report["error"]["message"]
+    assert "ghp_0123456789abcdef" not in out + err
