@@ -79,11 +79,15 @@ class TransportFaultChecks:
 
     @contextlib.asynccontextmanager
     async def _faulty(
-        self, make_provider: Callable[[], Provider[Any]], plan: FaultPlan
-    ) -> AsyncIterator[Provider[Any]]:
+        self, make_provider: Callable[[], Provider[Any]], plan: FaultPlan | None, caplog: pytest.LogCaptureFixture
+    ) -> AsyncIterator[tuple[Provider[Any], FaultPlan]]:
+        """An entered provider whose clients send through ``plan``, on virtual time, its log recorded."""
+        if plan is None:
+            pytest.skip("the fault_plan fixture returned None: transport faults are not checked")
+        caplog.set_level("DEBUG")
         with plan.installed(), virtual_system_time():
             async with make_provider() as provider:
-                yield provider
+                yield provider, plan
 
     @pytest.mark.asyncio
     async def test_create_under_a_fault_on_each_request_never_duplicates(
@@ -92,11 +96,7 @@ class TransportFaultChecks:
         fault_plan: FaultPlan | None,
         caplog: pytest.LogCaptureFixture,
     ) -> None:
-        if fault_plan is None:
-            pytest.skip("the fault_plan fixture returned None: transport faults are not checked")
-        plan = fault_plan
-        caplog.set_level("DEBUG")
-        async with self._faulty(make_provider, plan) as provider:
+        async with self._faulty(make_provider, fault_plan, caplog) as (provider, plan):
             start = plan.mark()
             clean = await _create(provider, _Marker.new().create("clean create, to count its requests"))
             requests = plan.requests[start:]
@@ -248,11 +248,7 @@ class TransportFaultChecks:
         fault_plan: FaultPlan | None,
         caplog: pytest.LogCaptureFixture,
     ) -> None:
-        if fault_plan is None:
-            pytest.skip("the fault_plan fixture returned None: transport faults are not checked")
-        plan = fault_plan
-        caplog.set_level("DEBUG")
-        async with self._faulty(make_provider, plan) as provider:
+        async with self._faulty(make_provider, fault_plan, caplog) as (provider, plan):
             created = await _create(provider, _Marker.new().create("read under faults"))
             if not plan.requests:
                 pytest.skip(_no_requests(provider))
