@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from planpilot_providers_core.reliability import (
+    COST_EXTENSION,
     Budget,
     HttpClientConfig,
     PooledClient,
@@ -136,3 +137,15 @@ async def test_concurrent_requests_never_exceed_a_budget() -> None:
             await asyncio.gather(*(http.request("read", "GET", "/x") for _ in range(9)))
     assert len(stamps) == 9
     assert clock.offset == pytest.approx(120.0, abs=0.05)  # 4, then 4 a minute later, then 1
+
+
+async def test_a_request_can_state_its_own_cost() -> None:
+    """Linear's query complexity, Jira's points: the provider says what a request costs as it sends it."""
+    points = "complexity points per hour"
+    paced = RequestBudgets(
+        (Budget(name=PER_MINUTE, limit=100, window=60.0), Budget(name=points, limit=1000, window=3600))
+    )
+    async with client(paced, lambda request: httpx.Response(200)) as http:
+        await http.request("search", "POST", "/graphql", extensions={COST_EXTENSION: {points: 250}})
+        await http.request("read", "POST", "/graphql")
+    assert (paced.report()[points], paced.report()[PER_MINUTE]) == (251, 2)

@@ -5,7 +5,7 @@ Imported only by providers that talk HTTP, never by the core's import-light path
 """
 
 from planpilot_providers_core.reliability.budget import Budget, BudgetTracker, Eta
-from planpilot_providers_core.reliability.budgeted import RateLimitHeaders, RequestBudgets
+from planpilot_providers_core.reliability.budgeted import COST_EXTENSION, RateLimitHeaders, RequestBudgets
 from planpilot_providers_core.reliability.clock import SYSTEM_CLOCK, Clock, SystemClock
 from planpilot_providers_core.reliability.gate import RateLimitGate
 from planpilot_providers_core.reliability.http import (
@@ -35,6 +35,7 @@ from planpilot_providers_core.reliability.retry import (
 )
 
 __all__ = [
+    "COST_EXTENSION",
     "DEFAULT_RATE_LIMIT_PAUSE",
     "DEFAULT_RETRY_POLICY",
     "NOT_APPLIED",

@@ -35,7 +35,7 @@ from planpilot_providers_core.reliability.budget import Budget, BudgetTracker
 from planpilot_providers_core.reliability.clock import SYSTEM_CLOCK, Clock
 from planpilot_providers_core.reliability.http import parse_retry_after
 
-__all__ = ["BudgetedTransport", "RateLimitHeaders", "RequestBudgets", "ResetFormat", "budget_report"]
+__all__ = ["COST_EXTENSION", "BudgetedTransport", "RateLimitHeaders", "RequestBudgets", "ResetFormat", "budget_report"]
 
 ResetFormat = Literal["epoch", "epoch-ms", "iso8601", "seconds"]
 """How a reset header is written: Unix seconds (GitHub), Unix milliseconds (Linear), an ISO 8601 instant
@@ -134,9 +134,20 @@ def _number(text: str | None) -> float | None:
     return value if math.isfinite(value) else None
 
 
+COST_EXTENSION: Final = "planpilot.budget_cost"
+"""The httpx request extension that carries a request's cost per budget, for the default cost function:
+``client.request(op, "POST", url, json=..., extensions={COST_EXTENSION: {"complexity points per hour": 120}})``
+(Linear's query complexity, Jira's points): budgets it does not name cost one unit."""
+
+
 def _one_each(budgets: Mapping[str, Budget]) -> Callable[[httpx.Request], Mapping[str, float]]:
     units = dict.fromkeys(budgets, 1.0)
-    return lambda request: units
+
+    def cost(request: httpx.Request) -> Mapping[str, float]:
+        told = request.extensions.get(COST_EXTENSION)
+        return {**units, **told} if isinstance(told, Mapping) else units
+
+    return cost
 
 
 class RequestBudgets:
@@ -153,7 +164,8 @@ class RequestBudgets:
         self.tracker = BudgetTracker(budgets, clock=clock)
         self.clock = clock
         self.cost = cost or _one_each(self.tracker.budgets)
-        """Units a request spends, per budget name (default: one of each budget)."""
+        """Units a request spends, per budget name (default: what the request's :data:`COST_EXTENSION` says,
+        one unit of every other budget)."""
         self.headers = tuple(headers)
         unknown = [h.budget for h in self.headers if h.budget not in self.tracker.budgets]
         if unknown:
