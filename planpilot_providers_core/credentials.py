@@ -17,9 +17,10 @@ This module is on the start-up path of the command line (its output masks with :
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Final, Literal
 
 from planpilot_providers_core.errors import AuthenticationError, InvalidCredentialError, PluginError
@@ -336,8 +337,10 @@ def strip_userinfo(text: str) -> str:
     return _USERINFO.sub(r"\1", text)
 
 
-def _secret_pattern(secrets: Iterable[str]) -> re.Pattern[str] | None:
-    forms = sorted({s for s in secrets if s}, key=lambda s: (-len(s), s))
+@functools.lru_cache(maxsize=16)
+def _secret_pattern(secrets: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One pattern for every secret, compiled once per set of secrets (every printed line is masked)."""
+    forms = sorted(set(secrets), key=lambda s: (-len(s), s))
     if not forms:
         return None
     # A whole value only: not when it is part of a longer word, so masking never mangles other text.
@@ -347,7 +350,7 @@ def _secret_pattern(secrets: Iterable[str]) -> re.Pattern[str] | None:
 def redact(text: str, *secrets: str | None) -> str:
     """``text`` with every whole occurrence of each secret masked, and URLs shown without userinfo; for
     anything shown to a user. Pass every form (:meth:`Credential.secret_forms`), not only the raw value."""
-    pattern = _secret_pattern(s for s in secrets if s)
+    pattern = _secret_pattern(tuple(s for s in secrets if s))
     if pattern is not None:
         text = pattern.sub(MASK, text)
     return strip_userinfo(text)
