@@ -210,7 +210,14 @@ async def preview_sync(provider: Provider[Any], plan: Plan, *, label: str) -> Sy
                 )
                 continue
             body = render_body(item, discovery.plan_id, _references(plan, item, tracked))
-            changed = differences(current, item, body, label=label, keeps_sizes=keeps_sizes or current.size is not None)
+            changed = differences(
+                current,
+                item,
+                body,
+                label=label,
+                keeps_sizes=keeps_sizes or current.size is not None,
+                canonical_body=provider.canonical_body,
+            )
             updates += bool(changed)
             relation_writes += len(link) + len(unlink)
             planned.append(

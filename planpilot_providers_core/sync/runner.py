@@ -220,7 +220,8 @@ class SyncRun:
             body = render_body(item, self.plan_id, self._references(item))
             current = self.ledger.tracked[item.id]
             keeps_sizes = self._supports(Capability.PROJECT_FIELDS) or current.size is not None
-            if differences(current, item, body, label=self.label, keeps_sizes=keeps_sizes):
+            canonical = self.provider.canonical_body
+            if differences(current, item, body, label=self.label, keeps_sizes=keeps_sizes, canonical_body=canonical):
                 update = UpdateItemInput(
                     title=item.title,
                     body=body,
