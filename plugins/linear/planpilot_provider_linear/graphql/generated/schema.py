@@ -2155,6 +2155,13 @@ class Cycle(sgqlc.types.Type):
     starts_at = sgqlc.types.Field(sgqlc.types.non_null(DateTime), graphql_name='startsAt')
 
 
+class CycleConnection(sgqlc.types.relay.Connection):
+    __schema__ = linear_schema
+    __field_names__ = ('nodes', 'page_info')
+    nodes = sgqlc.types.Field(sgqlc.types.non_null(sgqlc.types.list_of(sgqlc.types.non_null(Cycle))), graphql_name='nodes')
+    page_info = sgqlc.types.Field(sgqlc.types.non_null('PageInfo'), graphql_name='pageInfo')
+
+
 class DeletePayload(sgqlc.types.Type):
     __schema__ = linear_schema
     __field_names__ = ('entity_id', 'success')
@@ -2164,7 +2171,7 @@ class DeletePayload(sgqlc.types.Type):
 
 class Issue(sgqlc.types.Type):
     __schema__ = linear_schema
-    __field_names__ = ('archived_at', 'created_at', 'cycle', 'description', 'estimate', 'id', 'identifier', 'inverse_relations', 'label_ids', 'number', 'parent', 'priority', 'project', 'relations', 'state', 'team', 'title', 'trashed', 'updated_at', 'url')
+    __field_names__ = ('archived_at', 'created_at', 'cycle', 'description', 'estimate', 'id', 'identifier', 'inverse_relations', 'label_ids', 'number', 'parent', 'priority', 'project', 'state', 'team', 'title', 'trashed', 'updated_at', 'url')
     archived_at = sgqlc.types.Field(DateTime, graphql_name='archivedAt')
     created_at = sgqlc.types.Field(sgqlc.types.non_null(DateTime), graphql_name='createdAt')
     cycle = sgqlc.types.Field(Cycle, graphql_name='cycle')
@@ -2186,15 +2193,6 @@ class Issue(sgqlc.types.Type):
     parent = sgqlc.types.Field('Issue', graphql_name='parent')
     priority = sgqlc.types.Field(sgqlc.types.non_null(Float), graphql_name='priority')
     project = sgqlc.types.Field('Project', graphql_name='project')
-    relations = sgqlc.types.Field(sgqlc.types.non_null('IssueRelationConnection'), graphql_name='relations', args=sgqlc.types.ArgDict((
-        ('after', sgqlc.types.Arg(String, graphql_name='after', default=None)),
-        ('before', sgqlc.types.Arg(String, graphql_name='before', default=None)),
-        ('first', sgqlc.types.Arg(Int, graphql_name='first', default=None)),
-        ('include_archived', sgqlc.types.Arg(Boolean, graphql_name='includeArchived', default=None)),
-        ('last', sgqlc.types.Arg(Int, graphql_name='last', default=None)),
-        ('order_by', sgqlc.types.Arg(PaginationOrderBy, graphql_name='orderBy', default=None)),
-))
-    )
     state = sgqlc.types.Field(sgqlc.types.non_null('WorkflowState'), graphql_name='state')
     team = sgqlc.types.Field(sgqlc.types.non_null('Team'), graphql_name='team')
     title = sgqlc.types.Field(sgqlc.types.non_null(String), graphql_name='title')
@@ -2439,8 +2437,18 @@ class RateLimitResultPayload(sgqlc.types.Type):
 
 class Team(sgqlc.types.Type):
     __schema__ = linear_schema
-    __field_names__ = ('active_cycle', 'cycles_enabled', 'default_issue_estimate', 'default_issue_state', 'id', 'issue_estimation_allow_zero', 'issue_estimation_extended', 'issue_estimation_type', 'key', 'labels', 'name', 'projects', 'states', 'triage_enabled')
+    __field_names__ = ('active_cycle', 'cycles', 'cycles_enabled', 'default_issue_estimate', 'default_issue_state', 'id', 'issue_estimation_allow_zero', 'issue_estimation_extended', 'issue_estimation_type', 'key', 'labels', 'name', 'projects', 'states', 'triage_enabled')
     active_cycle = sgqlc.types.Field(Cycle, graphql_name='activeCycle')
+    cycles = sgqlc.types.Field(sgqlc.types.non_null(CycleConnection), graphql_name='cycles', args=sgqlc.types.ArgDict((
+        ('after', sgqlc.types.Arg(String, graphql_name='after', default=None)),
+        ('before', sgqlc.types.Arg(String, graphql_name='before', default=None)),
+        ('filter', sgqlc.types.Arg(CycleFilter, graphql_name='filter', default=None)),
+        ('first', sgqlc.types.Arg(Int, graphql_name='first', default=None)),
+        ('include_archived', sgqlc.types.Arg(Boolean, graphql_name='includeArchived', default=None)),
+        ('last', sgqlc.types.Arg(Int, graphql_name='last', default=None)),
+        ('order_by', sgqlc.types.Arg(PaginationOrderBy, graphql_name='orderBy', default=None)),
+))
+    )
     cycles_enabled = sgqlc.types.Field(sgqlc.types.non_null(Boolean), graphql_name='cyclesEnabled')
     default_issue_estimate = sgqlc.types.Field(sgqlc.types.non_null(Float), graphql_name='defaultIssueEstimate')
     default_issue_state = sgqlc.types.Field('WorkflowState', graphql_name='defaultIssueState')
