@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-DISTRIBUTIONS = [REPO, REPO / "plugins" / "dry-run", REPO / "plugins" / "github", *REPO.glob("examples/*/")]
+PLUGINS = ("dry-run", "github", "linear")
+DISTRIBUTIONS = [REPO, *(REPO / "plugins" / name for name in PLUGINS), *REPO.glob("examples/*/")]
 DISTRIBUTIONS = [d for d in DISTRIBUTIONS if (d / "pyproject.toml").is_file()]
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 PYTHON_BLOCK = re.compile(r"```python\n(.*?)```", re.S)

@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[2]
 CORE_DIST = "planpilot-providers-core"
 
 # Plugin directory -> the provider name its entry point registers.
-PLUGINS = {"dry-run": "dry-run", "github": "github"}
+PLUGINS = {"dry-run": "dry-run", "github": "github", "linear": "linear"}
 
 HEAVY_MODULES = ("httpx", "stamina", "sgqlc")
 LIST_PROBE = """
@@ -56,6 +56,7 @@ SCENARIOS = (
     Scenario("core-only", ()),
     Scenario("dry-run", ("dry-run",)),
     Scenario("github", ("github",)),
+    Scenario("linear", ("linear",)),
 )
 
 
