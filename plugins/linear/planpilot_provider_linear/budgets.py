@@ -90,13 +90,14 @@ def linear_budgets(
     )
 
 
-def workload_units(work: Workload, *, batch_size: int) -> dict[str, float]:
-    """Requests and complexity points ``work`` costs: a create is one request (fewer when batched, not
-    counted on); updates go ``batch_size`` to a request after one read per ``batch_size``; relation writes
-    likewise, after their batched read."""
+def workload_units(work: Workload, *, batch_size: int, creates_per_request: float = 1.0) -> dict[str, float]:
+    """Requests and complexity points ``work`` costs: creates ``creates_per_request`` to a request (those that
+    come together go as one ``issueBatchCreate``); updates ``batch_size`` to a request after one read per
+    ``batch_size``; relation writes likewise, after their batched read."""
     batches = math.ceil(work.updates / batch_size) if work.updates else 0
     relation_batches = math.ceil(work.relation_writes / batch_size) if work.relation_writes else 0
-    requests = work.creates + 2 * batches + 2 * relation_batches + work.reads
+    creates = math.ceil(work.creates / max(1.0, creates_per_request)) if work.creates else 0
+    requests = creates + 2 * batches + 2 * relation_batches + work.reads
     points = (
         work.creates * CREATE_POINTS
         + work.updates * (READ_POINTS + UPDATE_POINTS)

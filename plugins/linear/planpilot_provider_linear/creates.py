@@ -48,6 +48,10 @@ class IssueCreates:
         self._reads = reads
         self._batch_size = batch_size
         self._batched = batched and batch_size > 1
+        self.issues_created = 0
+        """Issues this provider created (its answers say so), and the create requests that made them: what one
+        create costs in requests, for estimates."""
+        self.create_requests = 0
         self._queue: list[_Waiting] = []
         self._flush_pending = False
         self._flushes: set[asyncio.Task[None]] = set()
@@ -110,6 +114,7 @@ class IssueCreates:
 
         async def send() -> IssueState:
             answer = await self._gql.send(op, {"input": dict(issue_input)})
+            self._count(1)
             return issue_state(answer.data.issue_create.issue)
 
         async def resolve(exc: BaseException) -> Applied[IssueState] | NotApplied:
@@ -131,6 +136,7 @@ class IssueCreates:
 
         async def send() -> dict[str, IssueState]:
             answer = await self._gql.send(op, {"input": {"issues": [dict(i) for i in inputs]}})
+            self._count(len(inputs))
             return {state.id: state for state in map(issue_state, answer.data.issue_batch_create.issues)}
 
         async def resolve(exc: BaseException) -> Applied[dict[str, IssueState]] | NotApplied:
@@ -138,6 +144,14 @@ class IssueCreates:
             return Applied(found) if found else NOT_APPLIED
 
         return await self._gql.write_once("IssueBatchCreate", send, resolve=resolve)
+
+    def _count(self, issues: int) -> None:
+        self.issues_created += issues
+        self.create_requests += 1
+
+    def issues_per_request(self, expected: float) -> float:
+        """Issues one create request has made so far, on average; ``expected`` before any was made."""
+        return self.issues_created / self.create_requests if self.create_requests else expected
 
     async def _quietly_found(self, ids: Sequence[str]) -> dict[str, IssueState]:
         """The issues of ``ids`` Linear has, or nothing when it cannot be asked either (the caller's error stands)."""

@@ -47,6 +47,8 @@ __all__ = [
 GraphQLError = Mapping[str, Any]
 FALLBACK_WAIT: Final = 10.0
 """Seconds to wait after a refusal whose answer says nothing usable about when room comes back."""
+REFILL_SLACK: Final = 0.01
+"""Seconds added to a computed refill: the bucket must hold the units, not a hair less, when the retry lands."""
 _TRANSIENT_TYPES: Final = frozenset({"internal error", "lock timeout", "network error"})
 _HEADER_PREFIXES: Final = {REQUESTS: "x-ratelimit-requests", COMPLEXITY: "x-ratelimit-complexity"}
 _HOW_TO_AUTHENTICATE: Final = (
@@ -143,11 +145,11 @@ def rate_limit_wait(headers: httpx.Headers, *, now: float, needs: Mapping[str, f
         if reset is not None:
             candidates.append(max(0.0, reset / 1000 - now))
         if candidates:
-            waits.append(min(candidates))
+            waits.append(min(candidates) + REFILL_SLACK)
     if not waits and _number(headers, "x-ratelimit-endpoint-requests-remaining") == 0:
         reset = _number(headers, "x-ratelimit-endpoint-requests-reset")
         if reset is not None:
-            waits.append(max(0.0, reset / 1000 - now))
+            waits.append(max(0.0, reset / 1000 - now) + REFILL_SLACK)
     return max(waits) if waits else FALLBACK_WAIT
 
 

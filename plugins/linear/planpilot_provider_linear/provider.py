@@ -52,6 +52,7 @@ from planpilot_providers_core import (
     parse_options,
 )
 from planpilot_providers_core.reliability import classify_failure
+from planpilot_providers_core.sync.runner import DEFAULT_MAX_CONCURRENT
 
 __all__ = ["LinearProvider"]
 
@@ -227,11 +228,18 @@ class LinearProvider(Provider[LinearContext]):
     # -- budgets -----------------------------------------------------------------------------------
 
     def estimate(self, work: Workload) -> Estimate | None:
-        """How long ``work`` takes at Linear's pace: the budgets as they stand (``None`` without budgets)."""
+        """How long ``work`` takes at Linear's pace: the budgets as they stand (``None`` without budgets).
+
+        Creates that come together go several to a request: counted as this provider's creates have gone so
+        far, or, before the first, as the reference sync runs them (``DEFAULT_MAX_CONCURRENT`` at a time).
+        """
         budgets = self._gql.budgets
         if budgets is None:
             return None
-        return budgets.estimate(workload_units(work, batch_size=self.options.batch_size))
+        batch = self.options.batch_size
+        expected = min(batch, DEFAULT_MAX_CONCURRENT) if self.options.batch_creates else 1
+        per_request = self._creates.issues_per_request(expected)
+        return budgets.estimate(workload_units(work, batch_size=batch, creates_per_request=per_request))
 
     def budget_report(self) -> Mapping[str, float] | None:
         """Requests and complexity points spent, requests sent, refusals met and seconds waited for budgets."""
