@@ -189,6 +189,8 @@ def test_json_output_shape(capsys: pytest.CaptureFixture[str]) -> None:
         "problems",
         "warnings",
         "operations",
+        "merged",
+        "merged_copies",
     }
     assert (payload["provider"], payload["target"], payload["ok"], payload["exit_code"]) == (
         "dry-run",

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from planpilot_providers_core.contracts import Item, field_value
 from planpilot_providers_core.plan import PlanItem
+from planpilot_providers_core.sync.board import BoardValues, same_value
 from planpilot_providers_core.sync.body import bodies_match
 
 __all__ = ["differences", "field_differences"]
@@ -16,17 +17,20 @@ def field_differences(current: Mapping[str, str | None], wanted: Mapping[str, st
     changed = []
     for name, value in wanted.items():
         read, have = field_value(current, name)
-        if not read or (have or "").casefold() != value.casefold():
+        if not read or not same_value(have, value):
             changed.append(name)
     return changed
 
 
-def differences(current: Item, item: PlanItem, body: str, *, label: str, keeps_sizes: bool) -> list[str]:
+def differences(
+    current: Item, item: PlanItem, body: str, *, label: str, keeps_sizes: bool, board: BoardValues
+) -> list[str]:
     """Names of the plan-authoritative fields the tracker does not have as the plan wants them.
 
     An empty list means the item is up to date. A half-configured item (``complete`` is False: a create
     stopped midway) always differs, so ``update_item`` finishes it. Labels are additive: the discovery
-    label being present is enough. Sizes count where the tracker keeps them (``keeps_sizes``).
+    label being present is enough. Sizes count where the tracker keeps them (``keeps_sizes``); ``board``
+    is what the item asks of the board (fields applied over the estimate's size).
     """
     changed = []
     if not current.complete:
@@ -39,7 +43,7 @@ def differences(current: Item, item: PlanItem, body: str, *, label: str, keeps_s
         changed.append("body")
     if label.casefold() not in {existing.casefold() for existing in current.labels}:
         changed.append("labels")
-    if item.size is not None and keeps_sizes and current.size != item.size:
+    if board.size is not None and keeps_sizes and not same_value(current.size, board.size):
         changed.append("size")
-    changed += [f"field {name}" for name in field_differences(current.fields, item.fields)]
+    changed += [f"field {name}" for name in field_differences(current.fields, board.fields)]
     return changed

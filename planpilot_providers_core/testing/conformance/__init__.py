@@ -13,6 +13,7 @@ from __future__ import annotations
 from planpilot_providers_core.progress import failing_after
 from planpilot_providers_core.testing.conformance.capabilities import CapabilityChecks
 from planpilot_providers_core.testing.conformance.concurrency import ConcurrencyChecks
+from planpilot_providers_core.testing.conformance.duplicates import DuplicateChecks
 from planpilot_providers_core.testing.conformance.fixtures import SuiteFixtures
 from planpilot_providers_core.testing.conformance.items import ItemChecks
 from planpilot_providers_core.testing.conformance.lifecycle import LifecycleChecks
@@ -37,9 +38,10 @@ __all__ = [
 
 # pytest collects the tests of base classes in reverse MRO order, so the mixins are listed last topic
 # first: the tests run (without random order) capabilities, search, items, updates, partial failure,
-# relations, concurrency, lifecycle.
+# relations, concurrency, duplicates, lifecycle.
 class ProviderConformance(
     LifecycleChecks,
+    DuplicateChecks,
     ConcurrencyChecks,
     RelationChecks,
     PartialFailureChecks,
