@@ -26,10 +26,13 @@ nox.options.error_on_missing_interpreters = True
 
 CORE = "."
 DRY_RUN = "./plugins/dry-run"
+DISTRIBUTIONS = (CORE, DRY_RUN, "./plugins/github", "./examples/planpilot-provider-tracklet")
+"""Every directory that builds a distribution (what ``dist`` builds and checks)."""
 GITHUB = "./plugins/github[emulator]"
+JIRA = "./plugins/jira[emulator]"
 TRACKLET = "./examples/planpilot-provider-tracklet"
 TEST_DEPS = ("pytest>=8", "pytest-asyncio>=0.24", "pytest-xdist>=3.6", "hypothesis>=6.100")
-TOOLS = ("ruff", "mypy", "nox", "hatchling")
+TOOLS = ("ruff", "mypy", "nox", "hatchling", "build", "twine")
 """Installed by sessions or by ``.ci/run`` itself (nox), or by pip to build our wheels (hatchling): all locked."""
 LOCK = Path(__file__).parent / "constraints.txt"
 _OURS = ("planpilot-provider", "planpilot_provider")
@@ -46,7 +49,7 @@ def pinned(session: nox.Session) -> None:
 def lock(session: nox.Session) -> None:
     """Resolve every dependency of every session afresh and write the versions to constraints.txt."""
     session.env["PIP_CONSTRAINT"] = ""  # resolve from the index, not from the lock being replaced
-    session.install("--upgrade", CORE, DRY_RUN, GITHUB, TRACKLET, *TEST_DEPS, *TOOLS)
+    session.install("--upgrade", CORE, DRY_RUN, GITHUB, JIRA, TRACKLET, *TEST_DEPS, *TOOLS)
     frozen = session.run("python", "-m", "pip", "freeze", "--exclude-editable", silent=True)
     assert isinstance(frozen, str)
     pins = sorted(
@@ -63,7 +66,7 @@ def newest(session: nox.Session) -> None:
     """Tests and typecheck against the newest release of every dependency, ignoring the lock: what a new
     release broke. Not part of .ci/run; a failure here says which release to bound or adapt to."""
     session.env["PIP_CONSTRAINT"] = ""
-    session.install("--upgrade", "-e", CORE, "-e", DRY_RUN, "-e", GITHUB, *TEST_DEPS, "mypy")
+    session.install("--upgrade", "-e", CORE, "-e", DRY_RUN, "-e", GITHUB, "-e", JIRA, *TEST_DEPS, "mypy")
     session.run("python", "-m", "pip", "list", "--format=freeze")
     session.run("mypy")
     session.run("pytest", *session.posargs)
@@ -71,9 +74,9 @@ def newest(session: nox.Session) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Install core and both plugins as users get them (plain installs), then run the whole test suite."""
+    """Install core and the plugins as users get them (plain installs), then run the whole test suite."""
     pinned(session)
-    session.install(CORE, DRY_RUN, GITHUB, *TEST_DEPS)
+    session.install(CORE, DRY_RUN, GITHUB, JIRA, *TEST_DEPS)
     session.run("pytest", "-n", "auto", *session.posargs)  # one worker per core
 
 
@@ -88,10 +91,10 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict over core and both plugins (the files listed in pyproject.toml)."""
+    """mypy --strict over core and the plugins (the files listed in pyproject.toml)."""
     pinned(session)
     # Editable, so mypy sees each module once (the source tree) with its dependencies installed.
-    session.install("-e", CORE, "-e", DRY_RUN, "-e", GITHUB, "mypy", *TEST_DEPS)
+    session.install("-e", CORE, "-e", DRY_RUN, "-e", GITHUB, "-e", JIRA, "mypy", *TEST_DEPS)
     session.run("mypy", *session.posargs)
 
 
@@ -104,6 +107,19 @@ def isolation(session: nox.Session) -> None:
     """
     pinned(session)
     session.run("python", "tests/support/isolation_check.py", *session.posargs)
+
+
+@nox.session
+def dist(session: nox.Session) -> None:
+    """Build every distribution's wheel and sdist as PyPI would get them, and check them with
+    ``twine check --strict`` (a long description that renders, complete metadata)."""
+    pinned(session)
+    session.install("build", "twine")
+    outdir = Path(session.create_tmp()) / "dist"
+    session.run("python", "-c", f"import shutil; shutil.rmtree({str(outdir)!r}, ignore_errors=True)")
+    for directory in DISTRIBUTIONS:
+        session.run("python", "-m", "build", "--sdist", "--wheel", "--outdir", str(outdir), directory)
+    session.run("twine", "check", "--strict", str(outdir / "*"))
 
 
 @nox.session

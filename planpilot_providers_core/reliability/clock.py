@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 from typing import Final, Protocol
 
 __all__ = ["SYSTEM_CLOCK", "Clock", "SystemClock"]
@@ -31,10 +32,13 @@ class Clock(Protocol):
 
 
 class SystemClock:
-    """The real clock: ``time.monotonic``, ``time.time`` and ``asyncio.sleep``."""
+    """The real clock: ``time.monotonic``, ``time.time`` and ``asyncio.sleep`` (and ``now()`` for emulators)."""
 
     def __repr__(self) -> str:
         return "SystemClock()"
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
 
     def monotonic(self) -> float:
         return time.monotonic()

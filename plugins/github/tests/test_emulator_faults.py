@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from planpilot_provider_github.testing import FaultKind, FaultPlan, GitHubEmulator, ManualClock
+from planpilot_provider_github.testing import FaultKind, FaultPlan, GitHubEmulator, ManualClock, fault_plan
 
 REPO = "acme/roadmap"
 CREATE = """mutation CreateIssue($r: ID!, $t: String!) {
@@ -166,7 +166,7 @@ async def test_scripted_faults_match_operation_name_and_count(
     assert emulator.stats.operations == {"Viewer": 2, "CreateIssue": 3}
 
 
-def statuses(plan: FaultPlan, requests: int = 60) -> list[int]:
+def statuses(plan: FaultPlan[FaultKind], requests: int = 60) -> list[int]:
     emulator = GitHubEmulator.with_default_scenario(clock=ManualClock(), fault_plan=plan, retry_after=0.01)
     repo_id = emulator.state.repository(REPO).id
     result = []
@@ -178,21 +178,21 @@ def statuses(plan: FaultPlan, requests: int = 60) -> list[int]:
 
 
 def test_fault_plan_is_seeded_and_reproducible() -> None:
-    plan = FaultPlan(0.5, kinds=("http_502", "http_500"), seed=7)
+    plan = fault_plan(0.5, ("http_502", "http_500"), seed=7)
     first = statuses(plan)
     assert first == statuses(plan)
     assert {500, 502, 200} <= set(first)
-    assert first != statuses(FaultPlan(0.5, kinds=("http_502", "http_500"), seed=8))
+    assert first != statuses(fault_plan(0.5, ("http_502", "http_500"), seed=8))
 
 
 def test_fault_plan_can_target_mutations_only() -> None:
-    result = statuses(FaultPlan(1.0, kinds=("http_504",), mutations_only=True))
+    result = statuses(fault_plan(1.0, ("http_504",), mutations_only=True))
     assert result[0::2] == [200] * 30  # queries
     assert result[1::2] == [504] * 30  # mutations
 
 
 def test_fault_plan_validates_its_inputs() -> None:
     with pytest.raises(ValueError, match=r"1\.0"):
-        FaultPlan(1.5)
+        fault_plan(1.5)
     with pytest.raises(ValueError, match="not_a_kind"):
-        FaultPlan(0.1, kinds=("not_a_kind",))
+        fault_plan(0.1, ("not_a_kind",))

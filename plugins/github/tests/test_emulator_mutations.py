@@ -432,3 +432,30 @@ def test_read_only_token_gets_forbidden_per_mutation_field(emulator: GitHubEmula
     assert emulator.state.issues(REPO) == []
     reads = emulator.request("{ viewer { login } }", token="ro").json()
     assert reads == {"data": {"viewer": {"login": "octo"}}}
+
+
+@pytest.mark.parametrize(
+    ("field", "length", "message"),
+    [
+        ("title", 257, "Title is too long (maximum is 256 characters)"),
+        ("body", 65537, "Body is too long (maximum is 65536 characters)"),
+    ],
+)
+def test_create_and_update_refuse_text_over_githubs_limits(
+    emulator: GitHubEmulator, field: str, length: int, message: str
+) -> None:
+    repo_id = emulator.state.repository(REPO).id
+    fits = {"repositoryId": repo_id, "title": "t", field: "x" * (length - 1)}
+    created = data(emulator, CREATE, input=fits)["createIssue"]["issue"]
+    assert len(created[field]) == length - 1
+
+    refused = gql(emulator, CREATE, input={**fits, field: "x" * length})
+    error = only_error(refused)
+    assert (error["type"], error["message"]) == ("UNPROCESSABLE", message)
+    assert len(emulator.state.issues(REPO)) == 1
+
+    update = "mutation($input: UpdateIssueInput!) { updateIssue(input: $input) { issue { id } } }"
+    body = gql(emulator, update, input={"id": created["id"], field: "y" * length})
+    assert only_error(body)["message"] == message
+    [kept] = emulator.state.issues(REPO)
+    assert getattr(kept, field) == created[field]

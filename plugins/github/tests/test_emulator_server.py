@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 
@@ -95,3 +96,43 @@ def test_command_line_server_starts_and_stops_cleanly(stop_signal: signal.Signal
         for stream in (process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
+
+
+@pytest.mark.parametrize(
+    ("argv", "complaint"),
+    [
+        (["--port", "70000"], "argument --port: must be a port number from 0 to 65535"),
+        (["--port", "http"], "argument --port: must be a port number from 0 to 65535"),
+        (["--fault-rate", "1.5"], "argument --fault-rate: must be a probability from 0 to 1"),
+        (["--fault-rate", "nan"], "argument --fault-rate: must be a finite number"),
+        (["--fault-kinds", "http_500,bogus"], "argument --fault-kinds: unknown fault kind 'bogus'; choose from"),
+        (["--latency", "-1"], "argument --latency: must be a number of seconds from 0 to 86400"),
+        (["--rate-limit", "0"], "argument --rate-limit: must be a whole number of 1 or more"),
+    ],
+)
+def test_command_line_refuses_bad_arguments_in_one_line(
+    argv: list[str], complaint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from planpilot_provider_github.testing.__main__ import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert complaint in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "no-such-host.invalid"])
+def test_command_line_reports_an_address_it_cannot_bind(host: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from planpilot_provider_github.testing.__main__ import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["--host", host, "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert f"GitHub emulator: cannot listen on {host}:{port}:" in err
+    assert "Pick another --port" in err
+    assert "Traceback" not in err

@@ -21,7 +21,7 @@ from planpilot_provider_github.testing import (
     VirtualClock,
     run_virtual,
 )
-from planpilot_provider_github.testing.clock import epoch_source
+from planpilot_providers_core.emulation import epoch_source
 
 REPO = "acme/roadmap"
 START = datetime(2025, 6, 2, 12, 0, 0, tzinfo=UTC)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 import pytest
 
 from planpilot_provider_github.provider import GitHubProvider
-from planpilot_provider_github.testing import FaultKind, FaultPlan, GitHubEmulator
+from planpilot_provider_github.testing import FaultKind, GitHubEmulator, fault_plan
 from planpilot_providers_core.contracts import CreateItemInput, PlanItemType, UpdateItemInput
 from planpilot_providers_core.errors import (
     CreateItemPartialFailureError,
@@ -152,7 +152,7 @@ async def test_200_creates_at_concurrency_10_with_10_percent_faults(
     make_github: MakeGitHub, emulator: GitHubEmulator
 ) -> None:
     kinds = tuple(k for k in FaultKind if k is not FaultKind.FORBIDDEN_403)
-    emulator.fault_plan = FaultPlan(probability=0.10, kinds=kinds, seed=20261126)
+    emulator.fault_plan = fault_plan(0.10, kinds, seed=20261126)
     slots = asyncio.Semaphore(10)
     types = [PlanItemType.EPIC, PlanItemType.STORY, PlanItemType.TASK]
     partial: list[CreateItemPartialFailureError] = []

@@ -7,7 +7,7 @@ Needs the ``emulator`` extra (graphql-core, looptime). Never imported by the pro
     emulator.state.add_issue("acme/roadmap", "Seeded", labels=["planpilot"])
     emulator.inject("drop_after_commit", operation="CreateIssue")
     async with httpx.AsyncClient(transport=emulator.transport()) as client: ...
-    with serve_in_thread(emulator) as url: ...          # or: python -m planpilot_provider_github.testing
+    with serve_in_thread(emulator, path="/graphql") as url: ...  # or: python -m planpilot_provider_github.testing
     emulator.state.issues("acme/roadmap"), emulator.stats.as_dict()
 
 Budgets on virtual time (hours of GitHub pacing in seconds)::
@@ -19,19 +19,29 @@ Budgets on virtual time (hours of GitHub pacing in seconds)::
 
 from __future__ import annotations
 
+from planpilot_providers_core.emulation import (
+    Clock,
+    EmulatorResponse,
+    EmulatorServer,
+    EmulatorTransport,
+    FaultPlan,
+    ManualClock,
+    SystemClock,
+    Timeline,
+    VirtualClock,
+    run_virtual,
+)
+
 from .budgets import GitHubBudgets, LimitKind
-from .clock import Clock, ManualClock, SystemClock, Timeline
 from .cost import RequestCost
-from .emulator import AuthPolicy, EmulatorResponse, GitHubEmulator
+from .emulator import AuthPolicy, GitHubEmulator
 from .errors import ApiError
-from .faults import SAML_MESSAGE, FaultKind, FaultPlan
+from .faults import SAML_MESSAGE, FaultKind, fault_plan
 from .scenario import DEFAULT_ISSUE_TYPES, DEFAULT_ORG, DEFAULT_REPO, DEFAULT_USER, DEFAULT_USER_REPO
 from .schema import SCHEMA_PATH, github_schema
-from .server import EmulatorServer, serve_in_thread
+from .server import serve_in_thread
 from .state import KEEP, EmulatorState, IssueSeed, IssueView, IterationSpec
 from .stats import EmulatorStats
-from .transport import EmulatorTransport
-from .virtual import VirtualClock, run_virtual
 
 __all__ = [
     "DEFAULT_ISSUE_TYPES",
@@ -63,6 +73,7 @@ __all__ = [
     "SystemClock",
     "Timeline",
     "VirtualClock",
+    "fault_plan",
     "github_schema",
     "run_virtual",
     "serve_in_thread",

@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections import deque
 from collections.abc import Callable, Collection, Iterable
 from enum import StrEnum
 from typing import Any, Literal
 
 import attrs
-from attrs import define, field, frozen, validators
+from attrs import field, frozen, validators
+
+from planpilot_providers_core.emulation.windows import SlidingWindow
 
 from .cost import RequestCost
 from .faults import PRIMARY_RATE_LIMIT_MESSAGE, SECONDARY_RATE_LIMIT_MESSAGE
@@ -176,48 +177,6 @@ class GitHubBudgets:
         if unknown:
             raise ValueError(f"GitHubBudgets.content_mutations names no mutation of the schema: {', '.join(unknown)}")
         return self.content_mutations
-
-
-@define
-class SlidingWindow:
-    """``limit`` units per rolling ``window`` seconds; ``now`` is epoch seconds from the emulator clock."""
-
-    limit: int
-    window: float
-    _entries: deque[tuple[float, int]] = field(factory=deque, init=False)
-    _total: int = field(default=0, init=False)
-
-    def _expire(self, now: float) -> None:
-        while self._entries and self._entries[0][0] + self.window <= now:
-            self._total -= self._entries.popleft()[1]
-
-    def used(self, now: float) -> int:
-        self._expire(now)
-        return self._total
-
-    def wait(self, now: float, units: int) -> float:
-        """Seconds until ``units`` more fit (0 when they fit now; the whole window if they never can)."""
-        self._expire(now)
-        excess = self._total + units - self.limit
-        if excess <= 0:
-            return 0.0
-        if units > self.limit:
-            return self.window
-        for at, amount in self._entries:
-            excess -= amount
-            if excess <= 0:
-                return at + self.window - now
-        return self.window  # unreachable: the entries hold more than the excess
-
-    def add(self, now: float, units: int) -> None:
-        if units > 0:
-            self._expire(now)
-            self._entries.append((now, units))
-            self._total += units
-
-    def clear(self) -> None:
-        self._entries.clear()
-        self._total = 0
 
 
 @frozen

@@ -13,11 +13,21 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
-from attrs import Factory, define, frozen
+from attrs import Factory, define
 from graphql import ExecutionResult, GraphQLError, OperationType, execute_sync, get_operation_ast
 
+from planpilot_providers_core.emulation import (
+    Clock,
+    EmulatorResponse,
+    EmulatorTransport,
+    FaultInjector,
+    FaultPlan,
+    SystemClock,
+    epoch_source,
+    json_response,
+)
+
 from .budgets import BudgetLedger, GitHubBudgets, refusal_response
-from .clock import Clock, SystemClock, epoch_source
 from .connections import check_document_pagination
 from .cost import RequestCost, measure
 from .errors import format_error, is_internal, validation_error
@@ -25,9 +35,7 @@ from .faults import (
     PRIMARY_RATE_LIMIT_MESSAGE,
     RATE_LIMIT_ALREADY_EXCEEDED_MESSAGE,
     SAML_MESSAGE,
-    FaultInjector,
     FaultKind,
-    FaultPlan,
     http_fault,
 )
 from .ratelimit import RateLimiter, RateLimitSnapshot
@@ -35,26 +43,12 @@ from .resolvers import RequestContext, default_resolver
 from .schema import github_schema, prepare_document
 from .state import EmulatorState
 from .stats import EmulatorStats
-from .transport import EmulatorTransport
 
 __all__ = ["AuthPolicy", "EmulatorResponse", "GitHubEmulator"]
 
 log = logging.getLogger(__name__)
 DOCS_URL = "https://docs.github.com/graphql"
 _AUTH = re.compile(r"^\s*(?:bearer|token)\s+(\S+)\s*$", re.IGNORECASE)
-
-
-@frozen
-class EmulatorResponse:
-    """One HTTP answer; ``drop`` means the connection closes without any response."""
-
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-    drop: bool = False
-
-    def json(self) -> Any:
-        return json.loads(self.body)
 
 
 @define
@@ -93,7 +87,7 @@ class GitHubEmulator:
         retry_after: float = 1.0,
         reset_delay: float = 2.0,
         accepted_tokens: Iterable[str] | None = None,
-        fault_plan: FaultPlan | None = None,
+        fault_plan: FaultPlan[FaultKind] | None = None,
         time_source: Callable[[], float] | None = None,
     ) -> None:
         """``budgets`` turns on GitHub's budgets (``GitHubBudgets()`` = GitHub's numbers); without it only a
@@ -119,7 +113,7 @@ class GitHubEmulator:
         )
         self._time = time_source or epoch_source(self.clock)
         self.ledger = BudgetLedger(self.budgets, self._time)
-        self.faults = FaultInjector(fault_plan)
+        self.faults: FaultInjector[FaultKind] = FaultInjector(fault_plan)
         self.stats = EmulatorStats(budgets=budgets is not None)
         self._jitter_rng = random.Random(seed)
         self._request_counter = 0
@@ -147,18 +141,18 @@ class GitHubEmulator:
         return self._time()
 
     @property
-    def fault_plan(self) -> FaultPlan | None:
+    def fault_plan(self) -> FaultPlan[FaultKind] | None:
         return self.faults.plan
 
     @fault_plan.setter
-    def fault_plan(self, plan: FaultPlan | None) -> None:
+    def fault_plan(self, plan: FaultPlan[FaultKind] | None) -> None:
         with self.lock:
             self.faults.set_plan(plan)
 
     def inject(self, kind: FaultKind | str, operation: str | None = None, times: int = 1) -> None:
         """Fail the next ``times`` requests (named ``operation``, or any request) with ``kind``."""
         with self.lock:
-            self.faults.inject(kind, operation, times)
+            self.faults.inject(FaultKind(kind), operation, times)
 
     def clear_faults(self) -> None:
         with self.lock:
@@ -210,8 +204,7 @@ class GitHubEmulator:
     def _response(
         status: int, body: Any, headers: Mapping[str, str], extra: Mapping[str, str] | None = None
     ) -> EmulatorResponse:
-        merged = {"content-type": "application/json; charset=utf-8", **headers, **(extra or {})}
-        return EmulatorResponse(status=status, headers=merged, body=json.dumps(body).encode())
+        return json_response(status, body, {**headers, **(extra or {})})
 
     # ----------------------------------------------------------------------------------------- pipeline
     def handle(
@@ -279,10 +272,10 @@ class GitHubEmulator:
         operation = get_operation_ast(document, operation_name) if document is not None else None
         is_mutation = operation is not None and operation.operation == OperationType.MUTATION
         label = operation_name or (operation.name.value if operation is not None and operation.name else None)
-        self.stats.record_operation(label or "<anonymous>", is_mutation=is_mutation)
+        self.stats.record_operation(label or "<anonymous>", write=is_mutation)
 
         with self.lock:
-            fault = self.faults.draw(label, is_mutation=is_mutation)
+            fault = self.faults.draw(label, write=is_mutation)
         if fault is not None:
             self.stats.record_fault(fault.value)
             if not fault.after_commit:

@@ -1,14 +1,14 @@
-"""Fault injection: a seeded random :class:`FaultPlan` plus scripted one-shot faults, and the exact responses
-GitHub sends for each failure, so a client's retry and ambiguity handling can be exercised deterministically."""
+"""GitHub's failure answers: the fault kinds the emulator injects and the exact responses GitHub sends for
+each, so a client's retry and ambiguity handling can be exercised deterministically (core's
+:mod:`planpilot_providers_core.emulation.faults` decides which request gets one)."""
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
-from attrs import define, field, frozen, validators
+from planpilot_providers_core.emulation import FaultPlan, parse_kinds
 
 __all__ = [
     "AFTER_COMMIT",
@@ -18,10 +18,8 @@ __all__ = [
     "SAML_MESSAGE",
     "SECONDARY_RATE_LIMIT_MESSAGE",
     "TIMEOUT_MESSAGE",
-    "FaultInjector",
     "FaultKind",
-    "FaultPlan",
-    "ScriptedFault",
+    "fault_plan",
     "format_seconds",
     "http_fault",
 ]
@@ -70,65 +68,15 @@ AFTER_COMMIT = frozenset({FaultKind.HTTP_502_AFTER_COMMIT, FaultKind.DROP_AFTER_
 DEFAULT_PLAN_KINDS: tuple[FaultKind, ...] = tuple(k for k in FaultKind if k is not FaultKind.FORBIDDEN_403)
 
 
-def _kinds(values: Iterable[FaultKind | str]) -> tuple[FaultKind, ...]:
-    kinds = tuple(FaultKind(v) for v in values)
-    if not kinds:
-        raise ValueError("a FaultPlan needs at least one fault kind")
-    return kinds
-
-
-@frozen
-class FaultPlan:
-    """Each request (or each mutation request) fails with ``probability``, with a kind drawn from ``kinds``."""
-
-    probability: float = field(validator=[validators.ge(0.0), validators.le(1.0)])
-    kinds: tuple[FaultKind, ...] = field(default=DEFAULT_PLAN_KINDS, converter=_kinds)
-    mutations_only: bool = False
-    seed: int = 0
-
-
-@define
-class ScriptedFault:
-    kind: FaultKind
-    operation: str | None
-    remaining: int
-
-
-class FaultInjector:
-    """Decides which fault (if any) a request gets; the emulator calls it under its lock."""
-
-    def __init__(self, plan: FaultPlan | None = None) -> None:
-        self.plan = plan
-        self._rng = random.Random(plan.seed if plan else 0)
-        self.scripted: list[ScriptedFault] = []
-
-    def set_plan(self, plan: FaultPlan | None) -> None:
-        self.plan = plan
-        self._rng = random.Random(plan.seed if plan else 0)
-
-    def inject(self, kind: FaultKind | str, operation: str | None = None, times: int = 1) -> None:
-        if times < 1:
-            raise ValueError("times must be at least 1")
-        self.scripted.append(ScriptedFault(FaultKind(kind), operation, times))
-
-    def clear(self) -> None:
-        self.scripted.clear()
-        self.set_plan(None)
-
-    def draw(self, operation: str | None, *, is_mutation: bool) -> FaultKind | None:
-        """Scripted faults first (in injection order, matched by operation name), then the random plan."""
-        for scripted in self.scripted:
-            if scripted.operation is None or scripted.operation == operation:
-                scripted.remaining -= 1
-                if scripted.remaining == 0:
-                    self.scripted.remove(scripted)
-                return scripted.kind
-        plan = self.plan
-        if plan is None or (plan.mutations_only and not is_mutation):
-            return None
-        if self._rng.random() < plan.probability:
-            return self._rng.choice(plan.kinds)
-        return None
+def fault_plan(
+    probability: float,
+    kinds: Iterable[FaultKind | str] = DEFAULT_PLAN_KINDS,
+    *,
+    mutations_only: bool = False,
+    seed: int = 0,
+) -> FaultPlan[FaultKind]:
+    """A seeded random plan of GitHub faults (kinds may be given by name; unknown names are refused)."""
+    return FaultPlan(probability, parse_kinds(FaultKind, kinds), writes_only=mutations_only, seed=seed)
 
 
 def format_seconds(value: float) -> str:

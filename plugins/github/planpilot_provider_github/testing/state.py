@@ -63,8 +63,7 @@ class EmulatorState(Seeding, Inspection):
         parent_issue_id: str | None = None,
     ) -> Issue:
         repo = self.get_node(repository_id, Repository)
-        if not title.strip():
-            raise ApiError(UNPROCESSABLE, "Title can't be blank")
+        _check_text(title, body)
         labels = self._labels(repo, label_ids)
         issue_type = self._issue_type(repo, issue_type_id) if issue_type_id else None
         projects = [self.get_node(pid, Project) for pid in dict.fromkeys(project_ids)]
@@ -97,8 +96,7 @@ class EmulatorState(Seeding, Inspection):
         """``None`` keeps a value, except ``issue_type_id``: ``None`` clears the type, :data:`KEEP` keeps it."""
         issue = self.get_node(issue_id, Issue)
         repo = issue.repository
-        if title is not None and not title.strip():
-            raise ApiError(UNPROCESSABLE, "Title can't be blank")
+        _check_text(title, body)
         labels = self._labels(repo, label_ids) if label_ids is not None else None
         issue_type: IssueType | None = issue.issue_type
         if issue_type_id is not KEEP:
@@ -295,3 +293,17 @@ class EmulatorState(Seeding, Inspection):
         blocker.blocking.remove(issue)
         self._touch(issue)
         return issue, blocker
+
+
+TITLE_LIMIT = 256
+BODY_LIMIT = 65536
+
+
+def _check_text(title: str | None, body: str | None) -> None:
+    """GitHub's limits on an issue's title and body, refused as GitHub refuses them (nothing is applied)."""
+    if title is not None and not title.strip():
+        raise ApiError(UNPROCESSABLE, "Title can't be blank")
+    if title is not None and len(title) > TITLE_LIMIT:
+        raise ApiError(UNPROCESSABLE, f"Title is too long (maximum is {TITLE_LIMIT} characters)")
+    if body is not None and len(body) > BODY_LIMIT:
+        raise ApiError(UNPROCESSABLE, f"Body is too long (maximum is {BODY_LIMIT} characters)")

@@ -1,10 +1,15 @@
-"""Request accounting, so tests and benchmarks can assert on round trips, retries, concurrency and budgets."""
+"""Request accounting, so tests and benchmarks can assert on round trips, retries, concurrency and budgets.
+
+Core's :class:`~planpilot_providers_core.emulation.RequestStats` counts requests, operations, faults and
+concurrency; GitHub's adds mutation fields and its budgets (and calls a write request a mutation request).
+"""
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from typing import Any
+
+from planpilot_providers_core.emulation import RequestStats
 
 __all__ = ["LIMIT_KINDS", "EmulatorStats"]
 
@@ -12,52 +17,31 @@ __all__ = ["LIMIT_KINDS", "EmulatorStats"]
 LIMIT_KINDS = ("primary", "secondary_points", "content_per_minute", "content_per_hour", "concurrency")
 
 
-class EmulatorStats:
-    """Counters for one emulator; safe to read while requests are in flight.
+class EmulatorStats(RequestStats):
+    """Counters for one GitHub emulator.
 
     Budget accounting (``*_spent``, ``limited``) is always counted; :meth:`as_dict` reports it under
     ``"budgets"`` when the emulator models budgets (``GitHubEmulator(budgets=...)``).
     """
 
     def __init__(self, *, budgets: bool = False) -> None:
-        self._lock = threading.Lock()
+        super().__init__()
         self.budgets = budgets
-        self.requests = 0
-        self.mutation_requests = 0
         self.mutation_fields_applied = 0
-        self.operations: Counter[str] = Counter()
-        self.faults: Counter[str] = Counter()
-        self.statuses: Counter[int] = Counter()
         self.rate_limited = 0  # primary-limit responses (RATE_LIMITED bodies the budget provoked)
-        self.internal_errors = 0
-        self.in_flight = 0
-        self.peak_in_flight = 0
         self.primary_points_spent = 0
         self.secondary_points_spent = 0
         self.content_units_spent = 0
         self.limited: Counter[str] = Counter()  # limit responses by kind (LIMIT_KINDS)
 
-    def record_request(self) -> None:
-        with self._lock:
-            self.requests += 1
-
-    def record_operation(self, name: str, *, is_mutation: bool) -> None:
-        with self._lock:
-            self.operations[name] += 1
-            if is_mutation:
-                self.mutation_requests += 1
+    @property
+    def mutation_requests(self) -> int:
+        """Requests carrying a mutation (GitHub's word for a write request)."""
+        return self.write_requests
 
     def record_mutation_field(self) -> None:
         with self._lock:
             self.mutation_fields_applied += 1
-
-    def record_fault(self, kind: str) -> None:
-        with self._lock:
-            self.faults[kind] += 1
-
-    def record_status(self, status: int) -> None:
-        with self._lock:
-            self.statuses[status] += 1
 
     def record_spent(self, *, primary: int, secondary: int, content: int) -> None:
         with self._lock:
@@ -75,47 +59,19 @@ class EmulatorStats:
     def record_rate_limited(self) -> None:
         self.record_limited("primary")
 
-    def record_internal_error(self) -> None:
-        with self._lock:
-            self.internal_errors += 1
-
-    def enter(self) -> int:
-        """A request arrives; returns how many are in flight now, this one included."""
-        with self._lock:
-            self.in_flight += 1
-            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
-            return self.in_flight
-
-    def leave(self) -> None:
-        with self._lock:
-            self.in_flight -= 1
-
     def reset(self) -> None:
-        """Zero the counters; the peak restarts from what is in flight right now."""
+        super().reset()
         with self._lock:
-            self.requests = self.mutation_requests = self.mutation_fields_applied = 0
-            self.rate_limited = self.internal_errors = 0
+            self.mutation_fields_applied = self.rate_limited = 0
             self.primary_points_spent = self.secondary_points_spent = self.content_units_spent = 0
-            self.operations.clear()
-            self.faults.clear()
-            self.statuses.clear()
             self.limited.clear()
-            self.peak_in_flight = self.in_flight
 
     def as_dict(self) -> dict[str, Any]:
+        result = super().as_dict()
         with self._lock:
-            result: dict[str, Any] = {
-                "requests": self.requests,
-                "mutation_requests": self.mutation_requests,
-                "mutation_fields_applied": self.mutation_fields_applied,
-                "operations": dict(self.operations),
-                "faults": dict(self.faults),
-                "statuses": {str(status): count for status, count in sorted(self.statuses.items())},
-                "rate_limited": self.rate_limited,
-                "internal_errors": self.internal_errors,
-                "in_flight": self.in_flight,
-                "peak_in_flight": self.peak_in_flight,
-            }
+            result["mutation_requests"] = result.pop("write_requests")
+            result["mutation_fields_applied"] = self.mutation_fields_applied
+            result["rate_limited"] = self.rate_limited
             if self.budgets:
                 result["budgets"] = {
                     "primary_points_spent": self.primary_points_spent,
@@ -124,4 +80,4 @@ class EmulatorStats:
                     "limited": {kind: self.limited[kind] for kind in LIMIT_KINDS},
                     "peak_concurrency": self.peak_in_flight,
                 }
-            return result
+        return result

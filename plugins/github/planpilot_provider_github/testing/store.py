@@ -17,7 +17,8 @@ from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Final, TypeVar
 
-from .clock import Clock, SystemClock
+from planpilot_providers_core.emulation import Clock, SystemClock
+
 from .errors import UNPROCESSABLE, ApiError, node_not_found
 from .model import FieldValue, Issue, IssueType, Label, Owner, OwnerKind, Project, ProjectField, ProjectItem, Repository
 

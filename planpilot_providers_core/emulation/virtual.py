@@ -1,12 +1,12 @@
-"""Virtual time for the emulator and its client: a sync that would wait hours on GitHub's budgets runs in
-seconds, with every wait (budget windows, ``retry-after``, latency, the client's own pacing) on one time line.
+"""Virtual time for an emulator and its client: a sync that would wait hours on a tracker's budgets runs in
+seconds, with every wait (budget windows, ``Retry-After``, latency, the client's own pacing) on one time line.
 
 :class:`VirtualClock` follows the loop time of a `looptime <https://pypi.org/project/looptime/>`_ event loop
 while :meth:`VirtualClock.run` (or :func:`run_virtual`) drives a coroutine on it. That loop fast-forwards
 whenever every task is waiting on a timer, so ``await asyncio.sleep(3600)`` returns at once while
 ``loop.time()`` (and this clock) moves by an hour. CPU work takes no virtual time.
 
-Only the in-process transport (:meth:`~.emulator.GitHubEmulator.transport`) runs on the loop; the loopback
+Only the in-process transport (:class:`~.transport.EmulatorTransport`) runs on the loop; the loopback
 server answers from threads on wall time, so serve it with a :class:`~.clock.SystemClock` instead.
 """
 
@@ -95,7 +95,7 @@ class VirtualClock:
         synchronous code, e.g. a plain ``def test_...``. ``idle_timeout`` (seconds) fails a coroutine that
         waits on nothing the loop can fast-forward (a deadlock) instead of hanging.
         """
-        import looptime  # the emulator extra; imported here so the clock itself needs nothing
+        import looptime  # the testing extra; imported here so the clock itself needs nothing
 
         def new_loop() -> asyncio.AbstractEventLoop:
             return looptime.new_event_loop(start=0.0, idle_timeout=idle_timeout)
@@ -128,8 +128,8 @@ def run_virtual(
 ) -> T:
     """Run ``main()`` in virtual time on ``clock`` (or a new clock starting at ``start``); see :meth:`VirtualClock.run`.
 
-    Give the emulator the same clock (``GitHubEmulator(clock=clock, ...)``) so its budgets, timestamps and
-    latency follow the run, and let the client sleep and read time through it too.
+    Give the emulator the same clock (e.g. ``GitHubEmulator(clock=clock, ...)``) so its budgets, timestamps
+    and latency follow the run, and let the client sleep and read time through it too.
     """
     if clock is not None and start is not None:
         raise ValueError("pass either clock= or start=, not both (the clock already has its start)")

@@ -1,26 +1,27 @@
-"""Injectable clocks. Issue timestamps and the search index lag read :meth:`Clock.now`; the budget windows
-(``x-ratelimit-reset``, ``retry-after``) read the clock's epoch seconds when it has them (:func:`epoch_source`).
+"""Injectable clocks for emulators. Item timestamps and a search index lag read :meth:`Clock.now`; rate-limit
+windows (reset headers, ``Retry-After``) read the clock's epoch seconds when it has them (:func:`epoch_source`).
 
 * :class:`SystemClock` (the default): wall time for everything.
 * :class:`~.virtual.VirtualClock`: virtual time for everything, shared with the client (``run_virtual``).
-* :class:`ManualClock`: steps issue timestamps and search lag only; budgets stay on wall time, because tests
-  written against it compare ``x-ratelimit-reset`` with ``time.time()``.
+* :class:`ManualClock`: steps item timestamps and search lag only; rate limits stay on wall time, because tests
+  written against it compare reset headers with ``time.time()``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
+from planpilot_providers_core.reliability.clock import SystemClock
+
 __all__ = ["Clock", "ManualClock", "SystemClock", "Timeline", "epoch_source"]
 
 
 class Clock(Protocol):
-    """Anything that tells the emulator what time it is (timezone-aware, UTC)."""
+    """Anything that tells an emulator what time it is (timezone-aware, UTC)."""
 
     def now(self) -> datetime: ...
 
@@ -28,7 +29,8 @@ class Clock(Protocol):
 @runtime_checkable
 class Timeline(Protocol):
     """A clock a client can share with the emulator: the same instant as a datetime, as epoch seconds, as
-    monotonic seconds, and a sleep on that time line. :class:`SystemClock` and ``VirtualClock`` are one."""
+    monotonic seconds, and a sleep on that time line. :class:`SystemClock` and ``VirtualClock`` are one
+    (and so a ``planpilot_providers_core.reliability.Clock`` a provider can pace itself by)."""
 
     def now(self) -> datetime: ...
 
@@ -37,25 +39,6 @@ class Timeline(Protocol):
     def monotonic(self) -> float: ...
 
     async def sleep(self, seconds: float) -> None: ...
-
-
-class SystemClock:
-    """Wall-clock time, for the loopback server and benchmarks."""
-
-    def __repr__(self) -> str:
-        return "SystemClock()"
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-    def time(self) -> float:
-        return time.time()
-
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
 
 
 class ManualClock:
