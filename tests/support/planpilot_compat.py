@@ -145,8 +145,10 @@ def check(python: str) -> None:
         planpilot(python, edited, url, folder)
         after = len(emulator.state.issues(REPO))
         writes = {op: n for op, n in sorted(emulator.stats.operations.items()) if not op[0].islower()}
-        print(f"PlanPilot 2.7.0 after the project's sync of the edited plan: {after - before} new issue(s); "
-              f"its requests by operation: {writes}")
+        print(
+            f"PlanPilot 2.7.0 after the project's sync of the edited plan: {after - before} new issue(s); "
+            f"its requests by operation: {writes}"
+        )
         expect(after == before, f"PlanPilot created {after - before} issue(s)")
         expect(set(issues_per_item(emulator).values()) == {1}, "one open issue per plan item")
 
