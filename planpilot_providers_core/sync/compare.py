@@ -9,7 +9,7 @@ from planpilot_providers_core.plan import PlanItem
 from planpilot_providers_core.sync.board import BoardValues, same_value
 from planpilot_providers_core.sync.body import bodies_match
 
-__all__ = ["differences", "field_differences"]
+__all__ = ["differences", "field_differences", "unsure"]
 
 
 def field_differences(current: Mapping[str, str | None], wanted: Mapping[str, str]) -> list[str]:
@@ -47,3 +47,11 @@ def differences(
         changed.append("size")
     changed += [f"field {name}" for name in field_differences(current.fields, board.fields)]
     return changed
+
+
+def unsure(current: Item, changed: list[str]) -> bool:
+    """Whether every difference is a board field the tracker item was read without (``Item.fields`` has
+    no such name): it may well hold the value already. A sync then reads the item (``get_item``) before
+    deciding to write, so that a plan with such fields settles (a second sync writes nothing)."""
+    fields = [name.removeprefix("field ") for name in changed if name.startswith("field ")]
+    return bool(changed) and len(fields) == len(changed) and not any(field_value(current.fields, f)[0] for f in fields)

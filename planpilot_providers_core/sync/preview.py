@@ -10,6 +10,7 @@ syncs ran at once) the sync would close as duplicates of the kept one.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
@@ -22,7 +23,7 @@ from planpilot_providers_core.plan import LEVELS, Plan, PlanError, PlanItem
 from planpilot_providers_core.provider import Provider
 from planpilot_providers_core.sync.board import BoardValues
 from planpilot_providers_core.sync.body import References, render_body
-from planpilot_providers_core.sync.compare import differences
+from planpilot_providers_core.sync.compare import differences, unsure
 from planpilot_providers_core.sync.identity import Discovery, discover
 from planpilot_providers_core.sync.preflight import preflight
 from planpilot_providers_core.sync.relations import RelationSupport, relation_diff
@@ -174,20 +175,42 @@ def _relation_changes(
     return tuple(link), tuple(unlink)
 
 
+async def _read_unsure(
+    provider: Provider[Any], plan: Plan, discovery: Discovery, *, label: str, keeps_sizes: bool
+) -> dict[str, Item]:
+    """The discovered items, read again where the only differences are fields discovery did not read (as the
+    sync does before deciding to write them)."""
+    tracked = dict(discovery.items)
+    size_field = provider.config.field_config.size_field
+    unsure_ids = []
+    for item_id, current in tracked.items():
+        item = plan[item_id]
+        body = render_body(item, plan.plan_id, _references(plan, item, tracked), lineage=discovery.plan_id)
+        board = BoardValues.of(item, size_field)
+        keeps = keeps_sizes or current.size is not None
+        if unsure(current, differences(current, item, body, label=label, keeps_sizes=keeps, board=board)):
+            unsure_ids.append(item_id)
+    fresh = await asyncio.gather(*(provider.get_item(tracked[i].id) for i in unsure_ids), return_exceptions=True)
+    for item_id, read in zip(unsure_ids, fresh, strict=True):
+        if isinstance(read, Item):
+            tracked[item_id] = read
+    return tracked
+
+
 async def preview_sync(provider: Provider[Any], plan: Plan, *, label: str, keep_copy: bool = False) -> SyncPreview:
     """Everything a sync of ``plan`` would change through the entered (read-only) ``provider``."""
     discovery: Discovery = await discover(provider, plan, label=label, pinned=plan.pinned_id, keep_copy=keep_copy)
     problems = preflight(provider, plan, lineage=discovery.plan_id)
     if problems:
         raise PlanError(problems)
-    tracked = discovery.items
-    support = RelationSupport.of(provider.capabilities)
+    size_field = provider.config.field_config.size_field
     keeps_sizes = Capability.PROJECT_FIELDS in provider.capabilities
+    tracked = await _read_unsure(provider, plan, discovery, label=label, keeps_sizes=keeps_sizes)
+    support = RelationSupport.of(provider.capabilities)
     relations = await _current_relations(provider, list(tracked.values())) if support.any and tracked else {}
     names = {found.id: item_id for item_id, found in tracked.items()}
     names.update({found.id: found.key for _, found in discovery.removed})
     names.update({surplus.id: surplus.key for copies in discovery.duplicates for surplus in copies.surplus})
-    size_field = provider.config.field_config.size_field
     blockers = plan.blockers()
     planned: list[PlannedItem] = []
     updates = relation_writes = 0

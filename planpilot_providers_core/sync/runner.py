@@ -58,7 +58,7 @@ from planpilot_providers_core.plan import LEVELS, Plan, PlanError, PlanItem
 from planpilot_providers_core.provider import Provider
 from planpilot_providers_core.sync.board import BoardValues
 from planpilot_providers_core.sync.body import References, render_body
-from planpilot_providers_core.sync.compare import differences
+from planpilot_providers_core.sync.compare import differences, unsure
 from planpilot_providers_core.sync.identity import Copies, Discovery, discover, rediscover
 from planpilot_providers_core.sync.ledger import ProgressCallback, RunLedger
 from planpilot_providers_core.sync.preflight import preflight
@@ -423,19 +423,27 @@ class SyncRun:
     # -- enrich ------------------------------------------------------------------------------------
 
     async def _enrich(self) -> None:
-        """Compare every tracked item with the plan; send the ones that differ in batches (``update_items``)."""
+        """Compare every tracked item with the plan; send the ones that differ in batches (``update_items``).
+
+        An item whose only differences are board fields it was read without is read first (``get_item``):
+        it often holds them already, and then nothing is written."""
         todo = [item for item in self.plan if item.id in self.ledger.tracked]
         self.ledger.start(Phase.ENRICH, len(todo))
+        changed = {item.id: self._differences(item) for item in todo}
+        unsure_ids = [item.id for item in todo if unsure(self.ledger.tracked[item.id], changed[item.id])]
+        if unsure_ids:
+            fresh = await asyncio.gather(*(self._read_again(item_id) for item_id in unsure_ids), return_exceptions=True)
+            for item_id, read in zip(unsure_ids, fresh, strict=True):
+                if isinstance(read, Item):
+                    self.ledger.track(item_id, read)
+                    changed[item_id] = self._differences(self.plan[item_id])
         updates: list[tuple[PlanItem, UpdateItemInput]] = []
         for item in todo:
-            body = self._body(item)
-            current = self.ledger.tracked[item.id]
-            board = BoardValues.of(item, self._size_field)
-            keeps_sizes = self._supports(Capability.PROJECT_FIELDS) or current.size is not None
-            if differences(current, item, body, label=self.label, keeps_sizes=keeps_sizes, board=board):
+            if changed[item.id]:
+                board = BoardValues.of(item, self._size_field)
                 update = UpdateItemInput(
                     title=item.title,
-                    body=body,
+                    body=self._body(item),
                     item_type=item.type,
                     labels=(self.label,),
                     size=board.size,
@@ -450,6 +458,16 @@ class SyncRun:
         self._pending_updates = len(updates)
         chunks = [updates[n : n + self.batch_size] for n in range(0, len(updates), self.batch_size)]
         await asyncio.gather(*(self._update_chunk(chunk) for chunk in chunks))
+
+    def _differences(self, item: PlanItem) -> list[str]:
+        current = self.ledger.tracked[item.id]
+        keeps_sizes = self._supports(Capability.PROJECT_FIELDS) or current.size is not None
+        board = BoardValues.of(item, self._size_field)
+        return differences(current, item, self._body(item), label=self.label, keeps_sizes=keeps_sizes, board=board)
+
+    async def _read_again(self, item_id: str) -> Item:
+        tracked = self.ledger.tracked[item_id]
+        return await self.ledger.call(lambda: self.provider.get_item(tracked.id), write=False)
 
     async def _update_chunk(self, chunk: Sequence[tuple[PlanItem, UpdateItemInput]]) -> None:
         requests = [(self.ledger.tracked[item.id].id, update) for item, update in chunk]

@@ -168,6 +168,11 @@ def plan_field_value(fields: Mapping[str, ProjectField], name: str, value: str) 
     )
 
 
+def _number_text(number: float) -> str:
+    """A number as a plan writes it, exactly: ``8`` for 8.0, ``100000.5`` (``:g`` would round it to 100000)."""
+    return str(int(number)) if number.is_integer() and abs(number) < 1e16 else repr(number)
+
+
 def display_value(field: ProjectField, value: Mapping[str, object]) -> str:
     """A value as read (``ProjectV2FieldValue`` shape), as a plan writes it: an option or iteration by name."""
     if "singleSelectOptionId" in value:
@@ -177,5 +182,5 @@ def display_value(field: ProjectField, value: Mapping[str, object]) -> str:
         return next((i.title for i in field.iterations if i.id == value["iterationId"]), str(value["iterationId"]))
     number = value.get("number")
     if isinstance(number, int | float) and not isinstance(number, bool):
-        return f"{number:g}"
+        return _number_text(float(number))
     return str(value.get("text", ""))
