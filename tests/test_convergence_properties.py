@@ -169,3 +169,35 @@ def test_a_number_the_board_cannot_take_is_refused_before_any_write(number: str)
     with pytest.raises(PlanError, match="'Estimate' holds finite numbers"):
         asyncio.run(run())
     assert emulator.stats.mutation_requests == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ({"estimate": Estimate(tshirt="L"), "fields": {"Size": "S"}}, "S"),  # fields apply last, as in PlanPilot
+        ({"estimate": Estimate(tshirt="s")}, "S"),  # a size in lower case
+        ({"estimate": Estimate(tshirt="M"), "fields": {"size": "xl"}}, "XL"),  # a field name in another case
+        ({"fields": {"Estimate": "8.0"}}, 8),  # a number written another way
+    ],
+    ids=["fields-over-estimate", "lower-case-size", "field-name-case", "number-spelling"],
+)
+def test_named_cases_settle_at_once_and_show_the_plans_value(value: dict[str, Any], shown: object) -> None:
+    plan = _plan([value])
+    emulator = GitHubEmulator.with_default_scenario()
+
+    async def run() -> list[SyncResult]:
+        results = []
+        for _ in range(3):
+            config = ProviderConfig.from_keywords(
+                "github", target="acme/roadmap", token="t", board_url=BOARD, transport=emulator.transport()
+            )
+            async with GitHubProvider(config) as provider:
+                results.append(await sync_plan(provider, plan))
+        return results
+
+    first, second, third = asyncio.run(run())
+    assert first.ok
+    assert (second.writes, third.writes) == (0, 0), "never flips back and forth"
+    (story,) = [view for view in emulator.state.issues("acme/roadmap") if view.title == "Story 0"]
+    board = story.project_fields["acme/1"]
+    assert shown in (board.get("Size"), board.get("Estimate"))

@@ -1,13 +1,19 @@
 """Long waits say what they wait for, and a server that never answers fails within a minute by default.
 
-On virtual time (a looptime loop): a request "takes" its timeout without any real waiting.
+On virtual time (a looptime loop) where it can be: a request "takes" its timeout without real waiting.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TypeVar
 
 import httpx
@@ -20,6 +26,8 @@ from planpilot_providers_core.reliability import DEFAULT_RETRY_POLICY, RETRY_LOG
 from planpilot_providers_core.reliability.budget import Budget, BudgetTracker
 
 T = TypeVar("T")
+ROADMAP = Path(__file__).resolve().parents[1] / "examples" / "roadmap.json"
+BOARD = "https://github.com/orgs/acme/projects/1"
 
 
 class LoopClock:
@@ -101,3 +109,40 @@ def test_a_long_wait_for_a_budget_says_which_budget_and_how_long(caplog: pytest.
     assert all("for room in the 'content per minute' budget" in line for line in lines)
     assert lines[0].startswith("waiting 60s")
     assert len(lines) == 2, f"once per stretch (two one-minute waits), not per waiting request: {lines}"
+
+
+def test_a_long_turn_between_writes_says_how_long(caplog: pytest.LogCaptureFixture) -> None:
+    from planpilot_providers_core.reliability import Pacer
+
+    clock = LoopClock()
+    pacer = Pacer(30.0, clock=clock)
+
+    async def two() -> None:
+        await pacer.wait_turn()
+        await pacer.wait_turn()
+
+    with caplog.at_level(logging.WARNING, logger="planpilot.providers.pacing"):
+        virtual(two)
+    assert [r.getMessage() for r in caplog.records] == [
+        "waiting 30s for the next turn: writes are spaced 30s apart (min_interval)"
+    ]
+
+
+def test_the_cli_gives_up_on_a_silent_server_naming_it(tmp_path: Path) -> None:
+    """A server that accepts connections and never answers: exit 3, the URL named, no traceback."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        port = listener.getsockname()[1]
+        url = f"http://127.0.0.1:{port}/graphql"
+        command = [str(Path(sys.executable).with_name("planpilot-providers")), "sync", str(ROADMAP)]
+        command += ["--provider", "github", "--target", "acme/roadmap", "--board-url", BOARD, "--api-url", url]
+        env = {**os.environ, "GITHUB_TOKEN": "silent-server-token", "PATH": str(tmp_path)}
+        started = time.monotonic()
+        done = subprocess.run(
+            [*command, "--option", "timeout=0.3"], capture_output=True, text=True, env=env, timeout=120
+        )
+    assert done.returncode == 3, done.stderr
+    assert f"no answer from GitHub at {url}" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert time.monotonic() - started < 60
