@@ -163,21 +163,22 @@ async def test_pinning_another_plans_id_is_refused_before_any_write(tracker: Dry
     assert (pinned_edit.identity, len(tracker._store.items)) == ("pinned", 7)
 
 
-async def test_a_plan_continuing_two_copies_is_refused_until_one_is_picked(tracker: DryRunProvider) -> None:
-    """Two full copies of v1 under different ids (PlanPilot re-synced an edited plan), then v2."""
-    plan = roadmap()
+async def two_copies(tracker: DryRunProvider, plan: Plan) -> tuple[str, str]:
+    """Two full copies of ``plan`` under two plan ids, as PlanPilot leaves them; the two ids."""
     copy_ids = (plan.plan_id, roadmap(E2="v0 title").plan_id)
     async with tracker:
         for plan_id in copy_ids:
             for planned in plan:
-                await tracker.create_item(
-                    CreateItemInput(
-                        title=planned.title,
-                        body=render_body(planned, plan_id),
-                        item_type=planned.type,
-                        labels=("planpilot",),
-                    )
-                )
+                body = render_body(planned, plan_id)
+                request = CreateItemInput(title=planned.title, body=body, item_type=planned.type, labels=("planpilot",))
+                await tracker.create_item(request)
+    return copy_ids
+
+
+async def test_a_plan_continuing_two_copies_is_refused_until_one_is_picked(tracker: DryRunProvider) -> None:
+    """Two full copies of v1 under different ids (PlanPilot re-synced an edited plan), then v2."""
+    plan = roadmap()
+    copy_ids = await two_copies(tracker, plan)
     edited = roadmap(T1="v2 title")
     before = tracker.operations
 
@@ -195,18 +196,7 @@ async def test_a_plan_continuing_two_copies_is_refused_until_one_is_picked(track
 
 async def test_keeping_one_copy_closes_the_others_items_once_and_for_all(tracker: DryRunProvider) -> None:
     plan = roadmap()
-    copy_ids = (plan.plan_id, roadmap(E2="v0 title").plan_id)
-    async with tracker:
-        for plan_id in copy_ids:
-            for planned in plan:
-                await tracker.create_item(
-                    CreateItemInput(
-                        title=planned.title,
-                        body=render_body(planned, plan_id),
-                        item_type=planned.type,
-                        labels=("planpilot",),
-                    )
-                )
+    copy_ids = await two_copies(tracker, plan)
     edited = roadmap(T1="v2 title")
 
     async with tracker:
