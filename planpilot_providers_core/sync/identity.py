@@ -43,7 +43,6 @@ from planpilot_providers_core.errors import PlanPilotError
 from planpilot_providers_core.plan import Plan
 from planpilot_providers_core.provider import Provider
 from planpilot_providers_core.sync.body import META_START, Metadata, parse_metadata, section
-from planpilot_providers_core.text import listed
 
 __all__ = [
     "Copies",
@@ -128,7 +127,8 @@ def _group(found: Iterable[Item]) -> dict[str, list[_Tracked]]:
     """Items with a metadata block, by copy; each copy's items in :func:`copy_order`.
 
     An item PlanPilot rewrote (its body without our ``PLAN_LINEAGE`` line) names only its ``PLAN_ID``; it
-    joins the one copy whose items carry that ``PLAN_ID``, so a copy is not split by PlanPilot's run.
+    joins the one copy whose items carry that ``PLAN_ID`` and lack its item ids, so a copy is not split by
+    PlanPilot's run. A whole second copy under that ``PLAN_ID`` (the same item ids) stays a copy of its own.
     """
     copies: dict[str, list[_Tracked]] = {}
     for item in found:
@@ -136,10 +136,13 @@ def _group(found: Iterable[Item]) -> dict[str, list[_Tracked]]:
         if meta is not None:
             copies.setdefault(meta.copy_key, []).append(_Tracked(item=item, meta=meta))
     for key in [k for k, members in copies.items() if all(t.meta.lineage is None for t in members)]:
+        ids = {t.meta.item_id for t in copies[key]}
         owners = [
             other
             for other, members in copies.items()
-            if other != key and any(t.meta.lineage is not None and t.meta.plan_id == key for t in members)
+            if other != key
+            and any(t.meta.lineage is not None and t.meta.plan_id == key for t in members)
+            and not ids & {t.meta.item_id for t in members}
         ]
         if len(owners) == 1:
             copies[owners[0]].extend(copies.pop(key))
@@ -170,7 +173,8 @@ class _Overlap:
     def of(cls, plan: Plan, group: Sequence[_Tracked]) -> _Overlap:
         shared: dict[str, _Tracked] = {}
         for tracked in group:
-            shared.setdefault(tracked.meta.item_id, tracked) if tracked.meta.item_id in plan else None
+            if tracked.meta.item_id in plan:
+                shared.setdefault(tracked.meta.item_id, tracked)
         same = 0
         for tracked in shared.values():
             planned = plan[tracked.meta.item_id]
@@ -331,8 +335,3 @@ async def rediscover(provider: Provider[Any], plan: Plan, *, label: str, found: 
     copies = await _read(provider, label)
     items, duplicates, removed = _kept(plan, copies, found.plan_id, found.merged_copies)
     return attrs.evolve(found, items=items, duplicates=duplicates, removed=removed, warnings=())
-
-
-def describe_duplicates(duplicates: Sequence[Copies]) -> str:
-    """``E1 (#1, kept; #44), S2 (#3, kept; #45, #46)``: for messages, cut when long."""
-    return listed(f"{c.item_id} ({c.kept.key}, kept; {', '.join(s.key for s in c.surplus)})" for c in duplicates)
