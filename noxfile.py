@@ -3,7 +3,7 @@
 nox                     # tests, lint, typecheck
 nox -s tests -- -k registry -x
 nox -s isolation        # fresh venvs per plugin combination (needs the package index)
-nox -s codegen          # regenerate the GitHub plugin's sgqlc code from its .graphql files
+nox -s codegen          # regenerate the GraphQL plugins' sgqlc code (GitHub, Linear) from their .graphql files
 nox -s bench            # request counts, sync wall time and memory, CLI start-up, budgets (benchmarks/)
 nox -s demo             # sync the example plan to the GitHub emulator twice; the second run writes nothing
 nox -s planpilot_compat # PlanPilot 2.7.0 after this project's sync of an edited plan: it creates no issue
@@ -31,6 +31,7 @@ DISTRIBUTIONS = (CORE, DRY_RUN, "./plugins/github", "./examples/planpilot-provid
 """Every directory that builds a distribution (what ``dist`` builds and checks)."""
 GITHUB = "./plugins/github[emulator]"
 JIRA = "./plugins/jira[emulator]"
+LINEAR = "./plugins/linear[emulator]"
 TRACKLET = "./examples/planpilot-provider-tracklet"
 PLANPILOT = "planpilot==2.7.0"
 """PlanPilot itself, for ``planpilot_compat``: installed in a virtualenv of its own, never next to ours."""
@@ -52,7 +53,7 @@ def pinned(session: nox.Session) -> None:
 def lock(session: nox.Session) -> None:
     """Resolve every dependency of every session afresh and write the versions to constraints.txt."""
     session.env["PIP_CONSTRAINT"] = ""  # resolve from the index, not from the lock being replaced
-    session.install("--upgrade", CORE, DRY_RUN, GITHUB, JIRA, TRACKLET, PLANPILOT, *TEST_DEPS, *TOOLS)
+    session.install("--upgrade", CORE, DRY_RUN, GITHUB, JIRA, LINEAR, TRACKLET, PLANPILOT, *TEST_DEPS, *TOOLS)
     frozen = session.run("python", "-m", "pip", "freeze", "--exclude-editable", silent=True)
     assert isinstance(frozen, str)
     pins = sorted(
@@ -69,7 +70,7 @@ def newest(session: nox.Session) -> None:
     """Tests and typecheck against the newest release of every dependency, ignoring the lock: what a new
     release broke. Not part of .ci/run; a failure here says which release to bound or adapt to."""
     session.env["PIP_CONSTRAINT"] = ""
-    session.install("--upgrade", "-e", CORE, "-e", DRY_RUN, "-e", GITHUB, "-e", JIRA, *TEST_DEPS, "mypy")
+    session.install("--upgrade", "-e", CORE, "-e", DRY_RUN, "-e", GITHUB, "-e", JIRA, "-e", LINEAR, *TEST_DEPS, "mypy")
     session.run("python", "-m", "pip", "list", "--format=freeze")
     session.run("mypy")
     session.run("pytest", *session.posargs)
@@ -79,7 +80,7 @@ def newest(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Install core and the plugins as users get them (plain installs), then run the whole test suite."""
     pinned(session)
-    session.install(CORE, DRY_RUN, GITHUB, JIRA, *TEST_DEPS)
+    session.install(CORE, DRY_RUN, GITHUB, JIRA, LINEAR, *TEST_DEPS)
     session.run("pytest", "-n", "auto", *session.posargs)  # one worker per core
 
 
@@ -94,10 +95,10 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict over core and the plugins (the files listed in pyproject.toml)."""
+    """mypy --strict over core, the plugins and tools/ (the files listed in pyproject.toml)."""
     pinned(session)
     # Editable, so mypy sees each module once (the source tree) with its dependencies installed.
-    session.install("-e", CORE, "-e", DRY_RUN, "-e", GITHUB, "-e", JIRA, "mypy", *TEST_DEPS)
+    session.install("-e", CORE, "-e", DRY_RUN, "-e", GITHUB, "-e", JIRA, "-e", LINEAR, "mypy", *TEST_DEPS)
     session.run("mypy", *session.posargs)
 
 
@@ -110,6 +111,10 @@ def isolation(session: nox.Session) -> None:
     """
     pinned(session)
     session.run("python", "tests/support/isolation_check.py", *session.posargs)
+
+
+GRAPHQL_PLUGINS = ("github", "linear")
+"""Plugins whose typed GraphQL layer tools/graphql_codegen.py writes, each through plugins/<name>/tools/codegen.py."""
 
 
 @nox.session
@@ -127,18 +132,20 @@ def dist(session: nox.Session) -> None:
 
 @nox.session
 def codegen(session: nox.Session) -> None:
-    """Regenerate the GitHub plugin's typed GraphQL layer from the vendored schema and .graphql files."""
+    """Regenerate each GraphQL plugin's typed layer from its vendored schema and .graphql files."""
     pinned(session)
-    session.install(CORE, GITHUB)
-    session.run("python", "plugins/github/tools/codegen.py", *session.posargs)
+    session.install(CORE, GITHUB, LINEAR)
+    for plugin in GRAPHQL_PLUGINS:
+        session.run("python", f"plugins/{plugin}/tools/codegen.py", *session.posargs)
 
 
 @nox.session
 def codegen_check(session: nox.Session) -> None:
-    """Fail if the committed generated code differs from what codegen would write now."""
+    """Fail if any plugin's committed generated code differs from what codegen would write now."""
     pinned(session)
-    session.install(CORE, GITHUB)
-    session.run("python", "plugins/github/tools/codegen.py", "--check")
+    session.install(CORE, GITHUB, LINEAR)
+    for plugin in GRAPHQL_PLUGINS:
+        session.run("python", f"plugins/{plugin}/tools/codegen.py", "--check")
 
 
 @nox.session

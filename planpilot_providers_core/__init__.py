@@ -38,6 +38,9 @@ _EXPORTS = {
     "AuthenticationError": "errors",
     "CreateItemPartialFailureError": "errors",
     "InvalidCredentialError": "errors",
+    "InsecureTransportError": "errors",
+    "Credential": "credentials",
+    "CredentialPart": "spec",
     "ItemLimits": "contracts",
     "ItemNotFoundError": "errors",
     "PlanPilotError": "errors",
@@ -74,10 +77,13 @@ __all__ = [
     "CreateItemPartialFailureError",
     "CreateProgress",
     "CreateStep",
+    "Credential",
+    "CredentialPart",
     "CredentialRequest",
     "CredentialSpec",
     "Estimate",
     "FieldConfig",
+    "InsecureTransportError",
     "InvalidCredentialError",
     "Item",
     "ItemLimits",
@@ -143,10 +149,12 @@ if TYPE_CHECKING:
         Workload,
         merge_labels,
     )
+    from planpilot_providers_core.credentials import Credential
     from planpilot_providers_core.defaults import DEFAULT_LABEL
     from planpilot_providers_core.errors import (
         AuthenticationError,
         CreateItemPartialFailureError,
+        InsecureTransportError,
         InvalidCredentialError,
         ItemNotFoundError,
         PlanPilotError,
@@ -163,5 +171,5 @@ if TYPE_CHECKING:
     from planpilot_providers_core.progress import CreateProgress
     from planpilot_providers_core.provider import Provider
     from planpilot_providers_core.registry import create_provider, list_providers
-    from planpilot_providers_core.spec import CredentialRequest, CredentialSpec, ProviderSpec
+    from planpilot_providers_core.spec import CredentialPart, CredentialRequest, CredentialSpec, ProviderSpec
     from planpilot_providers_core.steps import CANONICAL_STEPS, CreateStep

@@ -8,14 +8,14 @@ provider class, which reads its own extra keywords from :attr:`ProviderConfig.op
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import attrs
 
 from planpilot_providers_core.capabilities import DISCOVERY_CAPABILITIES, Capability, parse_capabilities
 from planpilot_providers_core.context import frozen_mapping
 from planpilot_providers_core.contracts import FieldConfig
-from planpilot_providers_core.credentials import check_header_value
+from planpilot_providers_core.credentials import Credential, check_header_value
 from planpilot_providers_core.defaults import DEFAULT_LABEL
 from planpilot_providers_core.errors import ProviderConfigError
 
@@ -39,6 +39,15 @@ def _token(instance: ProviderConfig, attribute: attrs.Attribute[str], value: obj
     if not isinstance(value, str):
         raise ProviderConfigError(f"token must be a string, got {type(value).__name__}")
     check_header_value(value, what=f"the credential given to provider {instance.provider!r}")
+
+
+def _credential(instance: ProviderConfig, attribute: attrs.Attribute[Credential], value: object) -> None:
+    if value is None:  # filled in from the token by __attrs_post_init__
+        return
+    if not isinstance(value, Credential):
+        raise ProviderConfigError(f"credential must be a Credential, got {type(value).__name__}")
+    if instance.token and (len(value.parts) != 1 or value.value != instance.token):
+        raise ProviderConfigError("give the credential once: token= or credential=, not two different ones")
 
 
 def _field_config(value: FieldConfig | None) -> FieldConfig:
@@ -66,7 +75,11 @@ class ProviderConfig:
     """The discovery label every item carries."""
     field_config: FieldConfig = attrs.field(factory=FieldConfig, converter=_field_config)
     token: str = attrs.field(default="", repr=False, validator=_token)
-    """The credential the provider's registration declares ("" when it declares none). Never shown."""
+    """A single-value credential (a token, an API key) as declared by the registration ("" when it declares
+    none, or when the credential has several parts: read those from :attr:`credential`). Never shown."""
+    credential: Credential = attrs.field(default=None, repr=False, eq=False, validator=_credential)
+    """The credential with its parts, how it is sent and its derived forms (``credential["email"]``,
+    ``credential.authorization()``). Given only ``token``, it is that single value."""
     required_capabilities: frozenset[Capability] = attrs.field(
         default=DISCOVERY_CAPABILITIES, converter=parse_capabilities
     )
@@ -77,6 +90,12 @@ class ProviderConfig:
     """Enter and read without writing anything, not even on enter (``check`` and ``sync --dry-run``)."""
     options: Mapping[str, Any] = attrs.field(factory=dict, converter=frozen_mapping)
     """Provider-specific keywords (GitHub: ``api_url``, ``transport``, ...), read with :func:`parse_options`."""
+
+    def __attrs_post_init__(self) -> None:
+        if self.credential is None:
+            object.__setattr__(self, "credential", Credential.token(self.token, name=f"{self.provider} credential"))
+        elif not self.token and len(self.credential.parts) == 1:
+            object.__setattr__(self, "token", self.credential.value)
 
     @classmethod
     def from_keywords(cls, provider: str, **keywords: Any) -> ProviderConfig:
@@ -93,20 +112,11 @@ class ProviderConfig:
 def parse_options(options_type: type[_T], config: ProviderConfig) -> _T:
     """Build a provider's own options class (an attrs class) from ``config.options``.
 
-    An unknown keyword or a bad value becomes ``ProviderConfigError`` naming the provider and what
-    it accepts, which the CLI reports as bad configuration (exit 2).
+    An unknown option, a missing required one, a value of the wrong kind or one a validator refuses becomes
+    one ``ProviderConfigError`` sentence naming the option and what it accepts (a missing one: the command-line
+    flag that sets it), which the CLI reports as bad configuration (exit 2). See
+    :mod:`planpilot_providers_core.options`.
     """
-    fields: Any = attrs.fields(cast(Any, options_type))
-    accepted = sorted(field.alias for field in fields)
-    unknown = sorted(set(config.options) - set(accepted))
-    if unknown:
-        raise ProviderConfigError(
-            f"provider {config.provider!r} does not accept option(s) {', '.join(unknown)}; "
-            f"it accepts: {', '.join(accepted) or 'none'}"
-        )
-    try:
-        return options_type(**config.options)
-    except (TypeError, ValueError) as exc:
-        if isinstance(exc, ProviderConfigError):
-            raise
-        raise ProviderConfigError(f"provider {config.provider!r}: {exc}") from exc
+    from planpilot_providers_core.options import build_options
+
+    return build_options(options_type, config.provider, config.options)

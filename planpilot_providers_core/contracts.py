@@ -157,13 +157,55 @@ class ItemRelations:
         return frozenset(self.blocker_ids)
 
 
+class FrozenItemError(attrs.exceptions.FrozenInstanceError):
+    """Assigning an attribute of an ``Item``: says how to give an item what it needs instead."""
+
+    def __init__(self, message: str) -> None:
+        AttributeError.__init__(self, message)  # attrs' FrozenError takes no message
+        self.args = (message,)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def _explain(cls: type, name: str) -> str:
+    return (
+        f"{cls.__name__} assigned its attribute {name!r}, but an Item is a frozen attrs class: declare it as a "
+        f"field of {cls.__name__} (`{name}: MyRelations = attrs.field(eq=False, repr=False)`) and pass it when "
+        f"creating the item, or make a changed copy with attrs.evolve(item, {name}=...)"
+    )
+
+
+def _frozen_item_setattr(self: object, name: str, value: object) -> None:
+    raise FrozenItemError(_explain(type(self), name))
+
+
+def _is_attrs_frozen_setattr(value: object) -> bool:
+    return getattr(value, "__module__", "").startswith("attr") and getattr(value, "__name__", "") == "_frozen_setattrs"
+
+
 class _ItemMeta(abc.ABCMeta):
-    """Explains the one mistake everybody makes when subclassing a frozen attrs class."""
+    """Explains the one mistake everybody makes when subclassing a frozen attrs class: assigning an attribute,
+    in ``__init__``, in ``__attrs_post_init__`` or afterwards."""
+
+    def __init__(cls, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(name, bases, namespace, **kwargs)
+        if _is_attrs_frozen_setattr(namespace.get("__setattr__")):  # a slotted attrs class, rebuilt by attrs
+            type.__setattr__(cls, "__setattr__", _frozen_item_setattr)
+
+    def __setattr__(cls, name: str, value: Any) -> None:
+        if name == "__setattr__" and _is_attrs_frozen_setattr(value):  # attrs patching a class without slots
+            value = _frozen_item_setattr
+        super().__setattr__(name, value)
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
         try:
             return super().__call__(*args, **kwargs)
+        except FrozenItemError:
+            raise
         except attrs.exceptions.FrozenInstanceError:
+            if "__attrs_attrs__" in cls.__dict__:
+                raise
             raise TypeError(
                 f"{cls.__name__} assigned an attribute, but an Item is a frozen attrs class: decorate "
                 f"{cls.__name__} with @attrs.frozen(kw_only=True) and declare each extra attribute as a "

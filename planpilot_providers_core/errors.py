@@ -44,6 +44,10 @@ class ProjectURLError(ProviderConfigError):
     """A board/project URL does not have a shape the provider accepts."""
 
 
+class InsecureTransportError(ProviderConfigError):
+    """A credential would go over plain http to a host that is not loopback, and nobody allowed it."""
+
+
 class InvalidCredentialError(AuthenticationError, ValueError):
     """A credential that cannot be sent (a control or non-ASCII character); its value is never shown."""
 

@@ -5,7 +5,7 @@ stay cheap to import (no HTTP client, no generated schema): discovery imports ev
 just to list providers. The provider class itself is named by an import path and loaded on first use::
 
     from planpilot_providers_core.hookspecs import Register, hookimpl
-    from planpilot_providers_core.spec import CredentialSpec, ProviderSpec
+    from planpilot_providers_core.spec import CredentialPart, CredentialSpec, ProviderSpec
 
     @hookimpl
     def planpilot_register_providers(register: Register) -> None:
@@ -14,8 +14,15 @@ just to list providers. The provider class itself is named by an import path and
             provider_class="planpilot_provider_jira.provider:JiraProvider",
             capabilities={"discovery.labels", "discovery.body-text", "discovery.complete"},
             summary="Jira Cloud issues and boards",
-            credential=CredentialSpec(name="Jira API token", env=["JIRA_API_TOKEN"]),
+            credential=CredentialSpec(
+                name="Jira API token",
+                parts=(CredentialPart(key="email", name="account email", env=["JIRA_EMAIL"]),
+                       CredentialPart(key="token", name="API token", env=["JIRA_API_TOKEN"])),
+                sent_as="basic",
+                alternatives=(CredentialSpec(name="Jira OAuth token", env=["JIRA_OAUTH_TOKEN"]),),
+            ),
             target_hint="PROJECT-KEY",
+            contract="1.0",
         ))
 """
 

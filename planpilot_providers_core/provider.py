@@ -303,6 +303,18 @@ class Provider(abc.ABC, Generic[ContextT]):
                 results.append(exc)
         return results
 
+    def canonical_body(self, body: str) -> str:
+        """The form in which a sync compares bodies: what the tracker shows and what the plan renders are
+        both passed through it, and equal results mean "unchanged".
+
+        Bodies in the contract are Markdown with PlanPilot's metadata block at the top. A provider whose
+        tracker stores another format (Jira's ADF or wiki text) converts on write, converts back on read
+        (``Item.body``), and returns here the text its conversion round-trips to (e.g. Markdown -> ADF ->
+        Markdown), so an unchanged re-sync writes nothing. The metadata block must survive the round trip
+        as plain lines, so that a search for it still finds the item. The default: the body as it is.
+        """
+        return body
+
     def estimate(self, work: Workload) -> Estimate | None:
         """How long ``work`` takes at the tracker's pace (its rate budgets), or ``None`` when unknown.
 

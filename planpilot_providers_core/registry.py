@@ -25,6 +25,7 @@ import pluggy
 
 from planpilot_providers_core import hookspecs
 from planpilot_providers_core.capabilities import check_capabilities
+from planpilot_providers_core.contract import CONTRACT_VERSION, fits
 from planpilot_providers_core.defaults import DEFAULT_LABEL
 from planpilot_providers_core.entrypoints import entry_points
 from planpilot_providers_core.errors import PluginError
@@ -64,6 +65,19 @@ class RegisteredProvider:
     plugin: str
     distribution: str | None = None
     version: str | None = None
+
+    @property
+    def contract_problem(self) -> str | None:
+        """Why the provider does not fit the contract this core implements, or ``None`` when it does."""
+        written_for = self.spec.contract
+        if any(fits(version) for version in written_for):
+            return None
+        versions = " or ".join(written_for)
+        return (
+            f"provider {self.spec.name!r} from {self.origin} was written for provider contract {versions}, "
+            f"but this planpilot-providers-core implements contract {CONTRACT_VERSION}; install a version of "
+            f"the plugin written for {CONTRACT_VERSION.split('.')[0]}.x, or a core that implements {versions}"
+        )
 
     @property
     def origin(self) -> str:
@@ -135,6 +149,8 @@ class ProviderRegistry:
         self._origins: dict[str, _Origin] = {}
         self._problems: list[PluginProblem] = []
         self._collected: _Collected | None = None
+        self._unfit: dict[str, str] = {}
+        """Provider name -> why it does not fit this core's contract version."""
         if autoload if autoload is not None else _env_autoload():
             self.load_entry_points()
 
@@ -197,6 +213,7 @@ class ProviderRegistry:
         if self._collected is not None:
             return self._collected
         claims: dict[str, list[RegisteredProvider]] = {}
+        self._unfit = {}
         # Hook failures belong to this collection: a re-collection (after register_plugin) replaces them.
         hook_problems: list[PluginProblem] = []
         for impl in self.plugin_manager.hook.planpilot_register_providers.get_hookimpls():
@@ -229,8 +246,18 @@ class ProviderRegistry:
                         version=origin.version,
                     )
                 )
-        providers = {name: regs[0] for name, regs in claims.items() if len(regs) == 1}
         conflicts = {name: regs for name, regs in claims.items() if len(regs) > 1}
+        providers: dict[str, RegisteredProvider] = {}
+        for name, regs in claims.items():
+            if len(regs) != 1:
+                continue
+            if (problem := regs[0].contract_problem) is None:
+                providers[name] = regs[0]
+            else:  # listed as a problem; get() names both versions
+                hook_problems.append(
+                    PluginProblem(plugin=regs[0].plugin, distribution=regs[0].distribution, error=problem)
+                )
+                self._unfit[name] = problem
         self._collected = (providers, conflicts, tuple(hook_problems))
         return self._collected
 
@@ -259,6 +286,8 @@ class ProviderRegistry:
         providers, conflicts, _ = self._collect()
         if name in conflicts:
             raise PluginError(_conflict_message(name, conflicts[name]))
+        if name not in providers and name in self._unfit:
+            raise PluginError(self._unfit[name])
         failed = [p for p in self.problems if _normalize(p.plugin) == _normalize(name)]
         if name not in providers and failed:
             raise PluginError(f"provider {name!r} could not be loaded: {failed[0]}")

@@ -14,6 +14,7 @@ import pytest
 
 import planpilot_providers_core
 from planpilot_providers_core.cli import main
+from planpilot_providers_core.contract import CONTRACT_VERSION
 from planpilot_providers_core.registry import BLOCK_PLUGINS_ENV, DISABLE_AUTOLOAD_ENV, get_registry
 
 if TYPE_CHECKING:
@@ -61,6 +62,11 @@ def test_list_shows_where_each_provider_looks_for_its_credential_never_the_value
         "name": "GitHub token",
         "env": ["GITHUB_TOKEN", "GH_TOKEN"],
         "helper": "gh auth token",
+        "sent_as": "bearer",
+        "parts": [
+            {"key": "token", "name": "GitHub token", "env": ["GITHUB_TOKEN", "GH_TOKEN"], "helper": "gh auth token"}
+        ],
+        "alternatives": [],
     }
     assert by_name["github"]["target"] == "OWNER/REPO"
 
@@ -126,7 +132,8 @@ def test_version_lists_core_and_plugin_distributions(
 
     assert excinfo.value.code == 0
     lines = [line.strip() for line in capsys.readouterr().out.splitlines()]
-    assert lines[0] == f"planpilot-providers-core {metadata.version('planpilot-providers-core')}"
+    core = metadata.version("planpilot-providers-core")
+    assert lines[0] == f"planpilot-providers-core {core} (provider contract {CONTRACT_VERSION})"
     assert f"{DRY_RUN_DIST} {metadata.version(DRY_RUN_DIST)}" in lines
     assert "fake-versioned-dist 7.8.9" in lines
 

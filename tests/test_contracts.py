@@ -397,3 +397,24 @@ def test_item_is_frozen_and_validated() -> None:
         item.title = "x"  # type: ignore[misc]
     with pytest.raises(TypeError):
         _Item(id="1", key="k", url="u", title="t", body="", item_type="TASK", labels="planpilot")
+
+
+def test_assigning_an_attribute_of_an_item_subclass_says_what_to_do_instead() -> None:
+    """Both mistakes: assigning in ``__attrs_post_init__`` (construction) and assigning afterwards."""
+
+    @attrs.frozen(kw_only=True)
+    class AssignsWhenMade(_Item):
+        def __attrs_post_init__(self) -> None:
+            self.provider = object()  # type: ignore[attr-defined]  # the mistake under test
+
+    @attrs.frozen(kw_only=True)
+    class Made(_Item):
+        pass
+
+    fields = {"id": "1", "key": "K-1", "url": "u", "title": "t", "body": "b", "item_type": "TASK"}
+    with pytest.raises(attrs.exceptions.FrozenInstanceError, match=r"declare it as a field of AssignsWhenMade"):
+        AssignsWhenMade(**fields)
+    made = Made(**fields)
+    with pytest.raises(AttributeError, match=r"Made assigned its attribute 'provider'.*attrs\.evolve\(item, provider"):
+        made.provider = object()  # type: ignore[attr-defined]
+    assert attrs.evolve(made, title="t2").title == "t2"

@@ -361,3 +361,19 @@ def test_verbose_shows_debug_logs_with_the_token_masked(
     assert code == 0
     assert "DEBUG planpilot.providers" in err
     assert token not in out + err
+
+
+def test_v_shows_the_project_s_own_lines_and_vv_adds_the_transport(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_verbose_token_must_be_masked_0123456789")
+    emulator = GitHubEmulator.with_default_scenario()
+    with serve_in_thread(emulator) as url:
+        _, _, once = _run(capsys, "check", *GITHUB, "--api-url", url, "-v")
+        _, _, twice = _run(capsys, "check", *GITHUB, "--api-url", url, "-vv")
+    debug = [line.split(":")[0] for line in once.splitlines() if line.startswith("DEBUG ")]
+    assert debug, once
+    assert all(line.startswith("DEBUG planpilot.") for line in debug), debug
+    transport = [line for line in twice.splitlines() if line.startswith(("DEBUG httpcore", "DEBUG httpx"))]
+    assert transport, twice
+    assert "DEBUG planpilot.providers" in twice

@@ -124,7 +124,17 @@ def test_raise_for_status_5xx_is_transient_and_possibly_sent(status: int, retry_
     assert "update_item" in str(info.value)
 
 
-@pytest.mark.parametrize("status", [400, 403, 404, 409, 422])
+def test_raise_for_status_403_is_a_missing_permission_unless_it_says_rate_limit() -> None:
+    with pytest.raises(AuthenticationError, match=r"lack a permission \(HTTP 403: no access to ENG\)"):
+        raise_for_status(response(403, text="no access to ENG"), "get team")
+    with pytest.raises(RateLimitError) as limited:
+        raise_for_status(response(403, headers={"retry-after": "7"}), "get team")
+    assert limited.value.retry_after == 7
+    with pytest.raises(RateLimitError):
+        raise_for_status(response(403, headers={"x-ratelimit-remaining": "0"}), "get team")
+
+
+@pytest.mark.parametrize("status", [400, 404, 409, 422])
 def test_raise_for_status_other_4xx_is_permanent(status: int) -> None:
     body = "field 'sizee' does not exist " + "x" * 1000
     with pytest.raises(ProviderError) as info:

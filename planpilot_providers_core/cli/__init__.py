@@ -56,7 +56,13 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logs on stderr (credentials masked)")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="debug logs on stderr, credentials masked: -v the project's own, -vv also the HTTP transport's",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
@@ -85,6 +91,11 @@ def _provider_options(parser: argparse.ArgumentParser, *, provider_default: str 
         metavar="KEY=VALUE",
         help="one of the provider's own options (its documentation lists them), repeatable; "
         "VALUE is read as JSON when it is (1.5, true, null), else as text",
+    )
+    parser.add_argument(
+        "--allow-insecure-http",
+        action="store_true",
+        help="let the credential go over plain http:// to a host that is not loopback (refused by default)",
     )
     parser.add_argument(
         "--label", default=DEFAULT_LABEL, help=f"discovery label put on every item (default: {DEFAULT_LABEL})"

@@ -78,9 +78,19 @@ def _print_estimate(plan: Mapping[str, Any], output: Output) -> None:
         f"Plan {cell(plan['plan_id'])}: a sync would create {work['creates']} item(s), update {work['updates']} "
         f"and write {work['relation_writes']} relation(s) besides the parents set with the creates"
     )
+    links = plan["blocked_by_links"]
+    if links["rolled_up"]:
+        output.out(
+            f"  the plan's {links['depends_on']} dependencies make {links['total']} blocked-by links: "
+            f"{links['rolled_up']} rolled up, as PlanPilot does (tasks blocked across stories block the stories, "
+            "stories across epics the epics)"
+        )
     estimate = plan["estimate"]
     if estimate is None:
-        output.out("  (this provider gives no estimate of cost or duration)")
+        output.out(
+            "  no estimate of cost or duration: the provider paces by no budget in this configuration (GitHub "
+            "against its emulator: add --option budgets=github; a provider without budgets never gives one)"
+        )
         return
     units = ", ".join(f"{value:g} {name}" for name, value in estimate["units"].items())
     if units:
@@ -108,9 +118,12 @@ async def _estimate(provider: Provider[Any], plan: Plan, label: str, *, keep_cop
     preview = await preview_sync(provider, plan, label=label, keep_copy=keep_copy)
     work = preview.work
     estimate = provider.estimate(work)
+    depends_on = sum(len([dep for dep in item.depends_on if dep in plan and dep != item.id]) for item in plan)
+    total = sum(len(blockers) for blockers in plan.blockers().values())
     return {
         "plan_id": preview.plan_id,
         "identity": preview.identity,
+        "blocked_by_links": {"depends_on": depends_on, "rolled_up": total - depends_on, "total": total},
         "work": {"creates": work.creates, "updates": work.updates, "relation_writes": work.relation_writes},
         "estimate": None
         if estimate is None

@@ -62,7 +62,8 @@ def _print(preview: SyncPreview, plan: Plan, provider: Provider[Any], output: Ou
     relation_changes = sum(len(item.link) + len(item.unlink) for item in preview.items)
     output.out(
         f"{preview.count(Change.CREATE)} to create, {preview.count(Change.UPDATE)} to update, "
-        f"{preview.count(Change.UNCHANGED)} unchanged; {relation_changes} relation change(s)"
+        f"{preview.count(Change.UNCHANGED)} unchanged; {relation_changes} relation change(s) "
+        "(each parent or blocked-by link to add or remove)"
     )
     print_removed(preview.removed, output)
     print_merged(preview.merges, preview.merged_copies, output, done=False)

@@ -21,16 +21,36 @@ _INSTALL_HINT = "Install a provider plugin, e.g. 'pip install planpilot-provider
 
 
 def credential_text(credential: CredentialSpec | None) -> str:
-    """Where a provider looks for its credential, never the value."""
+    """Where a provider looks for its credential (each part, each alternative), never the value."""
     if credential is None:
         return "none needed"
-    return f"{credential.name} from {credential.sources()}"
+    if not credential.parts and not credential.alternatives:
+        return f"{credential.name} from {credential.sources()}"
+    return f"{credential.name}: {credential.sources()}"
+
+
+def _option_json(option: CredentialSpec) -> dict[str, object]:
+    return {
+        "name": option.name,
+        "sent_as": option.sent_as,
+        "parts": [
+            {"key": part.key, "name": part.name, "env": list(part.env), "helper": part.helper_command}
+            for part in option.part_specs()
+        ],
+    }
 
 
 def credential_json(credential: CredentialSpec | None) -> dict[str, object] | None:
+    """Where each part of the credential (and of each alternative) is looked for."""
     if credential is None:
         return None
-    return {"name": credential.name, "env": list(credential.env), "helper": credential.helper_command}
+    return {
+        "name": credential.name,
+        "env": list(credential.env),
+        "helper": credential.helper_command,
+        **_option_json(credential),
+        "alternatives": [_option_json(other) for other in credential.alternatives],
+    }
 
 
 def _row(reg: RegisteredProvider) -> dict[str, object]:
@@ -45,6 +65,7 @@ def _row(reg: RegisteredProvider) -> dict[str, object]:
         "target": spec.target_hint,
         "default_target": spec.default_target,
         "credential": credential_json(spec.credential),
+        "contract": list(spec.contract),
     }
 
 
@@ -86,7 +107,9 @@ def version_text() -> str:
     from planpilot_providers_core.registry import get_registry  # discovery only when a command needs it
 
     registry = get_registry()
-    lines = [f"planpilot-providers-core {__version__}"]
+    from planpilot_providers_core.contract import CONTRACT_VERSION
+
+    lines = [f"planpilot-providers-core {__version__} (provider contract {CONTRACT_VERSION})"]
     for plugin, (distribution, version) in registry.plugins.items():
         lines.append(f"  {distribution or plugin} {version or ''}".rstrip())
     lines += [f"  problem: {problem}" for problem in registry.problems]

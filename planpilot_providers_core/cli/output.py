@@ -76,12 +76,26 @@ class Output:
         self.secrets: list[str] = []
         self._closed: set[int] = set()
 
-    def add_secret(self, secret: str) -> None:
-        if secret:
-            self.secrets.append(secret)
+    def add_secret(self, *secrets: str) -> None:
+        """Mask these from now on: pass every form of a credential (``Credential.secret_forms()``)."""
+        self.secrets.extend(secret for secret in secrets if secret and secret not in self.secrets)
 
     def mask(self, text: str) -> str:
+        """``text`` with every whole secret value masked and URLs without userinfo."""
         return redact(text, *self.secrets)
+
+    def masked(self, value: Any) -> Any:
+        """A JSON-ready value with :meth:`mask` applied to each string in it (keys too), so structured output
+        is built from masked values and stays valid JSON, whatever the secrets are."""
+        if isinstance(value, str):
+            return self.mask(value)
+        if isinstance(value, dict):
+            return {
+                self.masked(key) if isinstance(key, str) else key: self.masked(member) for key, member in value.items()
+            }
+        if isinstance(value, list | tuple):
+            return [self.masked(member) for member in value]
+        return value
 
     def out(self, text: str = "") -> None:
         self._write(self.stdout, terminal_safe(self.mask(text), keep_newlines=True) + "\n")
@@ -91,7 +105,7 @@ class Output:
 
     def json(self, payload: Any) -> None:
         """JSON on stdout; ``json.dumps`` escapes every control and non-ASCII character."""
-        self._write(self.stdout, self.mask(json.dumps(payload, indent=2)) + "\n")
+        self._write(self.stdout, json.dumps(self.masked(payload), indent=2) + "\n")
 
     def raw_err(self, text: str) -> None:
         """Our own terminal control (the progress line); never plan or tracker text."""

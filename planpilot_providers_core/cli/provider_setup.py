@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from typing import Any
 
 import attrs
@@ -21,6 +22,7 @@ from planpilot_providers_core.cli.output import Output
 from planpilot_providers_core.cli.plan_input import plan_failure
 from planpilot_providers_core.config import ProviderConfig
 from planpilot_providers_core.credentials import resolve_credential
+from planpilot_providers_core.defaults import ALLOW_INSECURE_HTTP_ENV
 from planpilot_providers_core.errors import PluginError, ProviderConfigError, ProviderError
 from planpilot_providers_core.plan import PlanError
 from planpilot_providers_core.provider import Provider
@@ -33,6 +35,8 @@ __all__ = ["RunFailure", "open_provider", "provider_options", "run_failure"]
 def open_provider(args: argparse.Namespace, output: Output, *, read_only: bool = False) -> Provider[Any]:
     """The provider the arguments name, configured and authenticated; ``read_only`` makes it write nothing."""
     name: str = args.provider
+    if args.allow_insecure_http:  # read by HttpClientConfig, whichever plugin builds one
+        os.environ[ALLOW_INSECURE_HTTP_ENV] = "1"
     plugins = registry.get_registry()
     try:
         registered = plugins.get(name)
@@ -60,12 +64,13 @@ def open_provider(args: argparse.Namespace, output: Output, *, read_only: bool =
         raise CommandError(EXIT_BAD_INPUT, "config", str(exc)) from exc
     request = CredentialRequest(provider=name, target=target, board_url=config.board_url, options=config.options)
     try:
-        token = resolve_credential(spec, request)
+        credential = resolve_credential(spec, request)
     except (ProviderError, PluginError) as exc:
         raise CommandError(EXIT_PROVIDER, "authentication", str(exc)) from exc
-    output.add_secret(token)
+    output.add_secret(*credential.secret_forms())
+    token = credential.value if len(credential.parts) == 1 else ""
     try:
-        return registry.get_registry().create(attrs.evolve(config, token=token))
+        return registry.get_registry().create(attrs.evolve(config, token=token, credential=credential))
     except ProviderConfigError as exc:
         raise CommandError(EXIT_BAD_INPUT, "config", str(exc)) from exc
     except (ProviderError, PluginError) as exc:

@@ -141,7 +141,7 @@ def _print_summary(
     output.out(table([header, *body, totals], right=frozenset(range(1, len(header)))))
     changed = sum(o.relations is RelationsAction.UPDATED for o in result.items)
     same = sum(o.relations is RelationsAction.UNCHANGED for o in result.items)
-    output.out(f"Relations: {changed} item(s) updated, {same} unchanged")
+    output.out(f"Relations: {changed} item(s) had their parent or blockers set, {same} unchanged")
     for capability in result.unsupported_relations:
         output.out(f"Relations not synced: the provider lacks {capability}")
     print_removed(result.removed, output)

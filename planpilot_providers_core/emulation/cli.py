@@ -22,7 +22,7 @@ from planpilot_providers_core.emulation.backend import Backend
 from planpilot_providers_core.emulation.faults import parse_kinds
 from planpilot_providers_core.emulation.server import EmulatorServer
 
-__all__ = ["add_server_arguments", "fault_kinds", "port", "probability", "seconds", "serve"]
+__all__ = ["add_server_arguments", "fault_kinds", "port", "positive_int", "probability", "seconds", "serve"]
 
 K = TypeVar("K", bound=StrEnum)
 
@@ -35,6 +35,17 @@ def port(text: str) -> int:
         value = -1
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"must be a port number from 0 to 65535 (0 picks a free one), got {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """A whole number of 1 or more (a limit, a budget)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of 1 or more, got {text!r}")
     return value
 
 

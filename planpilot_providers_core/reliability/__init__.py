@@ -4,6 +4,8 @@ Imported only by providers that talk HTTP, never by the core's import-light path
 ``list``), because it pulls in httpx and stamina.
 """
 
+from planpilot_providers_core.reliability.budget import Budget, BudgetTracker, Eta
+from planpilot_providers_core.reliability.budgeted import COST_EXTENSION, RateLimitHeaders, RequestBudgets
 from planpilot_providers_core.reliability.clock import SYSTEM_CLOCK, Clock, SystemClock
 from planpilot_providers_core.reliability.gate import RateLimitGate
 from planpilot_providers_core.reliability.http import (
@@ -11,8 +13,12 @@ from planpilot_providers_core.reliability.http import (
     GatedTransport,
     HttpClientConfig,
     PooledClient,
+    TransportWrapper,
+    is_loopback,
     parse_retry_after,
     raise_for_status,
+    wrap_transport,
+    wrapping_transports,
 )
 from planpilot_providers_core.reliability.pacing import Pacer
 from planpilot_providers_core.reliability.retry import (
@@ -29,13 +35,17 @@ from planpilot_providers_core.reliability.retry import (
 )
 
 __all__ = [
+    "COST_EXTENSION",
     "DEFAULT_RATE_LIMIT_PAUSE",
     "DEFAULT_RETRY_POLICY",
     "NOT_APPLIED",
     "RETRY_LOGGER_NAME",
     "SYSTEM_CLOCK",
     "Applied",
+    "Budget",
+    "BudgetTracker",
     "Clock",
+    "Eta",
     "Failure",
     "GatedTransport",
     "HttpClientConfig",
@@ -43,11 +53,17 @@ __all__ = [
     "Pacer",
     "PooledClient",
     "RateLimitGate",
+    "RateLimitHeaders",
+    "RequestBudgets",
     "Resolution",
     "RetryPolicy",
     "SystemClock",
+    "TransportWrapper",
     "classify_failure",
+    "is_loopback",
     "parse_retry_after",
     "raise_for_status",
     "retry_call",
+    "wrap_transport",
+    "wrapping_transports",
 ]

@@ -7,21 +7,28 @@ operation name and whether it is idempotent are known.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import email.utils
+import ipaddress
 import logging
 import math
+import os
+import re
 import time
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Final, Self
 
 import attrs
 import httpx
 
-from planpilot_providers_core.credentials import check_header_value
+from planpilot_providers_core.credentials import check_header_value, strip_userinfo
+from planpilot_providers_core.defaults import ALLOW_INSECURE_HTTP_ENV
 from planpilot_providers_core.errors import (
     AuthenticationError,
+    InsecureTransportError,
     ItemNotFoundError,
     ProviderError,
     RateLimitError,
@@ -29,6 +36,9 @@ from planpilot_providers_core.errors import (
 )
 from planpilot_providers_core.reliability._validation import count, seconds
 from planpilot_providers_core.reliability.gate import RateLimitGate
+
+if TYPE_CHECKING:
+    from planpilot_providers_core.reliability.budgeted import RequestBudgets
 
 _log = logging.getLogger("planpilot.providers.http")
 
@@ -55,13 +65,38 @@ def _absolute_http_url(instance: Any, attribute: attrs.Attribute[Any], value: An
         )
 
 
+_LOOPBACK_NAMES: Final = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+_CREDENTIAL_HEADER: Final = re.compile(r"(?i)authorization|cookie|token|key|secret|password|auth")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a name or an address) is this machine's loopback."""
+    name = host.strip("[]").lower().rstrip(".")
+    if name in _LOOPBACK_NAMES or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def _insecure_allowed(value: bool | None) -> bool:
+    if value is not None:
+        return value
+    return os.environ.get(ALLOW_INSECURE_HTTP_ENV, "").strip() not in ("", "0")
+
+
 @attrs.frozen
 class HttpClientConfig:
     """Connection settings of one provider's HTTP client.
 
-    ``headers`` usually hold the token: they are stored read-only and kept out of ``repr``.
-    ``max_concurrency`` bounds in-flight requests (None: ``max_connections``); it is what makes
-    a rate-limit pause effective, since the gate is checked after a slot is taken.
+    ``headers`` usually hold the token: they are stored read-only and kept out of ``repr``. A header that
+    looks like a credential (``Authorization``, ``Cookie``, ``*-Token``, ``*-Key``, ...) is never sent over
+    plain ``http://`` to a host that is not loopback: such a configuration raises :class:`InsecureTransportError`
+    unless ``allow_insecure_http`` (or ``PLANPILOT_PROVIDERS_ALLOW_INSECURE_HTTP=1``, the CLI's
+    ``--allow-insecure-http``) says to. ``max_concurrency`` bounds in-flight requests (None:
+    ``max_connections``); it is what makes a rate-limit pause effective, since the gate is checked after a
+    slot is taken.
     """
 
     base_url: str = attrs.field(validator=_absolute_http_url)
@@ -72,6 +107,23 @@ class HttpClientConfig:
     connect_timeout: float = attrs.field(default=5.0, validator=seconds(positive=True))
     pool_timeout: float = attrs.field(default=10.0, validator=seconds(positive=True))
     max_concurrency: int | None = attrs.field(default=None, validator=count(minimum=1, optional=True))
+    allow_insecure_http: bool | None = attrs.field(default=None, kw_only=True)
+    """Send credential headers over plain http to any host; ``None``: only if the environment variable says so."""
+
+    def __attrs_post_init__(self) -> None:
+        url = httpx.URL(self.base_url)
+        if url.scheme != "http" or is_loopback(url.host) or _insecure_allowed(self.allow_insecure_http):
+            return
+        sensitive = sorted(name for name in self.headers if _CREDENTIAL_HEADER.search(name))
+        if sensitive:
+            raise InsecureTransportError(
+                f"refusing to send the credential ({', '.join(sensitive)} header) over plain http to {url.host}: "
+                "anyone on the way could read it; use an https:// URL, or allow it explicitly with "
+                f"--allow-insecure-http ({ALLOW_INSECURE_HTTP_ENV}=1)"
+            )
+
+    def __repr__(self) -> str:
+        return f"HttpClientConfig(base_url={strip_userinfo(self.base_url)!r}, timeout={self.timeout!r})"
 
     @property
     def concurrency(self) -> int:
@@ -171,13 +223,43 @@ class GatedTransport(httpx.AsyncBaseTransport):
         await self._inner.aclose()
 
 
+TransportWrapper = Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport]
+_TRANSPORT_WRAPPER: contextvars.ContextVar[TransportWrapper | None] = contextvars.ContextVar(
+    "planpilot_transport_wrapper", default=None
+)
+
+
+def wrap_transport(transport: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
+    """The transport to send through: ``transport`` itself, or wrapped by whatever :func:`wrapping_transports`
+    installed in this context (the conformance suite's fault injector and request recorder).
+
+    :class:`PooledClient` calls it on the transport it opens. A provider with an HTTP stack of its own calls
+    it on the transport it builds, when it builds it, to run under the suite's transport faults too.
+    """
+    wrapper = _TRANSPORT_WRAPPER.get()
+    return transport if wrapper is None else wrapper(transport)
+
+
+@contextlib.contextmanager
+def wrapping_transports(wrapper: TransportWrapper) -> Iterator[None]:
+    """While inside, every transport passed to :func:`wrap_transport` (every ``PooledClient`` opened) in this
+    context is wrapped by ``wrapper``: a test seam, used by ``planpilot_providers_core.testing.faults``."""
+    token = _TRANSPORT_WRAPPER.set(wrapper)
+    try:
+        yield
+    finally:
+        _TRANSPORT_WRAPPER.reset(token)
+
+
 class PooledClient:
     """The provider's single pooled ``httpx.AsyncClient``, opened on enter and closed on exit.
 
     Pool limits are set on the transport because ``AsyncClient(limits=...)`` is silently ignored
     once a ``transport=`` is passed. A given ``transport`` (tests: ``MockTransport``,
     ``ASGITransport``) replaces the default one and is closed on exit, as httpx does. The gate is
-    kept across re-entries so one pause covers the provider's whole life.
+    kept across re-entries so one pause covers the provider's whole life. ``budgets``
+    (:class:`~planpilot_providers_core.reliability.budgeted.RequestBudgets`) paces every request by the
+    tracker's published limits.
     """
 
     def __init__(
@@ -186,15 +268,17 @@ class PooledClient:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         gate: RateLimitGate | None = None,
+        budgets: RequestBudgets | None = None,
     ) -> None:
         self._config = config
         self._transport = transport
         self._gate = gate if gate is not None else RateLimitGate()
+        self._budgets = budgets
         self._client: httpx.AsyncClient | None = None
 
     def __repr__(self) -> str:
         state = "open" if self._client is not None else "closed"
-        return f"PooledClient(base_url={self._config.base_url!r}, {state})"
+        return f"PooledClient(base_url={strip_userinfo(self._config.base_url)!r}, {state})"
 
     @property
     def config(self) -> HttpClientConfig:
@@ -215,17 +299,20 @@ class PooledClient:
         if self._client is not None:
             raise RuntimeError("PooledClient is already open; exit it before entering it again")
         config = self._config
-        inner = self._transport or httpx.AsyncHTTPTransport(
-            limits=httpx.Limits(
-                max_connections=config.max_connections,
-                max_keepalive_connections=config.max_keepalive_connections,
+        inner = wrap_transport(
+            self._transport
+            or httpx.AsyncHTTPTransport(
+                limits=httpx.Limits(
+                    max_connections=config.max_connections,
+                    max_keepalive_connections=config.max_keepalive_connections,
+                )
             )
         )
+        transport: httpx.AsyncBaseTransport = GatedTransport(inner, self._gate, config.concurrency)
+        if self._budgets is not None:  # wait for budget room first, holding no slot
+            transport = self._budgets.wrap(transport)
         self._client = httpx.AsyncClient(
-            base_url=config.base_url,
-            headers=dict(config.headers),
-            timeout=config.httpx_timeout(),
-            transport=GatedTransport(inner, self._gate, config.concurrency),
+            base_url=config.base_url, headers=dict(config.headers), timeout=config.httpx_timeout(), transport=transport
         )
         return self
 
@@ -261,6 +348,11 @@ class PooledClient:
         return response
 
 
+def _rate_limited(headers: httpx.Headers) -> bool:
+    """Whether a 403 says it is a rate limit rather than a missing permission."""
+    return "retry-after" in headers or headers.get("x-ratelimit-remaining", "").strip() == "0"
+
+
 def _body_excerpt(response: httpx.Response, limit: int = 200) -> str:
     try:
         text = " ".join(response.text.split())
@@ -272,7 +364,8 @@ def _body_excerpt(response: httpx.Response, limit: int = 200) -> str:
 def raise_for_status(response: httpx.Response, operation: str, *, item_id: str | None = None) -> httpx.Response:
     """Return a 2xx response; raise the matching :mod:`planpilot_providers_core.errors` error otherwise.
 
-    401: AuthenticationError; 404 on a call that
+    401: AuthenticationError; 403: RateLimitError when it says it is one (a ``retry-after`` header, or
+    ``x-ratelimit-remaining: 0``), else AuthenticationError (a permission is missing); 404 on a call that
     addresses one item (pass its ``item_id``): ItemNotFoundError, which ``get_item`` and
     ``delete_item`` owe their callers; 429: RateLimitError (wait from ``retry-after``, else
     ``x-ratelimit-reset``); 5xx: TransientProviderError (may have been applied); anything else:
@@ -289,11 +382,17 @@ def raise_for_status(response: httpx.Response, operation: str, *, item_id: str |
             f"{operation}: the credentials were rejected (HTTP 401); check the token is valid, "
             "not expired or revoked, and configured for this service"
         )
-    if status == 429:
+    if status == 429 or (status == 403 and _rate_limited(headers)):
         retry_after = parse_retry_after(headers.get("retry-after"))
         if retry_after is None:
             retry_after = _reset_delay(headers.get("x-ratelimit-reset"))
-        raise RateLimitError(f"{operation}: rate limited (HTTP 429)", retry_after=retry_after)
+        raise RateLimitError(f"{operation}: rate limited (HTTP {status})", retry_after=retry_after)
+    if status == 403:
+        raise AuthenticationError(
+            f"{operation}: the credentials lack a permission (HTTP 403"
+            + (f": {excerpt}" if (excerpt := _body_excerpt(response)) else "")
+            + "); check what the token or account may access"
+        )
     excerpt = _body_excerpt(response)
     detail = f"HTTP {status} {response.reason_phrase}".rstrip() + (f": {excerpt}" if excerpt else "")
     if status >= 500:

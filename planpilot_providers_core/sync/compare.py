@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from planpilot_providers_core.contracts import Item, field_value
 from planpilot_providers_core.plan import PlanItem
@@ -22,15 +22,28 @@ def field_differences(current: Mapping[str, str | None], wanted: Mapping[str, st
     return changed
 
 
+def _same(body: str) -> str:
+    return body
+
+
 def differences(
-    current: Item, item: PlanItem, body: str, *, label: str, keeps_sizes: bool, board: BoardValues
+    current: Item,
+    item: PlanItem,
+    body: str,
+    *,
+    label: str,
+    keeps_sizes: bool,
+    board: BoardValues,
+    canonical_body: Callable[[str], str] = _same,
 ) -> list[str]:
     """Names of the plan-authoritative fields the tracker does not have as the plan wants them.
 
     An empty list means the item is up to date. A half-configured item (``complete`` is False: a create
     stopped midway) always differs, so ``update_item`` finishes it. Labels are additive: the discovery
     label being present is enough. Sizes count where the tracker keeps them (``keeps_sizes``); ``board``
-    is what the item asks of the board (fields applied over the estimate's size).
+    is what the item asks of the board (fields applied over the estimate's size). Bodies are compared in
+    the provider's canonical form (``Provider.canonical_body``), so a tracker that stores another format
+    than Markdown does not differ after a faithful round trip.
     """
     changed = []
     if not current.complete:
@@ -39,7 +52,7 @@ def differences(
         changed.append("title")
     if current.item_type != item.type:
         changed.append("type")
-    if not bodies_match(current.body, body):
+    if not bodies_match(canonical_body(current.body), canonical_body(body)):
         changed.append("body")
     if label.casefold() not in {existing.casefold() for existing in current.labels}:
         changed.append("labels")

@@ -188,7 +188,10 @@ async def _read_unsure(
         body = render_body(item, plan.plan_id, _references(plan, item, tracked), lineage=discovery.plan_id)
         board = BoardValues.of(item, size_field)
         keeps = keeps_sizes or current.size is not None
-        if unsure(current, differences(current, item, body, label=label, keeps_sizes=keeps, board=board)):
+        changed = differences(
+            current, item, body, label=label, keeps_sizes=keeps, board=board, canonical_body=provider.canonical_body
+        )
+        if unsure(current, changed):
             unsure_ids.append(item_id)
     fresh = await asyncio.gather(*(provider.get_item(tracked[i].id) for i in unsure_ids), return_exceptions=True)
     for item_id, read in zip(unsure_ids, fresh, strict=True):
@@ -250,6 +253,7 @@ async def preview_sync(provider: Provider[Any], plan: Plan, *, label: str, keep_
                 label=label,
                 keeps_sizes=keeps_sizes or current.size is not None,
                 board=BoardValues.of(item, size_field),
+                canonical_body=provider.canonical_body,
             )
             updates += bool(changed)
             relation_writes += len(link) + len(unlink)

@@ -463,7 +463,15 @@ class SyncRun:
         current = self.ledger.tracked[item.id]
         keeps_sizes = self._supports(Capability.PROJECT_FIELDS) or current.size is not None
         board = BoardValues.of(item, self._size_field)
-        return differences(current, item, self._body(item), label=self.label, keeps_sizes=keeps_sizes, board=board)
+        return differences(
+            current,
+            item,
+            self._body(item),
+            label=self.label,
+            keeps_sizes=keeps_sizes,
+            board=board,
+            canonical_body=self.provider.canonical_body,
+        )
 
     async def _read_again(self, item_id: str) -> Item:
         tracked = self.ledger.tracked[item_id]

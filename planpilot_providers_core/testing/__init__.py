@@ -52,6 +52,19 @@ The fixtures you can define (in the class or a ``conftest.py``):
     your provider records no step under it the test is *skipped*, with the reason; returning
     :func:`failing_after` (or your own injector, if you track steps differently) opts in, and a
     create that then never fails is a test *failure*. Return ``None`` to opt out explicitly.
+    A custom injector is a callable taking a :class:`~planpilot_providers_core.steps.CreateStep` and returning
+    a context manager. While the suite is inside it, the next ``create_item`` must raise (from inside its
+    ``with progress:`` block, so it becomes a partial failure) right after completing that step, and must
+    do nothing for a step it never records.
+``fault_plan`` (default ``FaultPlan(retry_after=3.0)``)
+    The transport faults (:mod:`planpilot_providers_core.testing.faults`) the suite injects into every
+    ``PooledClient`` the provider opens (or any transport it passes through
+    ``reliability.wrap_transport``): each request of a create failed in turn (429, 503, a dropped
+    connection, a timeout, applied-then-503 and applied-then-timeout on writes, a lasting 503), and reads
+    under 401, 403, a lasting 503 and a 429. No duplicate, a half-made item named by a partial failure and
+    finished by ``update_item``, errors of the right kind, ``Retry-After`` honoured (on virtual time), and
+    no credential form in any error, log record or repr. A provider whose requests bypass the seam fails
+    them. Return ``None`` for a provider without HTTP: the suite then checks that it sends nothing.
 ``missing_item_id`` (default ``"ppc-missing-<random hex>"``)
     An id no item ever had. ``get_item`` and ``update_item`` of it (and ``delete_item``, with
     ``items.delete``) must raise ``ItemNotFoundError``. Override it when your tracker rejects ids of

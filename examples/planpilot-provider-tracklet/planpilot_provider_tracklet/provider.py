@@ -18,6 +18,7 @@ from typing import Any, Final
 from urllib.parse import quote, urlsplit
 
 import attrs
+import httpx
 
 from planpilot_provider_tracklet.plugin import CAPABILITIES
 from planpilot_providers_core import (
@@ -25,6 +26,7 @@ from planpilot_providers_core import (
     CreateItemInput,
     CreateProgress,
     CreateStep,
+    Estimate,
     Item,
     ItemNotFoundError,
     ItemRelations,
@@ -37,6 +39,7 @@ from planpilot_providers_core import (
     ProviderContext,
     ProviderError,
     UpdateItemInput,
+    Workload,
     frozen_mapping,
     merge_labels,
     parse_options,
@@ -45,9 +48,12 @@ from planpilot_providers_core.reliability import (
     DEFAULT_RETRY_POLICY,
     NOT_APPLIED,
     Applied,
+    Budget,
     HttpClientConfig,
     NotApplied,
     PooledClient,
+    RateLimitHeaders,
+    RequestBudgets,
     RetryPolicy,
     raise_for_status,
     retry_call,
@@ -59,6 +65,10 @@ DEFAULT_API_URL: Final = "https://api.tracklet.example/v1"
 MAX_PAGE_SIZE: Final = 50
 _TEAM_KEY = re.compile(r"[A-Z][A-Z0-9]{1,9}")
 _PROJECT_PATH = re.compile(r"/[\w.-]+/projects/([a-z0-9][a-z0-9-]*)/?")
+
+REQUESTS: Final = "requests per hour"
+WRITES: Final = "writes per minute"
+_WRITE_METHODS: Final = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
 Json = dict[str, Any]
 Resolver = Callable[[BaseException], Awaitable[Applied[Json] | NotApplied]]
@@ -91,6 +101,41 @@ class TrackletOptions:
     )
     max_connections: int = attrs.field(
         default=10, validator=[attrs.validators.instance_of(int), attrs.validators.ge(1)]
+    )
+    requests_per_hour: int = attrs.field(
+        default=5000, validator=[attrs.validators.instance_of(int), attrs.validators.ge(10)]
+    )
+    """Tracklet's request budget per credential (its ``X-RateLimit-Requests-*`` headers narrow it)."""
+    writes_per_minute: int = attrs.field(
+        default=300, validator=[attrs.validators.instance_of(int), attrs.validators.ge(1)]
+    )
+    """Tracklet asks clients to keep writes under this pace."""
+
+
+def request_cost(request: httpx.Request) -> Mapping[str, float]:
+    """What one request spends: a request, and a write unless it only reads."""
+    return {REQUESTS: 1.0, WRITES: 1.0 if request.method in _WRITE_METHODS else 0.0}
+
+
+def tracklet_budgets(options: TrackletOptions) -> RequestBudgets:
+    """Tracklet's published limits, each with a small margin, narrowed by what its answers say is left."""
+    return RequestBudgets(
+        (
+            Budget(
+                name=REQUESTS, limit=options.requests_per_hour, window=3600.0, margin=options.requests_per_hour // 100
+            ),
+            Budget(name=WRITES, limit=options.writes_per_minute, window=60.0, margin=options.writes_per_minute // 20),
+        ),
+        cost=request_cost,
+        headers=(
+            RateLimitHeaders(
+                budget=REQUESTS,
+                limit="X-RateLimit-Requests-Limit",
+                remaining="X-RateLimit-Requests-Remaining",
+                reset="X-RateLimit-Requests-Reset",
+                reset_format="epoch-ms",
+            ),
+        ),
     )
 
 
@@ -239,6 +284,7 @@ class TrackletProvider(Provider[TrackletContext]):
     def __init__(self, config: ProviderConfig) -> None:
         super().__init__(config)  # runs validate_config
         self._options = parse_options(TrackletOptions, config)
+        self._budgets = tracklet_budgets(self._options)  # kept across entries: the windows outlive one enter
         self._api: TrackletApi | None = None
         self._relations = TrackletRelations(self._checked_api)
 
@@ -261,14 +307,19 @@ class TrackletProvider(Provider[TrackletContext]):
     # -- lifecycle ---------------------------------------------------------------------------------
 
     async def resolve_context(self) -> TrackletContext:
-        if not self.config.token:
-            raise AuthenticationError(f"provider {self.name!r} needs a Tracklet API key (TRACKLET_API_KEY)")
+        credential = self.config.credential
+        if not credential:
+            raise AuthenticationError(
+                f"provider {self.name!r} needs a Tracklet API key (TRACKLET_EMAIL and TRACKLET_API_KEY) "
+                "or an OAuth token (TRACKLET_OAUTH_TOKEN)"
+            )
         http = HttpClientConfig(
             base_url=self._options.api_url,
-            headers={"Authorization": f"Bearer {self.config.token}"},
+            headers={"Authorization": credential.authorization()},  # Basic, or Bearer for the OAuth token
             max_connections=self._options.max_connections,
         )
-        self._api = api = TrackletApi(await self.open_resource(PooledClient(http)), self._options.retry_policy)
+        client = await self.open_resource(PooledClient(http, budgets=self._budgets))
+        self._api = api = TrackletApi(client, self._options.retry_policy)
         team_key = self.config.target
         try:
             team = await api.call("get team", "GET", f"/teams/{team_key}", item_id=team_key)
@@ -294,6 +345,17 @@ class TrackletProvider(Provider[TrackletContext]):
 
     async def aclose(self) -> None:
         self._api = None  # the client itself was opened with open_resource, so it is closed for us
+
+    # -- budgets -------------------------------------------------------------------------------------
+
+    def estimate(self, work: Workload) -> Estimate:
+        """The requests ``work`` sends (a create: one; an update or a relation write: a read and a write)."""
+        writes = work.creates + work.updates + work.relation_writes
+        requests = writes + work.updates + work.relation_writes + work.reads
+        return self._budgets.estimate({REQUESTS: requests, WRITES: writes})
+
+    def budget_report(self) -> Mapping[str, float]:
+        return self._budgets.report()
 
     # -- items ---------------------------------------------------------------------------------------
 

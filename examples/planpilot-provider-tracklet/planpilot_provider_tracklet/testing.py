@@ -3,10 +3,15 @@
 Standard library only. Tests start it in a background thread and point the provider's ``api_url`` at
 it; ``python -m planpilot_provider_tracklet.testing --port 8787 --api-key KEY`` serves it for a manual run.
 
-It checks the ``Authorization`` header of every request (``Bearer <api key>``), records each one it
-receives (:attr:`FakeTracklet.authorizations`), and can answer the next matching requests with a fault
-(:meth:`FakeTracklet.inject`): ``"429"`` (refused, with ``Retry-After``), ``"503"`` (refused) or
-``"applied-503"`` (the request is carried out, then answered 503, as when a gateway times out).
+It checks the ``Authorization`` header of every request: HTTP Basic with the account email and the API
+key, or ``Bearer <OAuth token>``. It records each request it receives (:attr:`FakeTracklet.authorizations`),
+and can answer the next matching requests with a fault (:meth:`FakeTracklet.inject`): ``"429"`` (refused,
+with ``Retry-After``), ``"503"`` (refused) or ``"applied-503"`` (the request is carried out, then answered
+503, as when a gateway times out).
+
+Like Linear, it allows so many requests an hour per credential and says how many are left on every answer
+(``X-RateLimit-Requests-Limit``, ``-Remaining``, and ``-Reset`` in epoch milliseconds); past the limit it
+answers 429 with ``Retry-After`` until the hour is over.
 
 Like some real trackers, it does not de-duplicate blocker links: linking the same blocker twice
 shows it twice, so a provider has to check before it links.
@@ -15,6 +20,7 @@ shows it twice, so a provider has to check before it links.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import re
 import threading
@@ -56,8 +62,22 @@ class _Rule:
 class FakeTracklet:
     """The service. Use as a context manager (``with FakeTracklet() as service:``) or start()/stop()."""
 
-    def __init__(self, *, api_key: str = "tracklet-test-key", teams: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        api_key: str = "tracklet-test-key",
+        account: str = "ada@tracklet.example",
+        oauth_token: str | None = None,
+        requests_per_hour: int = 5000,
+        teams: dict[str, str] | None = None,
+    ) -> None:
         self.api_key = api_key
+        self.account = account
+        basic = base64.b64encode(f"{account}:{api_key}".encode()).decode()
+        self.accepted = {f"Basic {basic}"} | ({f"Bearer {oauth_token}"} if oauth_token else set())
+        """The ``Authorization`` values it accepts."""
+        self.requests_per_hour = requests_per_hour
+        self._window: tuple[float, int] | None = None  # (start, requests counted in it)
         self.teams = teams if teams is not None else {"ENG": "Engineering"}
         self.projects: dict[str, dict[str, str]] = {}
         self.issues: dict[str, dict[str, Any]] = {}
@@ -138,9 +158,13 @@ class FakeTracklet:
         record = Request(method, url.path, authorization, time.monotonic())
         with self._lock:
             self.requests.append(record)
-            if authorization != f"Bearer {self.api_key}":
+            if authorization not in self.accepted:
                 record.status = 401
                 return 401, {}, {"error": "invalid or missing API key"}
+            limits, left = self._count()
+            if left < 0:
+                record.status = 429
+                return 429, {**limits, "Retry-After": limits["Retry-After"]}, {"error": "rate limit exceeded"}
             rule = self._take_rule(method, url.path)
             if rule is not None and rule.fault != "applied-503":
                 headers = {"Retry-After": rule.retry_after} if rule.retry_after is not None else {}
@@ -156,7 +180,22 @@ class FakeTracklet:
             if rule is not None:  # applied-503: the change stands, the answer is lost
                 status, answer = 503, {"error": "injected 503 after the request was applied"}
             record.status = status
-            return status, {}, answer
+            return status, {k: v for k, v in limits.items() if k != "Retry-After"}, answer
+
+    def _count(self) -> tuple[dict[str, str], int]:
+        """Count one request in the hour's window: the rate-limit headers, and how many are left after it."""
+        now = time.time()
+        start, used = self._window if self._window is not None and now < self._window[0] + 3600 else (now, 0)
+        used += 1
+        self._window = (start, used)
+        reset = start + 3600
+        headers = {
+            "X-RateLimit-Requests-Limit": str(self.requests_per_hour),
+            "X-RateLimit-Requests-Remaining": str(max(0, self.requests_per_hour - used)),
+            "X-RateLimit-Requests-Reset": str(int(reset * 1000)),
+            "Retry-After": str(max(1, int(reset - now) + 1)),
+        }
+        return headers, self.requests_per_hour - used
 
     def _take_rule(self, method: str, path: str) -> _Rule | None:
         for rule in self._rules:
@@ -328,9 +367,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Serve a fake Tracklet API on 127.0.0.1.")
     parser.add_argument("--port", type=int, default=8787)
     parser.add_argument("--api-key", default="tracklet-test-key")
+    parser.add_argument("--account", default="ada@tracklet.example")
+    parser.add_argument("--requests-per-hour", type=int, default=5000)
     args = parser.parse_args()
-    service = FakeTracklet(api_key=args.api_key).start(args.port)
-    print(f"fake Tracklet API on {service.api_url} (Authorization: Bearer <api key>); Ctrl-C stops it", flush=True)
+    service = FakeTracklet(api_key=args.api_key, account=args.account, requests_per_hour=args.requests_per_hour)
+    service.start(args.port)
+    print(f"fake Tracklet API on {service.api_url} (HTTP Basic: account and API key); Ctrl-C stops it", flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

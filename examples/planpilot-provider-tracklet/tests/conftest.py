@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from planpilot_provider_tracklet.provider import TrackletProvider
 from planpilot_provider_tracklet.testing import FakeTracklet
-from support import API_KEY, FAST_RETRIES, MakeProvider
+from support import ACCOUNT, API_KEY, CREDENTIAL, FAST_RETRIES, MakeProvider
 
 from planpilot_providers_core import create_provider
 
@@ -21,7 +21,7 @@ def _entry_point_cache_in_a_temporary_directory(tmp_path_factory: pytest.TempPat
 
 @pytest.fixture
 def service() -> Iterator[FakeTracklet]:
-    with FakeTracklet(api_key=API_KEY) as running:
+    with FakeTracklet(api_key=API_KEY, account=ACCOUNT) as running:
         yield running
 
 
@@ -32,7 +32,8 @@ def make_tracklet(service: FakeTracklet) -> MakeProvider:
     def make(**keywords: Any) -> TrackletProvider:
         arguments: dict[str, Any] = {
             "target": "ENG",
-            "token": API_KEY,
+            "token": "",
+            "credential": CREDENTIAL,  # what core resolves from TRACKLET_EMAIL and TRACKLET_API_KEY
             "board_url": "",
             "api_url": service.api_url,
             "retry_policy": FAST_RETRIES,

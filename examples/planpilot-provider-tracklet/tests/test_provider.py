@@ -8,13 +8,14 @@ from collections.abc import AsyncIterator
 import pytest
 from planpilot_provider_tracklet.provider import TrackletProvider
 from planpilot_provider_tracklet.testing import FakeTracklet
-from support import API_KEY, MakeProvider
+from support import API_KEY, CREDENTIAL, MakeProvider
 
 from planpilot_providers_core import (
     AuthenticationError,
     CreateItemInput,
     CreateItemPartialFailureError,
     CreateStep,
+    Credential,
     ItemNotFoundError,
     ItemSearchFilters,
     PlanItemType,
@@ -260,18 +261,20 @@ async def test_reconcile_repairs_a_blocker_linked_twice_elsewhere(
 async def test_a_refused_key_fails_on_enter_without_showing_it(
     make_tracklet: MakeProvider, service: FakeTracklet
 ) -> None:
-    provider = make_tracklet(token="wrong-key-123")
+    wrong = Credential(name="Tracklet API key", parts={**CREDENTIAL.parts, "key": "wrong-key-123"}, sent_as="basic")
+    provider = make_tracklet(credential=wrong)
     with pytest.raises(AuthenticationError) as failure:
         await provider.__aenter__()
-    assert "wrong-key-123" not in str(failure.value)
-    assert service.authorizations == ["Bearer wrong-key-123"]  # refused once, never retried
+    for form in wrong.secret_forms():
+        assert form not in str(failure.value)
+    assert service.authorizations == [wrong.authorization()]  # refused once, never retried
     with pytest.raises(ProviderError):
         _ = provider.context
 
 
 async def test_no_key_fails_on_enter_naming_the_variable(make_tracklet: MakeProvider, service: FakeTracklet) -> None:
     with pytest.raises(AuthenticationError, match="TRACKLET_API_KEY"):
-        await make_tracklet(token="").__aenter__()
+        await make_tracklet(credential=Credential.token("")).__aenter__()
     assert service.requests == []
 
 

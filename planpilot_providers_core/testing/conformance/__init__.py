@@ -11,6 +11,7 @@ through a ``Test...`` subclass of ``ProviderConformance``.
 from __future__ import annotations
 
 from planpilot_providers_core.progress import failing_after
+from planpilot_providers_core.testing.conformance.bodies import BodyChecks
 from planpilot_providers_core.testing.conformance.capabilities import CapabilityChecks
 from planpilot_providers_core.testing.conformance.concurrency import ConcurrencyChecks
 from planpilot_providers_core.testing.conformance.duplicates import DuplicateChecks
@@ -25,6 +26,7 @@ from planpilot_providers_core.testing.conformance.settings import (
     CreateFailureInjector,
     failing_after_or_skip,
 )
+from planpilot_providers_core.testing.conformance.transport import TransportFaultChecks
 from planpilot_providers_core.testing.conformance.updates import UpdateChecks
 
 __all__ = [
@@ -37,14 +39,16 @@ __all__ = [
 
 
 # pytest collects the tests of base classes in reverse MRO order, so the mixins are listed last topic
-# first: the tests run (without random order) capabilities, search, items, updates, partial failure,
-# relations, concurrency, duplicates, lifecycle.
+# first: the tests run (without random order) capabilities, search, items, updates, bodies, partial
+# failure, transport faults, relations, concurrency, duplicates, lifecycle.
 class ProviderConformance(
     LifecycleChecks,
     DuplicateChecks,
     ConcurrencyChecks,
     RelationChecks,
+    TransportFaultChecks,
     PartialFailureChecks,
+    BodyChecks,
     UpdateChecks,
     ItemChecks,
     SearchChecks,

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import attrs
 import pytest
 
+from planpilot_providers_core.contracts import ItemSearchFilters
 from planpilot_providers_core.provider import Provider
 from planpilot_providers_core.testing.conformance.calls import _create, _create_all, _search
 from planpilot_providers_core.testing.conformance.checks import _call, _describe, _expect, _ids, _search_call
@@ -42,6 +44,55 @@ class SearchChecks:
                 expected=_describe(i for i in everything if i.id in expected),
                 got=_describe(found),
             )
+
+    @pytest.mark.asyncio
+    async def test_search_is_exact_despite_near_misses(self, provider: Provider[Any]) -> None:
+        """Near misses a fuzzy or token search lets through: the marker in the title only, a longer marker that
+        starts with the one searched for, a label differing only by case, one of two required labels."""
+        m = _Marker.new()
+        longer = f"{m.body}x9"
+        planted = {
+            "match": m.create("match", labels=(m.label, m.other_label)),
+            "labels in another case": m.create("labels in another case", labels=(m.label.upper(), m.other_label)),
+            "marker in the title only": m.create(
+                f"marker {m.body} in the title only", labels=(m.label, m.other_label), in_body=False
+            ),
+            "a longer marker": attrs.evolve(
+                m.create("a longer marker", labels=(m.label, m.other_label)),
+                body=f"Created by the planpilot provider conformance suite.\n\nmarker: {longer}\n",
+            ),
+            "one of the two labels": m.create("one of the two labels", labels=(m.label,)),
+        }
+        created = {name: await _create(provider, request) for name, request in planted.items()}
+        for filters in (m.filters(m.label, m.other_label), m.filters(m.other_label), m.filters(m.label)):
+            wanted = {
+                created[name].id
+                for name, request in planted.items()
+                if filters.matches((*request.labels, provider.config.label), request.body)
+            }
+            found = await _search(provider, filters)
+            strays = [name for name, item in created.items() if item.id in _ids(found) and item.id not in wanted]
+            missed = [name for name, item in created.items() if item.id in wanted and item.id not in _ids(found)]
+            _expect(
+                not strays and not missed,
+                "search must return exactly the items with every label (compared ignoring case) and the text in "
+                "the body: trackers' text search also matches titles, stems and tokenizes words, so re-check every "
+                "result with filters.matches(labels, body) and search for what fuzzy matching misses",
+                call=_search_call(filters),
+                expected=sorted(name for name, item in created.items() if item.id in wanted),
+                got=f"{sorted(name for name, item in created.items() if item.id in _ids(found))}"
+                + (f"; not expected: {strays}" if strays else "")
+                + (f"; missing: {missed}" if missed else ""),
+            )
+        exact = ItemSearchFilters(labels=(m.label,), body_contains=f"marker: {longer}")
+        found = await _search(provider, exact)
+        _expect(
+            _ids(found) == [created["a longer marker"].id],
+            "a search for a longer marker must not return items with a marker it merely starts with",
+            call=_search_call(exact),
+            expected=["a longer marker"],
+            got=_describe(found),
+        )
 
     @pytest.mark.asyncio
     async def test_search_returns_every_page(

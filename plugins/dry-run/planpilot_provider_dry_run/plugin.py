@@ -34,6 +34,7 @@ def planpilot_register_providers(register: Register) -> None:
             summary="In-memory provider for previews: no credential, no network, deterministic ids",
             credential=None,
             target_hint="any name, e.g. OWNER/REPO",
+            contract="1.0",  # the provider contract version it was written for
             default_target="example/roadmap",
         )
     )

@@ -11,6 +11,7 @@ import pytest
 from planpilot_provider_dry_run.provider import DryRunProvider
 from planpilot_providers_core.config import ProviderConfig
 from planpilot_providers_core.testing import CreateFailureInjector, ProviderConformance, failing_after
+from planpilot_providers_core.testing.faults import FaultPlan
 
 
 class TestDryRunConformance(ProviderConformance):
@@ -25,3 +26,7 @@ class TestDryRunConformance(ProviderConformance):
     @pytest.fixture
     def missing_item_id(self) -> str:
         return "dry-run-999999"
+
+    @pytest.fixture
+    def fault_plan(self) -> FaultPlan | None:
+        return None  # the dry run sends no HTTP request: nothing to inject transport faults into

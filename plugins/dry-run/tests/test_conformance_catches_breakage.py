@@ -10,24 +10,30 @@ suite once missed (issue 7's list, ``KINDS``) covered.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextvars
 import inspect
+import json
+import logging
 import re
 import subprocess
 import sys
 import textwrap
+import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import SimpleNamespace, TracebackType
 from typing import Any, ClassVar, Self
 
 import attrs
+import httpx
 import pytest
 
 from planpilot_provider_dry_run.provider import DryRunContext, DryRunItem, DryRunProvider, DryRunRelations
 from planpilot_providers_core.capabilities import Capability
 from planpilot_providers_core.config import ProviderConfig
+from planpilot_providers_core.context import ProviderContext
 from planpilot_providers_core.contracts import (
     CreateItemInput,
     Item,
@@ -37,18 +43,34 @@ from planpilot_providers_core.contracts import (
     UpdateItemInput,
     merge_labels,
 )
+from planpilot_providers_core.credentials import Credential
 from planpilot_providers_core.errors import (
+    AuthenticationError,
     CreateItemPartialFailureError,
     ItemNotFoundError,
     ProviderCapabilityError,
     ProviderError,
 )
+from planpilot_providers_core.progress import CreateProgress
+from planpilot_providers_core.provider import Provider
+from planpilot_providers_core.reliability import (
+    NOT_APPLIED,
+    Applied,
+    HttpClientConfig,
+    NotApplied,
+    PooledClient,
+    RetryPolicy,
+    raise_for_status,
+    retry_call,
+)
+from planpilot_providers_core.steps import CreateStep
 from planpilot_providers_core.testing import (
     ConformanceSettings,
     ProviderConformance,
     failing_after,
     failing_after_or_skip,
 )
+from planpilot_providers_core.testing.faults import FaultPlan
 
 SETTINGS = ConformanceSettings(page_size=10, concurrency=20, call_timeout=0.2)
 MISSING_ID = "dry-run-999999"
@@ -613,20 +635,307 @@ class CloseDeletes(DryRunProvider):
             self._store.delete(item_id)
 
 
+# -- an HTTP tracker, for what only transport faults show (issue 16) ----------------------------------------
+
+
+class _Tracker:
+    """A tiny REST tracker in memory behind httpx's MockTransport, shaped like Jira: HTTP Basic (email and API
+    token), a text search that also matches titles and word prefixes (like ``text ~``), and bodies stored in
+    its own format (``* `` bullets become ``- ``)."""
+
+    def __init__(self) -> None:
+        self.issues: dict[str, dict[str, Any]] = {}
+        self.authorization = "Basic " + base64.b64encode(f"{HTTP_EMAIL}:{HTTP_TOKEN}".encode()).decode()
+
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handle)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        if request.headers.get("authorization") != self.authorization:
+            return httpx.Response(401, json={"message": "unauthorized"})
+        parts = request.url.path.strip("/").split("/")
+        payload = json.loads(request.content) if request.content else {}
+        match request.method, parts:
+            case "GET", ["myself"]:
+                return httpx.Response(200, json={"email": HTTP_EMAIL})
+            case "POST", ["issues"]:
+                if payload["id"] in self.issues:
+                    return httpx.Response(409, json={"message": "exists"})
+                body = re.sub(r"(?m)^\* ", "- ", payload["body"])
+                issue = {**payload, "body": body, "key": f"HT-{len(self.issues) + 1}", "points": None}
+                self.issues[payload["id"]] = issue
+                return httpx.Response(201, json=issue)
+            case "GET", ["issues", issue_id] if issue_id in self.issues:
+                return httpx.Response(200, json=self.issues[issue_id])
+            case "PATCH", ["issues", issue_id] if issue_id in self.issues:
+                issue = self.issues[issue_id]
+                issue.update({key: payload[key] for key in ("title", "body") if key in payload})
+                issue["body"] = re.sub(r"(?m)^\* ", "- ", issue["body"])
+                have = {label.casefold() for label in issue["labels"]}
+                issue["labels"] += [label for label in payload.get("add_labels", []) if label.casefold() not in have]
+                return httpx.Response(200, json=issue)
+            case "PUT", ["issues", issue_id, "points"] if issue_id in self.issues:
+                self.issues[issue_id]["points"] = payload["points"]
+                return httpx.Response(204)
+            case "GET", ["search"]:
+                labels = {label.casefold() for label in request.url.params.get_list("label")}
+                text = request.url.params.get("q", "")
+                return httpx.Response(200, json=[i for i in self.issues.values() if self._fuzzy(i, labels, text)])
+        return httpx.Response(404, json={"message": f"no {request.method} {request.url.path}"})
+
+    @staticmethod
+    def _fuzzy(issue: dict[str, Any], labels: set[str], text: str) -> bool:
+        if not labels <= {label.casefold() for label in issue["labels"]}:
+            return False
+        words = re.findall(r"\w+", f"{issue['title']} {issue['body']}".casefold())
+        wanted = re.findall(r"\w+", text.casefold())
+        return all(any(word.startswith(w) or w.startswith(word) for word in words) for w in wanted)
+
+
+HTTP_EMAIL = "ada@example.com"
+HTTP_TOKEN = "ATATT3xFfGF0-http-tracker-token"
+HTTP_CAPABILITIES = frozenset(
+    {
+        Capability.DISCOVERY_BY_LABELS,
+        Capability.DISCOVERY_BY_BODY_TEXT,
+        Capability.DISCOVERY_COMPLETE,
+        Capability.ITEM_TYPES_LABEL,
+    }
+)
+
+
+@attrs.frozen(kw_only=True)
+class _HttpContext(ProviderContext):
+    label: str
+
+
+@attrs.frozen(kw_only=True)
+class _HttpItem(Item):
+    async def set_parent(self, parent: Item) -> None:
+        raise ProviderCapabilityError("no parents", capability=Capability.RELATION_PARENT)
+
+    async def add_dependency(self, blocker: Item) -> None:
+        raise ProviderCapabilityError("no blockers", capability=Capability.RELATION_BLOCKED_BY)
+
+    async def reconcile_relations(self, *, parent: Item | None, blockers: Sequence[Item]) -> None:
+        raise ProviderCapabilityError("no relations", capability=Capability.RELATION_PARENT)
+
+    async def get_relations(self) -> ItemRelations:
+        return ItemRelations()
+
+
+class HttpTrackerProvider(Provider[_HttpContext]):
+    """A correct provider for ``_Tracker``: a client-chosen id and a resolver for the create, every request of
+    it recorded, results re-checked with ``filters.matches``, bodies compared in the tracker's canonical form."""
+
+    def __init__(self, config: ProviderConfig) -> None:
+        super().__init__(config)
+        self.tracker: _Tracker = config.options["tracker"]
+        self._client: PooledClient | None = None
+
+    async def resolve_context(self) -> _HttpContext:
+        headers = {"Authorization": self.config.credential.authorization()}
+        self._client = await self.open_resource(
+            PooledClient(HttpClientConfig("https://tracker.test", headers=headers), transport=self.tracker.transport())
+        )
+        await self.call("who am I", "GET", "/myself")
+        return _HttpContext(provider=self.name, capabilities=HTTP_CAPABILITIES, label=self.config.label)
+
+    async def call(
+        self, operation: str, method: str, path: str, *, item_id: str | None = None, resolve: Any = None, **kw: Any
+    ) -> Any:
+        assert self._client is not None
+        client = self._client
+
+        async def attempt() -> Any:
+            response = raise_for_status(await client.request(operation, method, path, **kw), operation, item_id=item_id)
+            return response.json() if response.content else None
+
+        return await retry_call(
+            operation,
+            attempt,
+            policy=FAULT_RETRIES,
+            idempotent=resolve is None,
+            resolve_ambiguous=resolve,
+            gate=client.gate,
+        )
+
+    def _item(self, issue: dict[str, Any]) -> _HttpItem:
+        types = self.config.field_config.create_type_map
+        have = {label.casefold() for label in issue["labels"]}
+        item_type = next((t for t in PlanItemType if types[t].casefold() in have), PlanItemType.TASK)
+        return _HttpItem(
+            id=issue["id"],
+            key=issue["key"],
+            url=f"https://tracker.test/{issue['key']}",
+            title=issue["title"],
+            body=issue["body"],
+            item_type=item_type,
+            labels=tuple(issue["labels"]),
+        )
+
+    def canonical_body(self, body: str) -> str:
+        return re.sub(r"(?m)^\* ", "- ", body)
+
+    async def search_items(self, filters: ItemSearchFilters) -> list[Item]:
+        params = [("label", label) for label in filters.labels] + [("q", filters.body_contains)]
+        found = [self._item(issue) for issue in await self.call("search", "GET", "/search", params=params)]
+        return self.exact(filters, found)
+
+    def exact(self, filters: ItemSearchFilters, found: list[_HttpItem]) -> list[Item]:
+        return [item for item in found if filters.matches(item.labels, item.body)]
+
+    async def create_item(self, item: CreateItemInput) -> _HttpItem:
+        issue_id = str(uuid.uuid4())
+        labels = merge_labels(
+            (self.config.label,), item.labels, (self.config.field_config.create_type_map[item.item_type],)
+        )
+        payload = {"id": issue_id, "title": item.title, "body": item.body, "labels": list(labels)}
+        progress = CreateProgress()
+        with progress:
+            issue = await self.create_request(issue_id, payload)
+            progress.created(issue_id, issue["key"], "", CreateStep.ISSUE_TYPE_SET, CreateStep.LABELS_SET)
+            return self._item(issue)
+
+    async def create_request(self, issue_id: str, payload: dict[str, Any]) -> Any:
+        async def resolve(exc: BaseException) -> Applied[Any] | NotApplied:
+            try:
+                return Applied(await self.call("get issue", "GET", f"/issues/{issue_id}", item_id=issue_id))
+            except ItemNotFoundError:
+                return NOT_APPLIED
+
+        return await self.call("create issue", "POST", "/issues", json=payload, resolve=resolve)
+
+    async def get_item(self, item_id: str) -> _HttpItem:
+        return self._item(await self.call("get issue", "GET", f"/issues/{item_id}", item_id=item_id))
+
+    async def update_item(self, item_id: str, item: UpdateItemInput) -> _HttpItem:
+        current = await self.get_item(item_id)
+        change: dict[str, Any] = {}
+        if item.title is not None and item.title != current.title:
+            change["title"] = item.title
+        if item.body is not None and not self.same_body(current.body, item.body):
+            change["body"] = item.body
+        types = self.config.field_config.create_type_map
+        wanted = merge_labels(item.labels or (), () if item.item_type is None else (types[item.item_type],))
+        have = {label.casefold() for label in current.labels}
+        if added := [label for label in wanted if label.casefold() not in have]:
+            change["add_labels"] = added
+        if not change:
+            return current
+        return self._item(await self.call("update issue", "PATCH", f"/issues/{item_id}", item_id=item_id, json=change))
+
+    def same_body(self, have: str, wanted: str) -> bool:
+        return self.canonical_body(have) == self.canonical_body(wanted)
+
+    async def delete_item(self, item_id: str) -> None:
+        raise ProviderCapabilityError("no delete", capability=Capability.ITEM_DELETE)
+
+
+class BlindCreateRetry(HttpTrackerProvider):
+    """Retries the create as if it were idempotent: an applied-then-503 create is sent again, a duplicate."""
+
+    async def create_request(self, issue_id: str, payload: dict[str, Any]) -> Any:
+        assert self._client is not None
+        client = self._client
+
+        async def attempt() -> Any:
+            fresh = {**payload, "id": str(uuid.uuid4())}  # a new id each time, so the tracker takes the repeat
+            response = await client.request("create issue", "POST", "/issues", json=fresh)
+            return raise_for_status(response, "create issue").json()
+
+        return await retry_call("create issue", attempt, policy=FAULT_RETRIES, gate=client.gate)
+
+
+class CredentialInErrors(HttpTrackerProvider):
+    """Re-raises a refusal with the credential and the header it sent, as a careless author does to debug."""
+
+    async def call(self, operation: str, method: str, path: str, **kw: Any) -> Any:
+        try:
+            return await super().call(operation, method, path, **kw)
+        except AuthenticationError as exc:
+            credential = self.config.credential
+            raise AuthenticationError(
+                f"{operation}: refused for {credential['email']}:{credential['token']} "
+                f"(Authorization: {credential.authorization()})"
+            ) from exc
+
+
+class UnrecordedSecondRequest(HttpTrackerProvider):
+    """Sets the story points in a second request after the recorded steps: a failure there is a plain error
+    while the issue exists, so the next sync cannot know it is half made."""
+
+    async def create_item(self, item: CreateItemInput) -> _HttpItem:
+        created = await super().create_item(item)
+        await self.call("set points", "PUT", f"/issues/{created.id}/points", item_id=created.id, json={"points": 3})
+        return created
+
+
+class FuzzySearch(HttpTrackerProvider):
+    """Trusts the tracker's fuzzy text match (titles, word prefixes) instead of re-checking each result."""
+
+    def exact(self, filters: ItemSearchFilters, found: list[_HttpItem]) -> list[Item]:
+        return list(found)
+
+
+class ComparesRawBodies(HttpTrackerProvider):
+    """Compares bodies as stored, not in the tracker's canonical form: every re-sync rewrites them."""
+
+    def canonical_body(self, body: str) -> str:
+        return body
+
+
+FAULT_RETRIES = RetryPolicy(attempts=3, wait_initial=0.01, wait_max=0.02, wait_jitter=0.0)
+
+
+def make_http(provider_cls: type[HttpTrackerProvider]) -> Callable[[], HttpTrackerProvider]:
+    """A factory of ``provider_cls`` providers on one fresh tracker, with the tracker's two-part credential."""
+    tracker = _Tracker()
+    credential = Credential(name="tracker API token", parts={"email": HTTP_EMAIL, "token": HTTP_TOKEN}, sent_as="basic")
+    config = ProviderConfig(
+        provider="http-tracker",
+        target="HT",
+        credential=credential,
+        options={"tracker": tracker},
+        declared_capabilities=HTTP_CAPABILITIES,
+    )
+    return lambda: provider_cls(config)
+
+
 @attrs.frozen
 class Breakage:
     test: str
-    provider: type[DryRunProvider]
+    provider: type[DryRunProvider] | type[HttpTrackerProvider]
     reason: str
     """A regex the failure message must match, so the case fails for the intended reason."""
     kind: str = ""
-    """Which of issue 7's defects (a)-(k) it is, if one."""
+    """Which of issue 7's defects (a)-(k), or issue 16's (l)-(o), it is, if one."""
     options: dict[str, Any] = attrs.field(factory=dict)
     """Configuration keywords beyond the target."""
 
 
 PARTIAL = "test_create_failure_after_each_step_is_reported_as_partial"
+FAULTY_CREATE = "test_create_under_a_fault_on_each_request_never_duplicates"
+FAULTY_READS = "test_reads_under_faults_give_the_right_errors_and_honour_waits"
+NEAR_MISSES = "test_search_is_exact_despite_near_misses"
+BODIES = "test_markdown_body_round_trips_and_an_unchanged_update_writes_nothing"
+#: Suite tests that need a provider speaking HTTP through core's transport seam to show anything.
+HTTP_TESTS = (FAULTY_CREATE, FAULTY_READS, NEAR_MISSES, BODIES)
 CASES = [
+    # issue 16: (l) a blind create retry after applied-then-503, (m) a credential or its Basic form in an error,
+    # (n) a second create request outside the recorded steps, (o) a search trusting fuzzy text matching
+    Breakage(FAULTY_CREATE, BlindCreateRetry, r"no duplicate item, ever.*applied-503.*2 items", "l"),
+    Breakage(FAULTY_READS, CredentialInErrors, r"credential must never appear.*got: +the Authorization header", "m"),
+    Breakage(
+        FAULTY_CREATE,
+        UnrecordedSecondRequest,
+        r"must raise CreateItemPartialFailureError naming that item.*record every request.*TransientProviderError",
+        "n",
+    ),
+    Breakage(
+        NEAR_MISSES, FuzzySearch, r"exactly the items.*filters\.matches.*not expected: \[.*marker in the title", "o"
+    ),
+    Breakage(BODIES, ComparesRawBodies, r"read back equal in the provider's canonical form"),
     # (j) capabilities
     Breakage(
         "test_declares_discovery_capabilities",
@@ -735,41 +1044,72 @@ SUITE_TESTS = sorted(name for name in dir(ProviderConformance) if name.startswit
 #: Issue 7's defects the suite must catch: (a) search ignoring the body, (b) first page only,
 #: (c) duplicates, (d) labels replaced, (e) None written, (f) plain exception mid-create,
 #: (g) duplicate relations, (h) mutable context objects, (i) racy ids, (j) undeclared or unresolved
-#: capabilities, (k) get_item of a missing id.
-KINDS = "abcdefghijk"
+#: capabilities, (k) get_item of a missing id; and issue 16's (l)-(o), listed above CASES.
+KINDS = "abcdefghijklmno"
 
 
 def make(provider_cls: type[DryRunProvider], **options: Any) -> DryRunProvider:
     return provider_cls(ProviderConfig.from_keywords("dry-run", target="acme/roadmap", **options))
 
 
+class _Records(logging.Handler):
+    """What the ``caplog`` fixture gives a suite test: the log records of the call."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def set_level(self, level: int | str, logger: str | None = None) -> None:
+        logging.getLogger(logger).setLevel(level)
+
+
 async def run_suite_test(
-    name: str, provider_cls: type[DryRunProvider], *, options: dict[str, Any] | None = None, **fixtures: Any
+    name: str,
+    provider_cls: type[DryRunProvider] | type[HttpTrackerProvider],
+    *,
+    options: dict[str, Any] | None = None,
+    **fixtures: Any,
 ) -> None:
     """Call one suite test the way pytest would, with the suite's fixtures done by hand.
 
     The fixtures are the ones our own runs use (failure injection opted in, a dry-run shaped
-    missing id); ``fixtures`` overrides them.
+    missing id, the suite's transport faults); ``fixtures`` overrides them.
     """
     method = getattr(ProviderConformance(), name)
     wanted = inspect.signature(method).parameters
+    make_provider: Callable[[], Provider[Any]]
+    if issubclass(provider_cls, HttpTrackerProvider):
+        make_provider = make_http(provider_cls)
+    else:
+        dry_run_cls = provider_cls
 
-    def make_provider() -> DryRunProvider:
-        return make(provider_cls, **(options or {}))
+        def make_provider() -> DryRunProvider:
+            return make(dry_run_cls, **(options or {}))
 
+    records = _Records()
     values: dict[str, Any] = {
         "make_provider": make_provider,
         "conformance_settings": SETTINGS,
         "missing_item_id": MISSING_ID,
         "inject_create_failure": failing_after,
+        "fault_plan": FaultPlan(),
+        "caplog": records,
         **fixtures,
     }
     kwargs = {key: value for key, value in values.items() if key in wanted}
-    if "provider" not in wanted:
-        await method(**kwargs)
-        return
-    async with make_provider() as provider:
-        await method(provider=provider, **kwargs)
+    root = logging.getLogger()
+    root.addHandler(records)
+    try:
+        if "provider" not in wanted:
+            await method(**kwargs)
+            return
+        async with make_provider() as provider:
+            await method(provider=provider, **kwargs)
+    finally:
+        root.removeHandler(records)
 
 
 def _case_id(case: Breakage) -> str:
@@ -786,9 +1126,26 @@ async def test_suite_fails_for_a_provider_that_breaks_it(case: Breakage) -> None
     assert re.search(r"\n  call: +\S.*\n  expected: +\S.*\n  got: +\S", message, re.DOTALL), message
 
 
-@pytest.mark.parametrize("name", SUITE_TESTS)
-async def test_suite_passes_for_the_intact_provider_under_the_same_harness(name: str) -> None:
-    await run_suite_test(name, DryRunProvider)
+INTACT = [(name, DryRunProvider) for name in SUITE_TESTS if name not in (FAULTY_CREATE, FAULTY_READS)]
+INTACT += [(name, HttpTrackerProvider) for name in HTTP_TESTS]
+
+
+@pytest.mark.parametrize(("name", "provider_cls"), INTACT, ids=[f"{n}-{c.__name__}" for n, c in INTACT])
+async def test_suite_passes_for_the_intact_provider_under_the_same_harness(
+    name: str, provider_cls: type[DryRunProvider] | type[HttpTrackerProvider]
+) -> None:
+    await run_suite_test(name, provider_cls)
+
+
+async def test_the_transport_checks_fail_a_provider_without_http_until_it_opts_out_honestly() -> None:
+    """No free pass: a provider whose requests bypass the seam fails, saying how to route them or opt out;
+    opting out passes only for a provider that really sends nothing."""
+    for name in (FAULTY_CREATE, FAULTY_READS):
+        with pytest.raises(AssertionError, match=r"sent no request through core.s transport seam.*wrap_transport"):
+            await run_suite_test(name, DryRunProvider)
+        await run_suite_test(name, DryRunProvider, fault_plan=None)
+        with pytest.raises(AssertionError, match="only a provider with no HTTP may opt out"):
+            await run_suite_test(name, HttpTrackerProvider, fault_plan=None)
 
 
 def test_every_suite_test_is_shown_to_catch_some_breakage() -> None:
@@ -819,8 +1176,8 @@ async def test_the_default_injection_checks_a_provider_that_records_its_steps() 
 def test_suite_runs_in_a_strict_mode_project_and_reports_failures(tmp_path: Path) -> None:
     """A third party's project: strict asyncio mode, ``make_provider`` in conftest, warnings as errors.
 
-    It uses the suite's default fixtures, so it also shows that they run everything for the dry run
-    (no test skipped).
+    It uses the suite's default fixtures but ``fault_plan``, which the dry run sets to ``None`` (it has no
+    HTTP), so it also shows that they run everything, and that nothing is skipped.
     """
     (tmp_path / "pytest.ini").write_text(
         "[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope = function\n"
@@ -849,6 +1206,10 @@ def test_suite_runs_in_a_strict_mode_project_and_reports_failures(tmp_path: Path
                 @pytest.fixture
                 def conformance_settings(self):
                     return ConformanceSettings(page_size=3, concurrency=5)
+
+                @pytest.fixture
+                def fault_plan(self):
+                    return None  # no HTTP: the suite checks that, instead of injecting faults
 
             class TestBrokenSearch(ProviderConformance):
                 @pytest.fixture
@@ -881,4 +1242,5 @@ def test_suite_runs_in_a_strict_mode_project_and_reports_failures(tmp_path: Path
         "test_search_returns_every_page",
         "test_search_returns_each_item_once",
         "test_concurrent_creates_give_distinct_items",
+        "test_create_under_a_fault_on_each_request_never_duplicates",  # it did not opt out, and has no HTTP
     } <= {test for _, test in failed}, result.stdout

@@ -7,11 +7,11 @@ variables and calls the helper only when they are empty, and hands the result to
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections.abc import Callable
 from typing import Final
 from urllib.parse import urlsplit
 
+from planpilot_providers_core.credentials import run_credential_command
 from planpilot_providers_core.spec import CredentialRequest
 
 __all__ = ["gh_auth_token"]
@@ -24,17 +24,11 @@ GhRunner = Callable[[list[str]], str | None]
 
 
 def _run_gh(args: list[str]) -> str | None:
+    """What ``gh auth token`` prints; bounded in time and output by core (a hang or a flood is reported)."""
     executable = shutil.which("gh")
     if executable is None:
         return None
-    try:
-        completed = subprocess.run(
-            [executable, "auth", "token", *args], capture_output=True, text=True, timeout=_GH_TIMEOUT, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    token = completed.stdout.strip()
-    return token if completed.returncode == 0 and token else None
+    return run_credential_command([executable, "auth", "token", *args], timeout=_GH_TIMEOUT)
 
 
 def gh_auth_token(request: CredentialRequest, *, run: GhRunner = _run_gh) -> str | None:

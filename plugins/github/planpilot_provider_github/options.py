@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
@@ -51,9 +52,22 @@ def _budgets(instance: Any, attribute: attrs.Attribute[Any], value: object) -> N
     )
 
 
-def _non_negative(instance: Any, attribute: attrs.Attribute[float], value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0 or value == float("inf"):
-        raise ProviderConfigError(f"{attribute.name} must be a finite number of seconds >= 0, got {value!r}")
+MAX_SECONDS: Final = 86_400.0
+"""The longest wait or window an option may set: a day (a larger one is a typo, and would hang the run)."""
+
+
+def _seconds(*, positive: bool = False) -> Any:
+    """Seconds from 0 (or above 0 when ``positive``) to a day."""
+    low = "> 0" if positive else ">= 0"
+
+    def check(instance: Any, attribute: attrs.Attribute[float], value: object) -> None:
+        number = value if isinstance(value, int | float) and not isinstance(value, bool) else math.nan
+        if not (number > 0 if positive else number >= 0) or not number <= MAX_SECONDS:
+            raise ProviderConfigError(
+                f"option {attribute.name} must be a number of seconds {low}, at most {MAX_SECONDS:g}, got {value!r}"
+            )
+
+    return check
 
 
 @attrs.frozen(kw_only=True)
@@ -68,12 +82,12 @@ class GitHubOptions:
     """The budgets requests are paced by (:mod:`.budgets`). ``"auto"``: GitHub's documented numbers when talking
     to GitHub, none for the emulator (a loopback ``api_url`` or a ``transport``); ``"github"``: GitHub's
     numbers anywhere (the budgeted emulator); a :class:`GitHubLimits` of your own; ``None``: no budgets."""
-    mutation_interval: float | None = attrs.field(default=None, validator=attrs.validators.optional(_non_negative))
+    mutation_interval: float | None = attrs.field(default=None, validator=attrs.validators.optional(_seconds()))
     """Seconds between the starts of two mutations, on top of the budgets; default none (the budgets pace)."""
     max_connections: int = attrs.field(
         default=10, validator=[attrs.validators.instance_of(int), attrs.validators.ge(1)]
     )
-    timeout: float = attrs.field(default=20.0, validator=_non_negative)
+    timeout: float = attrs.field(default=20.0, validator=_seconds(positive=True))
     """Seconds one request may take. GitHub itself ends a request after 10 s with a 502 or 504 ("We couldn't
     respond to your request in time", GitHub's GraphQL rate and query limits documentation), so 20 s is
     ample, and two unanswered attempts fit the retry policy's 60 s ``answer_timeout``: a server that never
@@ -81,9 +95,9 @@ class GitHubOptions:
     retry_policy: RetryPolicy = attrs.field(
         default=DEFAULT_RETRY_POLICY, validator=attrs.validators.instance_of(RetryPolicy)
     )
-    search_lag_window: float = attrs.field(default=3600.0, validator=_non_negative)
+    search_lag_window: float = attrs.field(default=3600.0, validator=_seconds())
     """Seconds of recent updates listed without search, to see past the search index lag."""
-    secondary_limit_wait: float = attrs.field(default=60.0, validator=_non_negative)
+    secondary_limit_wait: float = attrs.field(default=60.0, validator=_seconds())
     """The pause after a secondary rate limit that names no wait (GitHub says at least 60 s)."""
     clock: Clock = SYSTEM_CLOCK
     """The clock waits and windows follow (the emulator's virtual clock in tests and benchmarks)."""

@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import attrs
@@ -34,13 +33,16 @@ from planpilot_provider_github.errors import refused_budget
 from planpilot_providers_core.errors import RateLimitError, RateLimitExhaustedError
 from planpilot_providers_core.reliability import Clock, Pacer, RetryPolicy
 from planpilot_providers_core.reliability.budget import BudgetTracker
+from planpilot_providers_core.reliability.budgeted import RateLimitHeaders, budget_report
 
 __all__ = ["GitHubPacing", "Sent"]
 
 log = logging.getLogger("planpilot.providers.github")
 
-RESET_SLACK = 1.0
-"""Seconds added to ``x-ratelimit-reset``, a whole epoch second that may be rounded down."""
+PRIMARY_HEADERS = RateLimitHeaders(
+    budget=PRIMARY, limit="x-ratelimit-limit", remaining="x-ratelimit-remaining", reset="x-ratelimit-reset"
+)
+"""GitHub's primary budget as its answers state it (epoch seconds for the reset, rounded down)."""
 
 
 @attrs.frozen
@@ -49,14 +51,6 @@ class Sent:
 
     response: httpx.Response
     stamp: float
-
-
-def _number(value: str | None) -> float | None:
-    try:
-        number = float(value) if value is not None else math.nan
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
 
 
 class GitHubPacing:
@@ -156,20 +150,17 @@ class GitHubPacing:
         return response
 
     def _observe(self, response: httpx.Response) -> None:
-        """Take the token's primary limit and what is left of it until the reset from the headers."""
+        """Take the token's primary limit and what is left of it until the reset from the headers (less what is
+        still in flight, which GitHub has not counted yet)."""
         assert self.tracker is not None
-        headers = response.headers
-        limit = _number(headers.get("x-ratelimit-limit"))
-        if limit is not None and 0 < limit < self.tracker.budgets[PRIMARY].limit:
-            self.tracker.set_limit(PRIMARY, limit)
-        remaining = _number(headers.get("x-ratelimit-remaining"))
-        reset = _number(headers.get("x-ratelimit-reset"))
-        if remaining is None or reset is None:
-            return
-        fresh = self._reset is None or reset > self._reset  # GitHub renewed its window: the old cap is void
-        self._reset = reset if self._reset is None else max(reset, self._reset)
-        seconds = min(3600.0, reset - self.clock.time()) + RESET_SLACK
-        self.tracker.cap(PRIMARY, remaining - self._in_flight_primary, seconds, fresh=fresh)
+        self._reset = PRIMARY_HEADERS.narrow(
+            self.tracker,
+            response.headers,
+            self.clock.time(),
+            last_reset=self._reset,
+            in_flight=self._in_flight_primary,
+            longest=3600.0,
+        )
 
     def absorb(
         self, exc: RateLimitError, sent: Sent, body: object, op: Operation, operation: str, refusals: int
@@ -240,8 +231,4 @@ class GitHubPacing:
         """Units spent per budget, requests, limit responses met and seconds waited for budgets."""
         if self.tracker is None:
             return None
-        report: dict[str, float] = dict(self.tracker.spent)
-        report["requests"] = self.requests
-        report["limit responses"] = self.limit_responses
-        report["seconds waited for budgets"] = round(self.tracker.waited, 3)
-        return report
+        return budget_report(self.tracker, requests=self.requests, limit_responses=self.limit_responses)

@@ -42,5 +42,6 @@ def planpilot_register_providers(register: Register) -> None:
             summary="GitHub Issues + Projects v2 over typed GraphQL",
             credential=CREDENTIAL,
             target_hint="OWNER/REPO",
+            contract="1.0",  # the provider contract version it was written for
         )
     )

@@ -118,7 +118,10 @@ def test_without_budgets_against_the_emulator_check_gives_no_estimate(
 ) -> None:
     _, url = budgeted
     assert main(argv("check", plan, url)) == 0  # loopback and no budgets asked for: no pace, nothing measured
-    assert "this provider gives no estimate of cost or duration" in capsys.readouterr().out
+    assert (
+        "no estimate of cost or duration: the provider paces by no budget in this configuration"
+        in capsys.readouterr().out
+    )
 
 
 def test_a_bad_provider_option_is_bad_configuration(

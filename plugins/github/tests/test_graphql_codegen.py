@@ -1,4 +1,5 @@
-"""The generator (plugins/github/tools/codegen.py): drift check, failure modes, pruning."""
+"""The shared generator (tools/graphql_codegen.py) run on the GitHub plugin through plugins/github/tools/codegen.py:
+drift check, failure modes, pruning."""
 
 from __future__ import annotations
 
@@ -108,12 +109,14 @@ def test_invalid_operations_are_rejected_with_file_name(
 
 
 def test_pruned_schema_is_valid_and_enough_for_every_operation(codegen: ModuleType) -> None:
-    schema = codegen.load_schema(gql_pkg.SCHEMA_PATH.read_text(encoding="utf-8"))
-    files = codegen.operation_files(gql_pkg.OPERATIONS_DIR)
-    documents = codegen.load_operations(schema, files)
-    kept = codegen.prune(schema, codegen.collect_usage(schema, documents))
+    tool = codegen.graphql_codegen  # the shared generator the plugin's script runs
+    assert codegen.TARGET.schema_path.parts[-4:] == gql_pkg.SCHEMA_PATH.parts[-4:]  # installed or not
+    schema = tool.load_schema(gql_pkg.SCHEMA_PATH.read_text(encoding="utf-8"))
+    files = tool.operation_files(gql_pkg.OPERATIONS_DIR)
+    documents = tool.load_operations(schema, files)
+    kept = tool.prune(schema, tool.collect_usage(schema, documents))
 
-    pruned = build_client_schema({"__schema": codegen.pruned_introspection(schema, kept)})
+    pruned = build_client_schema({"__schema": tool.pruned_introspection(schema, kept)})
 
     assert_valid_schema(pruned)
     for path in files:

@@ -14,16 +14,6 @@ from .faults import DEFAULT_PLAN_KINDS, FaultKind, fault_plan
 from .server import API_PATH
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of 1 or more, got {text!r}")
-    return value
-
-
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m planpilot_provider_github.testing",
@@ -31,7 +21,7 @@ def parser() -> argparse.ArgumentParser:
     )
     cli.add_server_arguments(parser, default_port=8765)
     parser.add_argument("--search-lag", type=cli.seconds, default=0.0, help="search index lag in seconds")
-    parser.add_argument("--rate-limit", type=_positive_int, default=5000, help="primary points per hour")
+    parser.add_argument("--rate-limit", type=cli.positive_int, default=5000, help="primary points per hour")
     parser.add_argument(
         "--github-budgets",
         action="store_true",

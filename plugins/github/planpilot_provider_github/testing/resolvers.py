@@ -6,21 +6,18 @@ A field the emulator does not model answers with an ``EMULATOR_UNSUPPORTED`` err
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from attrs import define
 from graphql import (
-    GraphQLInterfaceType,
-    GraphQLObjectType,
     GraphQLResolveInfo,
     GraphQLScalarType,
     GraphQLSchema,
-    GraphQLUnionType,
 )
+
+from planpilot_providers_core.emulation.graphql import ResolverRegistry, attribute_resolver
 
 from . import inputs
 from .connections import Connection, check_bounds, paginate
@@ -37,8 +34,9 @@ __all__ = ["READ_ONLY_MESSAGE", "RequestContext", "attach_resolvers", "default_r
 READ_ONLY_MESSAGE = "Resource not accessible by personal access token"
 ISSUE_SEARCH_TYPES = {"ISSUE", "ISSUE_ADVANCED", "ISSUE_HYBRID", "ISSUE_SEMANTIC"}
 Resolver = Callable[..., Any]
-F = TypeVar("F", bound=Resolver)
-_RESOLVERS: dict[tuple[str, str], Resolver] = {}
+_REGISTRY = ResolverRegistry()
+resolves = _REGISTRY.resolves
+"""Register a resolver for ``"Type.field"`` targets."""
 
 
 @define
@@ -58,37 +56,10 @@ def _ctx(info: GraphQLResolveInfo) -> RequestContext:
     return cast(RequestContext, info.context)
 
 
-def resolves(*targets: str) -> Callable[[F], F]:
-    """Register a resolver for ``"Type.field"`` targets."""
-
-    def register(fn: F) -> F:
-        for target in targets:
-            type_name, field_name = target.split(".")
-            _RESOLVERS[(type_name, field_name)] = fn
-        return fn
-
-    return register
-
-
-@cache
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-def default_resolver(source: Any, info: GraphQLResolveInfo, **_args: Any) -> Any:
-    if isinstance(source, Mapping):
-        return source.get(info.field_name)
-    try:
-        return getattr(source, _snake(info.field_name))
-    except AttributeError:
-        raise ApiError(
-            EMULATOR_UNSUPPORTED,
-            f"The GitHub emulator does not implement {info.parent_type.name}.{info.field_name}.",
-        ) from None
-
-
-def _type_of(value: Any, _info: GraphQLResolveInfo, _abstract: Any) -> str | None:
-    return cast(str | None, getattr(value, "graphql_typename", None))
+default_resolver = attribute_resolver(
+    lambda field: ApiError(EMULATOR_UNSUPPORTED, f"The GitHub emulator does not implement {field}.")
+)
+"""Plain fields: a payload dict's key or the model's snake_case attribute; anything else is unsupported."""
 
 
 def _serialize_datetime(value: Any) -> str:
@@ -103,14 +74,7 @@ def _serialize_date(value: Any) -> str:
 
 def attach_resolvers(schema: GraphQLSchema) -> None:
     """Install resolvers, type resolution and scalar serialisation on ``schema`` (a cached, shared object)."""
-    for (type_name, field_name), fn in _RESOLVERS.items():
-        graphql_type = schema.get_type(type_name)
-        if not isinstance(graphql_type, GraphQLObjectType) or field_name not in graphql_type.fields:
-            raise RuntimeError(f"resolver registered for unknown field {type_name}.{field_name}")
-        graphql_type.fields[field_name].resolve = fn
-    for graphql_type in schema.type_map.values():
-        if isinstance(graphql_type, GraphQLInterfaceType | GraphQLUnionType):
-            graphql_type.resolve_type = _type_of
+    _REGISTRY.attach(schema)
     for name, serialize in (("DateTime", _serialize_datetime), ("Date", _serialize_date)):
         scalar = schema.type_map[name]
         if not isinstance(scalar, GraphQLScalarType):
@@ -458,7 +422,7 @@ def mutation(name: str) -> Callable[[Callable[[EmulatorState, Mapping[str, Any]]
             ctx.stats.record_mutation_field()
             return payload
 
-        _RESOLVERS[("Mutation", name)] = resolve
+        _REGISTRY.register(f"Mutation.{name}", resolve)
         return resolve
 
     return wrap
