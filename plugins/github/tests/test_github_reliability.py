@@ -428,12 +428,13 @@ def test_retries_and_the_transport_share_one_gate() -> None:
 async def test_one_pooled_client_with_bounded_concurrency() -> None:
     emulator = make_emulator(latency=0.01)
     async with make_provider(emulator, max_connections=3) as provider:
-        client = provider._gql._http.client
+        transport = provider._gql._http.transport
         created = await provider.create_item(item_input())
         emulator.stats.reset()
         await asyncio.gather(*(provider.get_item(created.id) for _ in range(12)))
-        assert provider._gql._http.client is client
-    assert client.is_closed
+        assert provider._gql._http.transport is transport
+    with pytest.raises(RuntimeError, match="not open"):
+        _ = provider._gql._http.transport  # closed on exit
     assert emulator.stats.operations == {"GetIssues": 12}
     assert 2 <= emulator.stats.peak_in_flight <= 3
 
