@@ -42,7 +42,8 @@ class Response:
     """A typed result (sgqlc objects) plus the errors the caller chose to tolerate.
 
     ``data`` is built from the JSON on first access: sgqlc's typed population is the client's largest
-    cost after the network, and most write results (field values set, labels added) are never read.
+    cost after the network, and most write results (field values set, labels added) are never read;
+    issue reads convert :attr:`raw` themselves.
     """
 
     __slots__ = ("_json", "_op", "_parsed", "tolerated")
@@ -55,6 +56,12 @@ class Response:
 
     def __repr__(self) -> str:
         return f"Response({operation_name(self._op)}, tolerated={self.tolerated!r})"
+
+    @property
+    def raw(self) -> Mapping[str, Any]:
+        """The answer's ``data`` as GitHub sent it (camelCase JSON), for the hot reads that convert it
+        straight into the provider's own values (see :mod:`.convert`); its shape is the operation's selection."""
+        return self._json
 
     @property
     def data(self) -> Any:
