@@ -12,11 +12,16 @@ machinery (and the provider) only when it runs.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
-from typing import Final
+import functools
+import os
+import sys
 
-from planpilot_providers_core.cli.exits import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED
 from planpilot_providers_core.defaults import DEFAULT_LABEL, DEFAULT_PROVIDER
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on the start-up path
+if TYPE_CHECKING:
+    from collections.abc import Callable, Collection, Sequence
+    from typing import Final
 
 __all__ = ["build_parser", "main"]
 
@@ -32,6 +37,27 @@ def _concurrency(text: str) -> int:
     if not 1 <= value <= MAX_CONCURRENT_LIMIT:
         raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_CONCURRENT_LIMIT}, got {value}")
     return value
+
+
+def _help_formatter(width: int) -> Callable[..., argparse.HelpFormatter]:
+    """argparse's own help formatter, told the terminal's width: left to look it up itself, argparse imports
+    shutil, and with it zlib, bz2 and lzma, for a tenth of ``--help``'s start-up, and asks again for every
+    option added."""
+    return functools.partial(argparse.HelpFormatter, width=width)
+
+
+def _terminal_columns() -> int:
+    """What ``shutil.get_terminal_size().columns`` answers: ``COLUMNS``, else the terminal's, else 80."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -87,24 +113,54 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
-def build_parser() -> argparse.ArgumentParser:
+COMMANDS: Final = ("list", "sync", "check")
+
+
+def build_parser(commands: Collection[str] = COMMANDS) -> argparse.ArgumentParser:
+    """The command line. Only the ``commands`` named get their options (the others are still listed, by name
+    and summary, as ``--help`` shows them): ``main`` builds those of the command it runs, or none for ``--help``.
+    """
+    formatter = _help_formatter(_terminal_columns() - 2)
     parser = argparse.ArgumentParser(
         prog="planpilot-providers",
+        formatter_class=formatter,
         description="Provider plugins for PlanPilot-style roadmap sync: list them, sync a plan, check a provider.",
     )
     parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    p_list = sub.add_parser("list", help="list installed providers, what each needs and can do")
-    _common(p_list)
+    p_list = sub.add_parser(
+        "list", help="list installed providers, what each needs and can do", formatter_class=formatter
+    )
+    if "list" in commands:
+        _common(p_list)
     p_list.set_defaults(command_name="list")
     p_sync = sub.add_parser(
         "sync",
+        formatter_class=formatter,
         help="sync a plan into a tracker (dry-run by default)",
         description="Create or update the plan's epics, stories and tasks in a tracker, then set their relations. "
         "Exit codes: 0 success, 1 unexpected error (a bug), 2 bad plan or configuration, 3 provider or "
         "credential error, 4 some items failed (run again to converge), 5 changes pending (--dry-run), "
         "130 interrupted (run again to finish).",
     )
+    if "sync" in commands:
+        _sync_options(p_sync)
+    p_sync.set_defaults(command_name="sync")
+    p_check = sub.add_parser(
+        "check",
+        formatter_class=formatter,
+        help="enter a provider and show what it resolved, writing nothing",
+        description="Enter a provider read-only and show what it resolved; given a plan, also estimate what syncing "
+        "it would cost and how long it would take. Exit codes: 0 resolved, 1 unexpected error, 2 bad plan or "
+        "configuration, 3 provider or credential error.",
+    )
+    if "check" in commands:
+        _check_options(p_check)
+    p_check.set_defaults(command_name="check")
+    return parser
+
+
+def _sync_options(p_sync: argparse.ArgumentParser) -> None:
     p_sync.add_argument(
         "plans", nargs="+", metavar="PLAN", help="one unified plan file, or the epics, stories and tasks files"
     )
@@ -135,14 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help=f"provider calls in flight at once, 1-{MAX_CONCURRENT_LIMIT} (default: 4)",
     )
-    p_sync.set_defaults(command_name="sync")
-    p_check = sub.add_parser(
-        "check",
-        help="enter a provider and show what it resolved, writing nothing",
-        description="Enter a provider read-only and show what it resolved; given a plan, also estimate what syncing "
-        "it would cost and how long it would take. Exit codes: 0 resolved, 1 unexpected error, 2 bad plan or "
-        "configuration, 3 provider or credential error.",
-    )
+
+
+def _check_options(p_check: argparse.ArgumentParser) -> None:
     p_check.add_argument(
         "plans",
         nargs="*",
@@ -153,8 +204,13 @@ def build_parser() -> argparse.ArgumentParser:
     p_check.add_argument("--plan-id", metavar="ID", help="as for sync")
     p_check.add_argument("--validation", choices=("strict", "partial"), default="strict", help="as for sync")
     _provider_options(p_check, provider_default=None)
-    p_check.set_defaults(command_name="check")
-    return parser
+
+
+def _command_in(argv: Sequence[str]) -> tuple[str, ...]:
+    """The command ``argv`` runs, if it names one: its first word that is not an option (the top level has
+    only ``--help`` and ``--version``, which take no value)."""
+    first = next((word for word in argv if not word.startswith("-")), None)
+    return (first,) if first in COMMANDS else ()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -163,8 +219,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     Every failure a command foresees ends with its own message and code; Ctrl-C outside a sync ends
     with 130; anything else is reported as an unexpected error (exit 1), its traceback shown with -v.
     """
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_command_in(words))  # a command's start-up pays for its own options only
+    args = parser.parse_args(words)
+    from planpilot_providers_core.cli.exits import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED
+
     command = getattr(args, "command_name", None)
     if command is None:
         parser.print_help()
