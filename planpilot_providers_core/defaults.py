@@ -11,3 +11,10 @@ DEFAULT_LABEL: Final = "planpilot"
 
 #: The provider ``sync`` uses when ``--provider`` is not given: a preview that needs no credential.
 DEFAULT_PROVIDER: Final = "dry-run"
+
+#: The entry-point group provider plugins register in.
+ENTRY_POINT_GROUP: Final = "planpilot.providers"
+#: Set to a non-empty value other than ``0`` to load no plugin from entry points at all.
+DISABLE_AUTOLOAD_ENV: Final = "PLANPILOT_PROVIDERS_DISABLE_PLUGIN_AUTOLOAD"
+#: Comma-separated entry-point or distribution names that must not be loaded.
+BLOCK_PLUGINS_ENV: Final = "PLANPILOT_PROVIDERS_BLOCK_PLUGINS"

@@ -16,12 +16,12 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Final, TextIO
 
-from planpilot_providers_core.credentials import redact
-
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on the start-up path of list
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any, Final, TextIO
+
     from planpilot_providers_core.contracts import Estimate
 
 __all__ = ["Output", "Progress", "duration", "eta_note", "table", "terminal_safe"]
@@ -81,6 +81,10 @@ class Output:
             self.secrets.append(secret)
 
     def mask(self, text: str) -> str:
+        if not self.secrets:
+            return text  # nothing to mask (list, --help): the credentials module stays unimported
+        from planpilot_providers_core.credentials import redact
+
         return redact(text, *self.secrets)
 
     def out(self, text: str = "") -> None:
