@@ -67,19 +67,18 @@ def remember(path: str, cache: dict[str, Any], key: str, value: Any) -> None:
 
     Best effort and atomic: a read-only home or a concurrent writer only costs the next run a recomputation.
     """
-    import tempfile
-
     cache.pop(key, None)
     cache[key] = value
     kept = dict(list(cache.items())[-KEEP:])
+    tmp = f"{path}.{os.getpid()}.tmp"  # this process's own: tempfile would import shutil and random
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".cache-", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with open(tmp, "w", encoding="utf-8") as handle:
             json.dump(kept, handle)
         os.replace(tmp, path)
     except OSError:
-        pass
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 class FileStamps:

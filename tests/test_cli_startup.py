@@ -6,18 +6,22 @@ The start-up figures themselves are measured by ``nox -s bench`` (benchmarks/ben
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
+from planpilot_providers_core.cache import CACHE_DIR_ENV, NO_CACHE_ENV
 from planpilot_providers_core.cli import COMMANDS, _command_in, _terminal_columns, build_parser, main
 
 
-def _imported_by(argv: list[str]) -> list[str]:
-    """Modules ``main(argv)`` imports beyond what the interpreter had loaded when the script began."""
+def _run(argv: list[str], env: dict[str, str] | None = None) -> tuple[str, list[str]]:
+    """What ``main(argv)`` prints in a fresh interpreter, and the modules it imports beyond those the
+    interpreter had loaded when the script began."""
     code = textwrap.dedent(
         f"""
         import sys
@@ -32,19 +36,60 @@ def _imported_by(argv: list[str]) -> list[str]:
         print("NEW=" + json.dumps(new))
         """
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
-    [line] = [line for line in result.stdout.splitlines() if line.startswith("NEW=")]
-    new: list[str] = json.loads(line.removeprefix("NEW="))
-    return new
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60, env=env
+    )
+    printed, _, line = result.stdout.rpartition("NEW=")
+    new: list[str] = json.loads(line)
+    return printed, new
+
+
+def _imported_by(argv: list[str]) -> list[str]:
+    return _run(argv)[1]
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["sync", "--help"]])
 def test_help_imports_no_typing_shutil_or_command_machinery(argv: list[str]) -> None:
     new = _imported_by(argv)
     assert "planpilot_providers_core.cli" in new  # the probe saw the CLI load
-    heavy = {"typing", "shutil", "importlib", "logging", "json", "pluggy", "attrs"}
+    heavy = {"typing", "shutil", "importlib", "logging", "pluggy", "attrs"}
     assert sorted(heavy & set(new)) == []
-    assert [m for m in new if m.startswith("planpilot_providers_core.") and m.count(".") > 1] == []
+    deeper = {m for m in new if m.startswith("planpilot_providers_core.") and m.count(".") > 1}
+    assert deeper <= {"planpilot_providers_core.cli.help_cache"}
+
+
+@pytest.fixture
+def cache_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLANPILOT_PROVIDERS_") and k != "COLUMNS"}
+    env[CACHE_DIR_ENV] = str(tmp_path / "cache")
+    return env
+
+
+def test_help_is_remembered_as_argparse_wrote_it(cache_env: dict[str, str]) -> None:
+    cold, cold_new = _run(["--help"], cache_env)
+    warm, warm_new = _run(["--help"], cache_env)
+    short, _ = _run(["-h"], cache_env)
+    fresh, _ = _run(["--help"], {**cache_env, NO_CACHE_ENV: "1"})
+    assert "argparse" in cold_new
+    assert "argparse" not in warm_new  # the text came from the cache
+    assert warm == cold == short == fresh
+    assert warm.startswith("usage: planpilot-providers [-h] [--version] COMMAND ...")
+
+
+def test_remembered_help_follows_the_width_and_the_code(cache_env: dict[str, str], tmp_path: Path) -> None:
+    narrow, _ = _run(["--help"], {**cache_env, "COLUMNS": "50"})
+    wide, _ = _run(["--help"], {**cache_env, "COLUMNS": "150"})
+    assert narrow != wide
+    assert max(len(line) for line in narrow.splitlines()) <= 48
+    path = tmp_path / "cache" / "help-v1.json"
+    stale = json.loads(path.read_text())
+    for entry in stale.values():
+        entry["text"] = "stale\n"
+        entry["stamps"][0][2] += 1  # a file it came from has changed since
+    path.write_text(json.dumps(stale))
+    again, new = _run(["--help"], {**cache_env, "COLUMNS": "50"})
+    assert again == narrow
+    assert "argparse" in new
 
 
 @pytest.mark.parametrize("columns", ["120", "60", "junk", "0", None])

@@ -11,7 +11,6 @@ machinery (and the provider) only when it runs.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import os
 import sys
@@ -20,6 +19,7 @@ from planpilot_providers_core.defaults import DEFAULT_LABEL, DEFAULT_PROVIDER
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on the start-up path
 if TYPE_CHECKING:
+    import argparse
     from collections.abc import Callable, Collection, Sequence
     from typing import Final
 
@@ -30,6 +30,8 @@ MAX_CONCURRENT_LIMIT: Final = 64
 
 def _concurrency(text: str) -> int:
     """``--max-concurrent``: a whole number from 1 to ``MAX_CONCURRENT_LIMIT``."""
+    import argparse
+
     try:
         value = int(text)
     except ValueError:
@@ -43,6 +45,8 @@ def _help_formatter(width: int) -> Callable[..., argparse.HelpFormatter]:
     """argparse's own help formatter, told the terminal's width: left to look it up itself, argparse imports
     shutil, and with it zlib, bz2 and lzma, for a tenth of ``--help``'s start-up, and asks again for every
     option added."""
+    import argparse
+
     return functools.partial(argparse.HelpFormatter, width=width)
 
 
@@ -97,20 +101,27 @@ def _provider_options(parser: argparse.ArgumentParser, *, provider_default: str 
     _common(parser)
 
 
-class _VersionAction(argparse.Action):
-    """Prints core and plugin versions; resolved lazily so ``--help`` does not run discovery."""
+def _version_action() -> type[argparse.Action]:
+    """The ``--version`` action (a class, as argparse wants; made here so that argparse is imported only
+    when a parser is built)."""
+    import argparse
 
-    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: object) -> None:
-        super().__init__(
-            option_strings, dest=dest, nargs=0, help="show versions of core and installed plugins and exit"
-        )
+    class VersionAction(argparse.Action):
+        """Prints core and plugin versions; resolved lazily so ``--help`` does not run discovery."""
 
-    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
-        from planpilot_providers_core.cli.list_command import version_text
-        from planpilot_providers_core.cli.output import Output
+        def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: object) -> None:
+            super().__init__(
+                option_strings, dest=dest, nargs=0, help="show versions of core and installed plugins and exit"
+            )
 
-        Output().out(version_text())
-        parser.exit()
+        def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+            from planpilot_providers_core.cli.list_command import version_text
+            from planpilot_providers_core.cli.output import Output
+
+            Output().out(version_text())
+            parser.exit()
+
+    return VersionAction
 
 
 COMMANDS: Final = ("list", "sync", "check")
@@ -120,13 +131,15 @@ def build_parser(commands: Collection[str] = COMMANDS) -> argparse.ArgumentParse
     """The command line. Only the ``commands`` named get their options (the others are still listed, by name
     and summary, as ``--help`` shows them): ``main`` builds those of the command it runs, or none for ``--help``.
     """
+    import argparse
+
     formatter = _help_formatter(_terminal_columns() - 2)
     parser = argparse.ArgumentParser(
         prog="planpilot-providers",
         formatter_class=formatter,
         description="Provider plugins for PlanPilot-style roadmap sync: list them, sync a plan, check a provider.",
     )
-    parser.add_argument("--version", action=_VersionAction)
+    parser.add_argument("--version", action=_version_action())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     p_list = sub.add_parser(
         "list", help="list installed providers, what each needs and can do", formatter_class=formatter
@@ -220,6 +233,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     with 130; anything else is reported as an unexpected error (exit 1), its traceback shown with -v.
     """
     words = sys.argv[1:] if argv is None else list(argv)
+    if words in (["-h"], ["--help"]):  # argparse's own text, remembered: see help_cache
+        from planpilot_providers_core.cli.help_cache import top_level_help
+
+        text = top_level_help(_terminal_columns() - 2, lambda: build_parser(()).format_help())
+        try:  # noqa: SIM105 -- contextlib is not imported on this path
+            sys.stdout.write(text)
+        except (AttributeError, OSError):
+            pass  # as argparse's print_help: no stdout to write to
+        raise SystemExit(0)
     parser = build_parser(_command_in(words))  # a command's start-up pays for its own options only
     args = parser.parse_args(words)
     from planpilot_providers_core.cli.exits import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED
