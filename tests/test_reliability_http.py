@@ -301,6 +301,19 @@ async def test_pooled_client_per_operation_timeout_is_passed_to_httpx() -> None:
     ]
 
 
+async def test_pooled_client_passes_extensions_to_the_transport() -> None:
+    seen: list[dict[str, Any]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(dict(request.extensions))
+        return httpx.Response(200)
+
+    async with PooledClient(config(timeout=7), transport=httpx.MockTransport(handler)) as pooled:
+        await pooled.request("op", "POST", "/", extensions={"planpilot.cost": {"points": 3}})
+    assert seen[0]["planpilot.cost"] == {"points": 3}
+    assert seen[0]["timeout"]["read"] == 7
+
+
 @pytest.fixture
 async def slow_server() -> AsyncIterator[str]:
     """A loopback HTTP/1.1 server answering after ``?delay=`` seconds."""

@@ -262,11 +262,13 @@ class PooledClient:
         content: bytes | str | None = None,
         data: Mapping[str, Any] | None = None,
         files: Any = None,
+        extensions: Mapping[str, Any] | None = None,
         timeout: float | None = None,  # noqa: ASYNC109 -- an httpx per-operation timeout, not a deadline
     ) -> httpx.Response:
         """Send one request and read its body; ``timeout`` overrides the configured one for this operation only.
 
-        ``url`` is absolute or relative to ``base_url``; ``headers`` are added to the configured ones. No
+        ``url`` is absolute or relative to ``base_url``; ``headers`` are added to the configured ones;
+        ``extensions`` go on the request for the transports to read (next to httpx's ``timeout``). No
         retry and no status check here: wrap the call in ``retry_call`` and pass the response through
         :func:`raise_for_status` (or the provider's own classification).
         """
@@ -284,7 +286,7 @@ class PooledClient:
             content=content,
             data=data,
             files=files,
-            extensions={"timeout": self._timeout(timeout)},
+            extensions={"timeout": self._timeout(timeout), **(extensions or {})},
         )
         started = time.monotonic()
         try:
