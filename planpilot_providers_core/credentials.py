@@ -19,10 +19,11 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Final
 
 from planpilot_providers_core.errors import AuthenticationError, InvalidCredentialError, PluginError
 from planpilot_providers_core.masking import MASK, redact, strip_userinfo
+from planpilot_providers_core.spec import MIN_SECRET_LENGTH, SENT_AS, SentAs
 
 if TYPE_CHECKING:  # annotations only: the CLI's output imports this module for ``redact`` at start-up
     import subprocess
@@ -44,21 +45,12 @@ __all__ = [
     "strip_userinfo",
 ]
 
-MIN_SECRET_LENGTH: Final = 8
-"""A credential (or part) shorter than this is refused when read: masking it as a whole value in every
-message would also mask ordinary words, and the masked spots would give it away."""
 MAX_CREDENTIAL_LENGTH: Final = 8192
 """Longer is not a credential but something else printed by mistake (a helper's log, a file)."""
 HELPER_TIMEOUT: Final = 10.0
 """Seconds a credential helper command may run."""
 HELPER_MAX_OUTPUT: Final = 64 * 1024
 """Bytes a credential helper command may print."""
-
-SentAs = Literal["bearer", "basic", "header"]
-"""How a credential goes over the wire: ``Authorization: Bearer <value>``, ``Authorization: Basic
-<base64 of part1:part2>`` (HTTP Basic, e.g. Jira's email and API token), or the value as it is in a header
-(Linear's API key, ``X-Api-Key``)."""
-SENT_AS: Final[tuple[str, ...]] = ("bearer", "basic", "header")
 
 
 class CredentialHelperError(AuthenticationError):

@@ -9,16 +9,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-import email.utils
 import ipaddress
 import logging
-import math
 import os
 import re
 import time
 import types
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC
 from typing import TYPE_CHECKING, Any, Final, Self
 
 import attrs
@@ -36,6 +33,7 @@ from planpilot_providers_core.errors import (
 )
 from planpilot_providers_core.reliability._validation import count, seconds
 from planpilot_providers_core.reliability.gate import RateLimitGate
+from planpilot_providers_core.reliability.headers import parse_retry_after, reset_delay
 
 if TYPE_CHECKING:
     from planpilot_providers_core.reliability.budgeted import RequestBudgets
@@ -143,37 +141,6 @@ class HttpClientConfig:
         """Timeouts for one request; ``timeout`` overrides the read/write/overall part only."""
         overall = self.timeout if timeout is None else timeout
         return httpx.Timeout(overall, connect=self.connect_timeout, pool=self.pool_timeout)
-
-
-def parse_retry_after(value: str | None, *, now: Callable[[], float] = time.time) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value (delta-seconds or HTTP-date).
-
-    None when absent or unparseable; a time in the past or a negative delta gives 0.0.
-    """
-    if value is None or not (text := value.strip()):
-        return None
-    try:
-        delay = float(text)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        delay = when.timestamp() - now()
-    if not math.isfinite(delay):
-        return None
-    return max(0.0, delay)
-
-
-def _reset_delay(value: str | None, *, now: Callable[[], float] = time.time) -> float | None:
-    """Seconds until an ``x-ratelimit-reset`` epoch timestamp; None when absent or unparseable."""
-    try:
-        reset = float(value) if value is not None else math.nan
-    except ValueError:
-        return None
-    return max(0.0, reset - now()) if math.isfinite(reset) else None
 
 
 class GatedTransport(httpx.AsyncBaseTransport):
@@ -458,7 +425,7 @@ def raise_for_status(response: httpx.Response, operation: str, *, item_id: str |
     if status == 429 or (status == 403 and _rate_limited(headers)):
         retry_after = parse_retry_after(headers.get("retry-after"))
         if retry_after is None:
-            retry_after = _reset_delay(headers.get("x-ratelimit-reset"))
+            retry_after = reset_delay(headers.get("x-ratelimit-reset"))
         raise RateLimitError(f"{operation}: rate limited (HTTP {status})", retry_after=retry_after)
     if status == 403:
         raise AuthenticationError(
