@@ -4,8 +4,9 @@ nox                     # tests, lint, typecheck
 nox -s tests -- -k registry -x
 nox -s isolation        # fresh venvs per plugin combination (needs the package index)
 nox -s codegen          # regenerate the GraphQL plugins' sgqlc code (GitHub, Linear) from their .graphql files
-nox -s bench            # request counts, sync wall time and memory, CLI start-up, budgets (benchmarks/)
+nox -s bench            # request counts, sync wall time and memory, budgets, client CPU and start-up (benchmarks/)
 nox -s demo             # sync the example plan to the GitHub emulator twice; the second run writes nothing
+nox -s planpilot_compat # PlanPilot 2.7.0 after this project's sync of an edited plan: it creates no issue
 nox -s lock             # refresh constraints.txt: the versions every other session installs
 nox -s newest           # tests and typecheck against the newest releases (what a new release broke)
 
@@ -32,6 +33,8 @@ GITHUB = "./plugins/github[emulator]"
 JIRA = "./plugins/jira[emulator]"
 LINEAR = "./plugins/linear[emulator]"
 TRACKLET = "./examples/planpilot-provider-tracklet"
+PLANPILOT = "planpilot==2.7.0"
+"""PlanPilot itself, for ``planpilot_compat``: installed in a virtualenv of its own, never next to ours."""
 TEST_DEPS = ("pytest>=8", "pytest-asyncio>=0.24", "pytest-xdist>=3.6", "hypothesis>=6.100")
 TOOLS = ("ruff", "mypy", "nox", "hatchling", "build", "twine")
 """Installed by sessions or by ``.ci/run`` itself (nox), or by pip to build our wheels (hatchling): all locked."""
@@ -50,7 +53,7 @@ def pinned(session: nox.Session) -> None:
 def lock(session: nox.Session) -> None:
     """Resolve every dependency of every session afresh and write the versions to constraints.txt."""
     session.env["PIP_CONSTRAINT"] = ""  # resolve from the index, not from the lock being replaced
-    session.install("--upgrade", CORE, DRY_RUN, GITHUB, JIRA, LINEAR, TRACKLET, *TEST_DEPS, *TOOLS)
+    session.install("--upgrade", CORE, DRY_RUN, GITHUB, JIRA, LINEAR, TRACKLET, PLANPILOT, *TEST_DEPS, *TOOLS)
     frozen = session.run("python", "-m", "pip", "freeze", "--exclude-editable", silent=True)
     assert isinstance(frozen, str)
     pins = sorted(
@@ -146,17 +149,37 @@ def codegen_check(session: nox.Session) -> None:
 
 
 @nox.session
+def planpilot_compat(session: nox.Session) -> None:
+    """PlanPilot 2.7.0 (from PyPI, in its own virtualenv) on the same board: after this project syncs an edited
+    plan to the GitHub emulator, PlanPilot run on that plan file finds every issue and creates none."""
+    pinned(session)
+    session.install(CORE, GITHUB)
+    planpilot_env = Path(session.create_tmp()) / "planpilot-2.7"
+    session.run("python", "-m", "venv", "--clear", str(planpilot_env))
+    python = str(planpilot_env / "bin" / "python")
+    session.run(python, "-m", "pip", "install", "--quiet", PLANPILOT, external=True)  # through the lock too
+    session.run("python", "tests/support/planpilot_compat.py", "--planpilot-python", python)
+
+
+BENCH_BASELINE = "c4f20e0"
+"""The revision before the lean client (issue 14): ``bench_client`` measures it next to the checkout, in one run."""
+
+
+@nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks (never run as tests): provider request costs, then sync of 50 and 500 items to the
     emulator on loopback (20 ms latency) at concurrency 1 and 10, plus CLI start-up, then the budget table:
     500 and 5,000 items against GitHub's budgets on the emulator's virtual clock, paced by the budgets
-    vs 1 s between mutations. Plain installs, so modules are byte-compiled as users get them. Results: a
-    table on stdout, JSON in benchmarks/results/."""
+    vs 1 s between mutations; then the client's CPU per request on a 2,000-item first sync and the
+    start-up of list and --help over a bare interpreter, for this checkout and for BENCH_BASELINE
+    installed next to it (before and after, in one run). Plain installs, so modules are byte-compiled as
+    users get them. Results: a table on stdout, JSON in benchmarks/results/."""
     pinned(session)
     session.install(CORE, DRY_RUN, GITHUB)
     session.run("python", "benchmarks/bench_provider.py", "--items", "100")
     session.run("python", "benchmarks/bench_sync.py", *session.posargs)
     session.run("python", "benchmarks/bench_budgets.py")
+    session.run("python", "benchmarks/bench_client.py", "--baseline", BENCH_BASELINE)
 
 
 @nox.session

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Final
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on the CLI's start-up path
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import Final
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -13,6 +15,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_PROVIDER",
     "EXIT_SYNC_FAILED",
+    "EXIT_TERMINATED",
     "CommandError",
 ]
 
@@ -26,6 +29,8 @@ EXIT_CHANGES_PENDING: Final = 5
 """``sync --dry-run`` found changes a sync would make (0: the tracker already matches the plan)."""
 EXIT_INTERRUPTED: Final = 130
 """Stopped with Ctrl-C (128 + SIGINT, as shells report it)."""
+EXIT_TERMINATED: Final = 143
+"""Stopped with SIGTERM (``timeout``, ``docker stop``, a cancelled CI job): 128 + 15, handled like Ctrl-C."""
 
 
 class CommandError(Exception):

@@ -23,12 +23,13 @@ from planpilot_providers_core.plan.identity import check_plan_id
 from planpilot_providers_core.plan.items import json_kind, parse_items
 from planpilot_providers_core.plan.model import (
     LEVELS,
+    MAX_ITEMS,
     PlanError,
     PlanItem,
     PlanProblem,
 )
 
-__all__ = ["load_plan", "load_split_plan", "load_unified_plan"]
+__all__ = ["MAX_PLAN_BYTES", "load_plan", "load_split_plan", "load_unified_plan"]
 
 _ROLE_HINTS: Final[Mapping[PlanItemType, str]] = {
     PlanItemType.EPIC: "epic",
@@ -37,12 +38,14 @@ _ROLE_HINTS: Final[Mapping[PlanItemType, str]] = {
 }
 
 
-def load_plan(paths: Sequence[str | Path], *, partial: bool = False) -> Plan:
+def load_plan(paths: Sequence[str | Path], *, partial: bool = False, plan_id: str | None = None) -> Plan:
     """Load a plan: one unified file, or the split files (epics, stories, tasks; any of them may be left out).
 
     A file holding an object is a unified plan; files holding arrays are a split plan, each matched to
     its role by name (a name containing ``epic``, ``stor`` or ``task``) or else by position (epics,
     stories, tasks). ``partial`` is PlanPilot's partial validation mode (links outside the plan allowed).
+    ``plan_id`` pins the plan id (``--plan-id``) over any the file names; the plan is built, validated and
+    hashed once with it (``attrs.evolve`` afterwards would do all of that again).
     """
     if not 1 <= len(paths) <= 3:
         names = ", ".join(str(p) for p in paths) or "none"
@@ -50,7 +53,7 @@ def load_plan(paths: Sequence[str | Path], *, partial: bool = False) -> Plan:
         raise PlanError([PlanProblem(file=names, message=message)])
     files = [_File.read(Path(path)) for path in paths]
     if len(files) == 1 and isinstance(files[0].payload, dict):
-        return _unified(files[0].path, files[0].payload, partial=partial)
+        return _unified(files[0].path, files[0].payload, partial=partial, plan_id=plan_id)
     if len(files) > 1 and all(isinstance(file.payload, dict) for file in files):
         raise PlanError(
             [
@@ -61,7 +64,7 @@ def load_plan(paths: Sequence[str | Path], *, partial: bool = False) -> Plan:
                 )
             ]
         )
-    return _split(_split_roles(files), partial=partial)
+    return _split(_split_roles(files), partial=partial, plan_id=plan_id)
 
 
 @attrs.frozen
@@ -116,7 +119,7 @@ def load_split_plan(
     return _split([(role, _File.read(path)) for role, path in given], partial=partial)
 
 
-def _unified(path: Path, payload: Any, *, partial: bool) -> Plan:
+def _unified(path: Path, payload: Any, *, partial: bool, plan_id: str | None = None) -> Plan:
     file = str(path)
     problems: list[PlanProblem] = []
     warnings: list[PlanProblem] = []
@@ -131,10 +134,12 @@ def _unified(path: Path, payload: Any, *, partial: bool) -> Plan:
         problems.append(PlanProblem(file=file, message='missing the "items" array'))
     elif not isinstance(payload["items"], list):
         problems.append(PlanProblem(file=file, message=f'"items" must be an array, got {json_kind(payload["items"])}'))
+    elif (too_many := _too_many(len(payload["items"]), file)) is not None:
+        problems.append(too_many)
     else:
         items = parse_items(payload["items"], file, None, problems, warnings, unreadable)
         pinned = _pinned_id(payload.get("plan_id"), file, problems)
-    return _build(items, (file,), problems, warnings, unreadable, partial=partial, pinned=pinned)
+    return _build(items, (file,), problems, warnings, unreadable, partial=partial, pinned=plan_id or pinned)
 
 
 def _pinned_id(value: object, file: str, problems: list[PlanProblem]) -> str | None:
@@ -148,7 +153,7 @@ def _pinned_id(value: object, file: str, problems: list[PlanProblem]) -> str | N
     return str(value)
 
 
-def _split(files: Sequence[tuple[PlanItemType, _File]], *, partial: bool) -> Plan:
+def _split(files: Sequence[tuple[PlanItemType, _File]], *, partial: bool, plan_id: str | None = None) -> Plan:
     problems: list[PlanProblem] = []
     warnings: list[PlanProblem] = []
     items: list[PlanItem] = []
@@ -166,9 +171,21 @@ def _split(files: Sequence[tuple[PlanItemType, _File]], *, partial: bool) -> Pla
                 )
             )
             continue
+        if (too_many := _too_many(len(items) + len(file.payload), str(file.path))) is not None:
+            problems.append(too_many)
+            break
         items.extend(parse_items(file.payload, str(file.path), role, problems, warnings, unreadable))
     sources = tuple(str(file.path) for _, file in files)
-    return _build(items, sources, problems, warnings, unreadable, partial=partial)
+    return _build(items, sources, problems, warnings, unreadable, partial=partial, pinned=plan_id)
+
+
+def _too_many(count: int, file: str) -> PlanProblem | None:
+    """The item cap, checked before a huge array is parsed item by item."""
+    if count <= MAX_ITEMS:
+        return None
+    return PlanProblem(
+        file=file, message=f"has {count} items; a plan may have at most {MAX_ITEMS}: split it into smaller plans"
+    )
 
 
 def _build(
@@ -189,12 +206,25 @@ def _build(
 
 
 _MISSING: Final = object()
+MAX_PLAN_BYTES: Final = 32 * 2**20
+"""The largest plan file read (32 MiB): far above a 10,000-item plan, far below what exhausts memory."""
 
 
 def _read_json(path: Path, problems: list[PlanProblem]) -> Any:
     file = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as stream:
+            data = stream.read(MAX_PLAN_BYTES + 1)  # never more: /dev/zero would fill the memory
+        if len(data) > MAX_PLAN_BYTES:
+            problems.append(
+                PlanProblem(
+                    file=file,
+                    message=f"is larger than {MAX_PLAN_BYTES // 2**20} MiB, the most a plan file may have: "
+                    "split the plan, or check that this is a plan file",
+                )
+            )
+            return _MISSING
+        text = data.decode("utf-8")
     except FileNotFoundError:
         problems.append(PlanProblem(file=file, message="file not found"))
         return _MISSING

@@ -51,7 +51,7 @@ class IssueWrites:
 
         async def send() -> IssueState:
             response = await self._gql.mutate_once(issue_mut.Operations.mutation.create_issue, {"input": issue_input})
-            return self._reads.state(response.data.create_issue.issue, context)
+            return self._reads.state(response.raw["createIssue"]["issue"], context)
 
         async def find_created(_exc: BaseException) -> Applied[IssueState] | NotApplied:
             return await self._find_created(item, started, context)
@@ -93,6 +93,21 @@ class IssueWrites:
         await self._gql.write_once(
             "DeleteIssue", send, resolve_ambiguous=gone, op=issue_mut.Operations.mutation.delete_issue
         )
+
+    async def close_duplicate(self, state: IssueState, kept_id: str, label: str) -> None:
+        """Close the issue as a duplicate of ``kept_id`` (GitHub links the two), then take the discovery
+        label off it. In that order: should the second request fail, the issue is closed but still found,
+        and the next sync closes it again (a repeat is harmless) and removes the label; the other order
+        could leave an open duplicate nothing finds."""
+        await self._gql.mutate(
+            issue_mut.Operations.mutation.close_issue,
+            {"input": {"issueId": state.id, "stateReason": "DUPLICATE", "duplicateIssueId": kept_id}},
+        )
+        label_ids = [label_id for name, label_id in state.labels.items() if name.casefold() == label.casefold()]
+        if label_ids:
+            await self._gql.mutate(
+                issue_mut.Operations.mutation.remove_labels, {"input": {"labelableId": state.id, "labelIds": label_ids}}
+            )
 
     # -- changes: safe to repeat ----------------------------------------------------------------
 

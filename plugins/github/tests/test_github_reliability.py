@@ -25,6 +25,8 @@ import pytest
 from planpilot_provider_github import client as client_module
 from planpilot_provider_github.errors import GitHubGraphQLError, check_graphql_errors
 from planpilot_provider_github.graphql.generated import issues as issue_ops
+from planpilot_provider_github.graphql.generated import project_mutations
+from planpilot_provider_github.options import GitHubOptions
 from planpilot_provider_github.provider import GitHubProvider
 from planpilot_provider_github.testing import GitHubEmulator
 from planpilot_providers_core.config import ProviderConfig
@@ -227,7 +229,9 @@ async def test_a_create_survives_without_a_duplicate(
     # A failure that may have been applied is checked (without search) before the create is re-sent;
     # a rate limit means it was not processed, so it is simply re-sent.
     assert ops["ListIssues"] == (1 if expected is None else 0)
-    assert emulator.stats.mutation_requests == 3  # CreateIssue twice, SetProjectFields4 once
+    # CreateLabel once (the discovery label, made by the first write needing it), CreateIssue twice,
+    # SetProjectFields4 once.
+    assert emulator.stats.mutation_requests == 4
     check_pauses(pauses, expected)
     if expected is not None:
         check_retry_logged(caplog, "CreateIssue", expected)
@@ -299,6 +303,7 @@ async def test_a_relation_write_applied_despite_an_error_is_a_success(operation:
 
 async def test_a_label_create_applied_despite_an_error_is_looked_up() -> None:
     emulator = make_emulator()
+    emulator.state.add_label(REPO, "planpilot")
     async with make_provider(emulator) as provider:
         emulator.stats.reset()
         emulator.inject("http_502_after_commit", "CreateLabel")
@@ -428,12 +433,13 @@ def test_retries_and_the_transport_share_one_gate() -> None:
 async def test_one_pooled_client_with_bounded_concurrency() -> None:
     emulator = make_emulator(latency=0.01)
     async with make_provider(emulator, max_connections=3) as provider:
-        client = provider._gql._http.client
+        transport = provider._gql._http.transport
         created = await provider.create_item(item_input())
         emulator.stats.reset()
         await asyncio.gather(*(provider.get_item(created.id) for _ in range(12)))
-        assert provider._gql._http.client is client
-    assert client.is_closed
+        assert provider._gql._http.transport is transport
+    with pytest.raises(RuntimeError, match="not open"):
+        _ = provider._gql._http.transport  # closed on exit
     assert emulator.stats.operations == {"GetIssues": 12}
     assert 2 <= emulator.stats.peak_in_flight <= 3
 
@@ -589,7 +595,7 @@ async def test_concurrent_creates_create_a_missing_label_once() -> None:
             *(provider.create_item(item_input(n, labels=("team-x", "area-y"))) for n in range(10))
         )
 
-    assert emulator.stats.operations["CreateLabel"] == 2
+    assert emulator.stats.operations["CreateLabel"] == 3, "team-x, area-y and the discovery label, once each"
     assert emulator.stats.operations["CreateIssue"] == 10
     issues = emulator.state.issues(REPO)
     assert len(issues) == 10
@@ -599,6 +605,7 @@ async def test_concurrent_creates_create_a_missing_label_once() -> None:
 
 async def test_a_label_someone_else_created_is_looked_up() -> None:
     emulator = make_emulator()
+    emulator.state.add_label(REPO, "planpilot")
     async with make_provider(emulator) as provider:
         emulator.state.add_label(REPO, "External")  # created after we read the labels on enter
         emulator.stats.reset()
@@ -613,6 +620,7 @@ async def test_a_label_someone_else_created_is_looked_up() -> None:
 
 async def test_a_failed_label_create_is_reported_and_not_cached() -> None:
     emulator = make_emulator()
+    emulator.state.add_label(REPO, "planpilot")
     async with make_provider(emulator) as provider:
         emulator.make_read_only(TOKEN)
         with pytest.raises(AuthenticationError):
@@ -643,3 +651,44 @@ async def test_each_retry_logs_operation_and_attempt(caplog: pytest.LogCaptureFi
     assert "attempt 3 of 4" in lines[1]
     assert all(r.levelno == logging.WARNING for r in caplog.records if r.name == RETRY_LOGGER_NAME)
     assert not any(TOKEN in r.getMessage() or TOKEN in repr(r.__dict__) for r in caplog.records)
+
+
+# -- typed results ---------------------------------------------------------------------------------------
+
+
+def canned_client(body: object) -> client_module.GitHubGraphQL:
+    """A client whose every request is answered 200 with ``body`` (no emulator: the answer is the test)."""
+    answer = json.dumps(body).encode()
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=answer))
+    options = GitHubOptions(
+        api_url="http://127.0.0.1:9/graphql", transport=transport, retry_policy=RetryPolicy(attempts=1)
+    )
+    return client_module.GitHubGraphQL(token=TOKEN, options=options)
+
+
+async def test_a_result_is_typed_when_read_and_only_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """sgqlc builds the typed result on first access: a write whose answer nobody reads costs no parsing."""
+    parsed: list[str] = []
+    real_parse = client_module.parse
+
+    def counting_parse(op: Any, data: Any) -> Any:
+        parsed.append("parse")
+        return real_parse(op, data)
+
+    monkeypatch.setattr(client_module, "parse", counting_parse)
+    op = project_mutations.Operations.mutation.set_project_fields1
+    variables = {"i0": {"projectId": "P", "itemId": "I", "fieldId": "F", "value": {"text": "x"}}}
+    async with canned_client({"data": {"f0": {"projectV2Item": {"id": "PVTI_1"}}}}) as gql:
+        response = await gql.mutate(op, variables)
+        assert parsed == []
+        assert response.data.f0.project_v2_item.id == "PVTI_1"
+        assert response.data.f0.project_v2_item.id == "PVTI_1"
+    assert parsed == ["parse"]
+    assert "SetProjectFields1" in repr(response)
+
+
+@pytest.mark.parametrize("data", [[], "text", 3])
+async def test_data_that_is_not_an_object_is_no_answer(data: object) -> None:
+    async with canned_client({"data": data}) as gql:
+        with pytest.raises(TransientProviderError, match="without data"):
+            await gql.query(issue_ops.Operations.query.get_issues, {"ids": ["I_1"]})
