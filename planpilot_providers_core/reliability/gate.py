@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import math
+from typing import Final
 
 from planpilot_providers_core.reliability.clock import SYSTEM_CLOCK, Clock
+
+OPEN_WITHIN: Final = 1e-6
+"""Seconds of a pause so small the gate counts as open: a deadline computed in floats can lie a rounding error
+past an instant a clock that counts in microseconds (a virtual-time loop) reaches, and sleeping that error
+would never move such a clock."""
 
 
 class RateLimitGate:
@@ -59,5 +65,5 @@ class RateLimitGate:
         Cancellation simply propagates out of the sleep: nothing is held, so nothing leaks.
         """
         # Sleep-and-recheck on purpose (not an Event): see the class docstring.
-        while (delay := self.remaining()) > 0:
+        while (delay := self.remaining()) > OPEN_WITHIN:
             await self._clock.sleep(delay)
