@@ -95,7 +95,7 @@ def wrong_fields(emulator: LinearEmulator, plan: Plan, plan_id: str, *, project:
     found: dict[str, list[Issue]] = defaultdict(list)
     for issue in emulator.state.team_issues("ENG"):
         meta = parse_metadata(issue.description or "")
-        if meta is not None and meta.plan_id == plan_id and not issue.trashed:
+        if meta is not None and meta.copy_key == plan_id and not issue.trashed:
             found[meta.item_id].append(issue)
     problems = [f"{item_id}: {len(issues)} issues" for item_id, issues in found.items() if len(issues) != 1]
     problems += [f"{item.id}: no issue" for item in plan if item.id not in found]
