@@ -49,3 +49,6 @@ class LinearContext(ProviderContext):
     type_labels: Mapping[PlanItemType, str] = attrs.field(converter=frozen_mapping)
     """The label that carries each plan type (``FieldConfig.create_type_map``: Epic, Story, Task)."""
     defaults: CreationDefaults
+    duplicate_state_id: str | None = None
+    """Where an issue closed as a duplicate goes: the team's first ``duplicate`` state, else its first
+    ``canceled`` one (``None``: the team has neither, and the issue keeps its state)."""

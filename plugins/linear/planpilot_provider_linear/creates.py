@@ -23,7 +23,7 @@ from planpilot_provider_linear.errors import LinearGraphQLError
 from planpilot_provider_linear.graphql.generated import issue_mutations
 from planpilot_provider_linear.issues import IssueState, issue_state
 from planpilot_provider_linear.reads import IssueReads
-from planpilot_providers_core.errors import AuthenticationError, ProviderError
+from planpilot_providers_core.errors import AuthenticationError, ItemNotFoundError, ProviderError
 from planpilot_providers_core.reliability import NOT_APPLIED, Applied, NotApplied, classify_failure
 
 __all__ = ["IssueCreates"]
@@ -34,10 +34,15 @@ Input = Mapping[str, Any]
 _Waiting = tuple[Input, "asyncio.Future[IssueState]"]
 
 
+def _refused(exc: BaseException) -> bool:
+    """Whether Linear answered and refused the create: its GraphQL errors (an id it does not know is one) come
+    before anything is applied, and a refused credential applies nothing either."""
+    return isinstance(exc, LinearGraphQLError | ItemNotFoundError | AuthenticationError)
+
+
 def _may_be_applied(exc: BaseException) -> bool:
-    """Whether a failed create may have happened anyway: not when Linear refused it (GraphQL errors before
-    anything ran, a credential refused) or it never left."""
-    return not isinstance(exc, LinearGraphQLError | AuthenticationError) and classify_failure(exc).sent
+    """Whether a failed create may have happened anyway: not when Linear refused it or it never left."""
+    return not _refused(exc) and classify_failure(exc).sent
 
 
 class IssueCreates:
@@ -92,11 +97,12 @@ class IssueCreates:
         inputs = [issue_input for issue_input, _ in batch]
         try:
             created = await self._many(inputs)
-        except LinearGraphQLError as exc:  # one issue Linear refuses refuses the batch: each on its own, exactly
-            log.info("issueBatchCreate of %d refused (%s); creating them one by one", len(batch), exc)
-            await asyncio.gather(*(_settle(future, self._one(issue_input)) for issue_input, future in batch))
-            return
         except Exception as exc:
+            if _refused(exc) and not isinstance(exc, AuthenticationError):
+                # One issue Linear refuses refuses the batch: each on its own, so each gets its own answer.
+                log.info("issueBatchCreate of %d refused (%s); creating them one by one", len(batch), exc)
+                await asyncio.gather(*(_settle(future, self._one(issue_input)) for issue_input, future in batch))
+                return
             created = await self._quietly_found([str(i["id"]) for i in inputs]) if _may_be_applied(exc) else {}
             for issue_input, future in batch:
                 state = created.get(str(issue_input["id"]))

@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from planpilot_provider_linear.aliases import Kind, Write
 from planpilot_provider_linear.bodies import canonical_body
 from planpilot_provider_linear.budgets import workload_units
 from planpilot_provider_linear.client import LinearGraphQL
@@ -32,8 +33,8 @@ from planpilot_provider_linear.labels import LabelCatalog
 from planpilot_provider_linear.options import LinearOptions
 from planpilot_provider_linear.plugin import CAPABILITIES
 from planpilot_provider_linear.reads import IssueReads
-from planpilot_provider_linear.relations import RelationOps
-from planpilot_provider_linear.resolve import creation_defaults, read_project, read_team
+from planpilot_provider_linear.relations import RelationOps, duplicate_link
+from planpilot_provider_linear.resolve import creation_defaults, duplicate_state, read_project, read_team
 from planpilot_provider_linear.updates import IssueUpdates, Wanted
 from planpilot_provider_linear.urls import parse_project_url, parse_team_key
 from planpilot_providers_core import (
@@ -46,6 +47,7 @@ from planpilot_providers_core import (
     ItemSearchFilters,
     Provider,
     ProviderConfig,
+    ProviderError,
     RelationChange,
     UpdateItemInput,
     Workload,
@@ -109,6 +111,7 @@ class LinearProvider(Provider[LinearContext]):
             project = await read_project(self._gql, self._project_slug, team, self.config.board_url)
         field_config = self.config.field_config
         defaults = await creation_defaults(self._gql, team, field_config, project)
+        closing = duplicate_state(team.states)
         self._labels.reset(team.id, team.labels)
         context = LinearContext(
             provider=self.name,
@@ -120,6 +123,7 @@ class LinearProvider(Provider[LinearContext]):
             discovery_label=self.config.label,
             type_labels=field_config.create_type_map,
             defaults=defaults,
+            duplicate_state_id=closing.id if closing else None,
         )
         if not team.scale.used:
             log.info("team %s does not use estimates: plan sizes are not written", team.key)
@@ -218,6 +222,31 @@ class LinearProvider(Provider[LinearContext]):
             for change in changes
         ]
         return await self.relations.reconcile_many(wanted)
+
+    async def close_duplicate(self, item_id: str, kept: Item, *, label: str) -> None:
+        """The Linear way: a ``duplicate`` relation to ``kept`` (Linear shows "duplicate of"), the team's
+        duplicate state (else its canceled one), and the discovery label off, in one request; never deleted.
+        What is already so is not written again."""
+        context = self.context
+        state = await self._reads.by_id(item_id, context.team_id)
+        if state.id == kept.id:
+            raise ProviderError(f"cannot close {state.identifier} as a duplicate of itself")
+        names = await self._labels.names(state.label_ids)
+        change: dict[str, Any] = {}
+        stale = [label_id for label_id in state.label_ids if names.get(label_id, "").casefold() == label.casefold()]
+        if stale:
+            change["removedLabelIds"] = stale
+        closing = context.duplicate_state_id
+        if closing is not None and state.state_type not in ("duplicate", "canceled", "completed"):
+            change["stateId"] = closing
+        writes = (
+            [] if kept.id in await self.relations.duplicate_of(state.id) else [duplicate_link(state.id, kept.id, 0)]
+        )
+        if change:
+            writes.append(Write(Kind.UPDATE_ISSUE, {"id": state.id, "input": change}, 0))
+        (error,) = await self.relations.write(writes, 1)
+        if error is not None:
+            raise error
 
     async def delete_item(self, item_id: str) -> None:
         """Linear's delete: the issue goes to the trash (restorable there for a while)."""

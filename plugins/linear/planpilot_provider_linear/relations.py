@@ -23,11 +23,12 @@ from planpilot_providers_core.capabilities import Capability
 from planpilot_providers_core.contracts import ItemRelations
 from planpilot_providers_core.errors import ItemNotFoundError
 
-__all__ = ["CurrentRelations", "RelationOps"]
+__all__ = ["CurrentRelations", "RelationOps", "duplicate_link"]
 
 ISSUES_PER_READ: Final = 25
 RELATIONS_PER_ISSUE: Final = 20
 BLOCKS: Final = "blocks"
+DUPLICATE: Final = "duplicate"
 
 
 @attrs.frozen
@@ -125,6 +126,24 @@ class RelationOps:
             writes += _reconcile(issue_id, current[issue_id], relations, owner)
         return await self._write(writes, len(wanted))
 
+    async def duplicate_of(self, issue_id: str) -> list[str]:
+        """The issues ``issue_id`` is marked a duplicate of (its outgoing ``duplicate`` relations)."""
+        found: list[str] = []
+        after: str | None = None
+        while True:
+            answer = await self._gql.query(
+                relation_ops.Operations.query.issue_outgoing_relations, {"id": issue_id, "after": after}
+            )
+            connection = answer.data.issue.relations
+            found += [str(n.related_issue.id) for n in connection.nodes if n.type == DUPLICATE and n.related_issue]
+            if not connection.page_info.has_next_page:
+                return found
+            after = connection.page_info.end_cursor
+
+    async def write(self, writes: list[Write], owners: int) -> list[Exception | None]:
+        """Send ``writes`` (aliased, batched); per owner its first error, or ``None``."""
+        return await self._write(writes, owners)
+
     async def _write(self, writes: list[Write], owners: int) -> list[Exception | None]:
         outcomes = await send_writes(self._gql, "IssueRelationChanges", writes, per_request=self._batch_size)
         return first_errors(outcomes, writes, owners)
@@ -132,6 +151,12 @@ class RelationOps:
 
 def _parent_write(issue_id: str, parent_id: str | None, owner: int) -> Write:
     return Write(Kind.UPDATE_ISSUE, {"id": issue_id, "input": {"parentId": parent_id}}, owner)
+
+
+def duplicate_link(issue_id: str, kept_id: str, owner: int) -> Write:
+    """``issue_id`` is a duplicate of ``kept_id`` (Linear shows it as "duplicate of")."""
+    relation = {"id": str(uuid.uuid4()), "issueId": issue_id, "relatedIssueId": kept_id, "type": DUPLICATE}
+    return Write(Kind.CREATE_RELATION, {"input": relation}, owner)
 
 
 def _link(issue_id: str, blocker_id: str, owner: int) -> Write:

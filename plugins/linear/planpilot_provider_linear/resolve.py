@@ -18,7 +18,15 @@ from planpilot_provider_linear.labels import Label, label_of
 from planpilot_providers_core.contracts import FieldConfig
 from planpilot_providers_core.errors import ProviderError
 
-__all__ = ["PRIORITIES", "RemoteTeam", "WorkflowState", "creation_defaults", "priority_number", "read_team"]
+__all__ = [
+    "PRIORITIES",
+    "RemoteTeam",
+    "WorkflowState",
+    "creation_defaults",
+    "duplicate_state",
+    "priority_number",
+    "read_team",
+]
 
 log = logging.getLogger("planpilot.providers.linear")
 
@@ -144,6 +152,15 @@ def _state(states: Sequence[WorkflowState], wanted: str) -> WorkflowState:
         f"the team has no workflow state {wanted!r} for new issues (its states: {names}); set "
         "FieldConfig.status to one of them, a state type such as 'backlog', or None for the team's default"
     )
+
+
+def duplicate_state(states: Sequence[WorkflowState]) -> WorkflowState | None:
+    """Where Linear puts a duplicate: a ``duplicate`` state if the team has one, else its first ``canceled``."""
+    for kind in ("duplicate", "canceled"):
+        found = next((state for state in states if state.type == kind), None)
+        if found is not None:
+            return found
+    return None
 
 
 def priority_number(wanted: str) -> int:

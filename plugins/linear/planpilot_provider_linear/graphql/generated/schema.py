@@ -2171,7 +2171,7 @@ class DeletePayload(sgqlc.types.Type):
 
 class Issue(sgqlc.types.Type):
     __schema__ = linear_schema
-    __field_names__ = ('archived_at', 'created_at', 'cycle', 'description', 'estimate', 'id', 'identifier', 'inverse_relations', 'label_ids', 'number', 'parent', 'priority', 'project', 'state', 'team', 'title', 'trashed', 'updated_at', 'url')
+    __field_names__ = ('archived_at', 'created_at', 'cycle', 'description', 'estimate', 'id', 'identifier', 'inverse_relations', 'label_ids', 'number', 'parent', 'priority', 'project', 'relations', 'state', 'team', 'title', 'trashed', 'updated_at', 'url')
     archived_at = sgqlc.types.Field(DateTime, graphql_name='archivedAt')
     created_at = sgqlc.types.Field(sgqlc.types.non_null(DateTime), graphql_name='createdAt')
     cycle = sgqlc.types.Field(Cycle, graphql_name='cycle')
@@ -2193,6 +2193,15 @@ class Issue(sgqlc.types.Type):
     parent = sgqlc.types.Field('Issue', graphql_name='parent')
     priority = sgqlc.types.Field(sgqlc.types.non_null(Float), graphql_name='priority')
     project = sgqlc.types.Field('Project', graphql_name='project')
+    relations = sgqlc.types.Field(sgqlc.types.non_null('IssueRelationConnection'), graphql_name='relations', args=sgqlc.types.ArgDict((
+        ('after', sgqlc.types.Arg(String, graphql_name='after', default=None)),
+        ('before', sgqlc.types.Arg(String, graphql_name='before', default=None)),
+        ('first', sgqlc.types.Arg(Int, graphql_name='first', default=None)),
+        ('include_archived', sgqlc.types.Arg(Boolean, graphql_name='includeArchived', default=None)),
+        ('last', sgqlc.types.Arg(Int, graphql_name='last', default=None)),
+        ('order_by', sgqlc.types.Arg(PaginationOrderBy, graphql_name='orderBy', default=None)),
+))
+    )
     state = sgqlc.types.Field(sgqlc.types.non_null('WorkflowState'), graphql_name='state')
     team = sgqlc.types.Field(sgqlc.types.non_null('Team'), graphql_name='team')
     title = sgqlc.types.Field(sgqlc.types.non_null(String), graphql_name='title')
