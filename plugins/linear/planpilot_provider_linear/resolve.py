@@ -194,6 +194,7 @@ async def _cycle(gql: LinearGraphQL, team: RemoteTeam, wanted: str) -> tuple[str
         if not connection.page_info.has_next_page:
             break
         after = connection.page_info.end_cursor
+    cycles.sort(key=lambda cycle: cycle.number)
     for cycle in cycles:
         name = cycle.name or f"Cycle {round(cycle.number)}"
         if key in (str(round(cycle.number)), (cycle.name or "").casefold()) or wanted.casefold() == name.casefold():
