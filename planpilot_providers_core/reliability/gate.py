@@ -6,6 +6,9 @@ import math
 
 from planpilot_providers_core.reliability.clock import SYSTEM_CLOCK, Clock
 
+_OPEN_ENOUGH = 1e-6
+"""Seconds left of a pause that count as none (a microsecond: below any clock's useful resolution)."""
+
 
 class RateLimitGate:
     """A monotonic "resume at" deadline that concurrent rate-limit hits can only push later.
@@ -58,6 +61,7 @@ class RateLimitGate:
 
         Cancellation simply propagates out of the sleep: nothing is held, so nothing leaks.
         """
-        # Sleep-and-recheck on purpose (not an Event): see the class docstring.
-        while (delay := self.remaining()) > 0:
+        # Sleep-and-recheck on purpose (not an Event): see the class docstring. What a clock's rounding
+        # leaves over (a virtual loop ticks in steps, floats drift) counts as open, or it could spin forever.
+        while (delay := self.remaining()) > _OPEN_ENOUGH:
             await self._clock.sleep(delay)
