@@ -1,14 +1,18 @@
-"""RateLimitGate and Pacer: extend-only shared pause, release together, spacing under concurrency."""
+"""RateLimitGate and Pacer: extend-only shared pause, release together, spacing under concurrency.
+
+Waits are measured on virtual time (a looptime loop, see ``VirtualClock``), so a loaded machine cannot make
+them flaky; one test keeps the system clock to show a real pause really waits.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import math
 import time
 
 import pytest
 
+from planpilot_providers_core.emulation import VirtualClock
 from planpilot_providers_core.reliability import Pacer, RateLimitGate
 
 
@@ -92,35 +96,40 @@ def test_gate_rejects_bad_max_pause(bad: float) -> None:
         RateLimitGate(max_pause=bad)
 
 
-async def test_gate_open_does_not_wait() -> None:
-    started = time.monotonic()
-    await RateLimitGate().wait()
-    assert time.monotonic() - started < 0.01
+def test_gate_open_does_not_wait() -> None:
+    clock = VirtualClock()
+    clock.run(lambda: RateLimitGate(clock=clock).wait())
+    assert clock.monotonic() == 0.0
 
 
-async def test_gate_releases_concurrent_waiters_together() -> None:
-    gate = RateLimitGate()
-    started = time.monotonic()
-    gate.pause_for(0.08)
+def test_gate_releases_concurrent_waiters_together() -> None:
+    clock = VirtualClock()
+    gate = RateLimitGate(clock=clock)
 
     async def waiter() -> float:
         await gate.wait()
-        return time.monotonic() - started
+        return clock.monotonic()
 
-    released = await asyncio.gather(*(waiter() for _ in range(50)))
-    assert min(released) >= 0.08
-    assert max(released) - min(released) < 0.03
+    async def main() -> list[float]:
+        gate.pause_for(0.08)
+        return await asyncio.gather(*(waiter() for _ in range(50)))
+
+    assert clock.run(main) == [pytest.approx(0.08)] * 50
 
 
-async def test_gate_extension_while_waiting_is_honoured() -> None:
-    gate = RateLimitGate()
-    started = time.monotonic()
-    gate.pause_for(0.05)
-    waiter = asyncio.create_task(gate.wait())
-    await asyncio.sleep(0.02)
-    gate.pause_for(0.1)  # now ends at ~0.12
-    await waiter
-    assert time.monotonic() - started >= 0.11
+def test_gate_extension_while_waiting_is_honoured() -> None:
+    clock = VirtualClock()
+    gate = RateLimitGate(clock=clock)
+
+    async def main() -> float:
+        gate.pause_for(0.05)
+        waiter = asyncio.create_task(gate.wait())
+        await clock.sleep(0.02)
+        gate.pause_for(0.1)  # now ends at 0.12
+        await waiter
+        return clock.monotonic()
+
+    assert clock.run(main) == pytest.approx(0.12)
 
 
 async def test_gate_wait_can_be_cancelled() -> None:
@@ -146,20 +155,20 @@ def test_gate_survives_several_event_loops() -> None:
 # --- Pacer ---------------------------------------------------------------------------------------
 
 
-async def test_pacer_spaces_concurrent_callers() -> None:
-    pacer = Pacer(0.03)
+def test_pacer_spaces_concurrent_callers() -> None:
+    clock = VirtualClock()
+    pacer = Pacer(0.03, clock=clock)
     starts: list[float] = []
 
     async def caller() -> None:
         await pacer.wait_turn()
-        starts.append(time.monotonic())
+        starts.append(clock.monotonic())
 
-    began = time.monotonic()
-    await asyncio.gather(*(caller() for _ in range(5)))
-    starts.sort()
-    assert starts[0] - began < 0.02  # the first caller goes at once
-    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
-    assert all(gap >= 0.03 - 0.003 for gap in gaps), gaps
+    async def main() -> None:
+        await asyncio.gather(*(caller() for _ in range(5)))
+
+    clock.run(main)
+    assert sorted(starts) == [pytest.approx(0.03 * n) for n in range(5)]  # the first at once, then spaced
 
 
 async def test_pacer_reserves_slots_synchronously() -> None:
@@ -175,21 +184,30 @@ async def test_pacer_reserves_slots_synchronously() -> None:
     await asyncio.gather(*waits, return_exceptions=True)
 
 
-async def test_pacer_zero_interval_never_waits() -> None:
-    pacer = Pacer(0)
-    started = time.monotonic()
-    for _ in range(200):
+def test_pacer_zero_interval_never_waits() -> None:
+    clock = VirtualClock()
+    pacer = Pacer(0, clock=clock)
+
+    async def main() -> None:
+        for _ in range(200):
+            await pacer.wait_turn()
+
+    clock.run(main)
+    assert clock.monotonic() == 0.0
+
+
+def test_pacer_after_idle_period_does_not_wait() -> None:
+    clock = VirtualClock()
+    pacer = Pacer(0.02, clock=clock)
+
+    async def main() -> float:
         await pacer.wait_turn()
-    assert time.monotonic() - started < 0.05
+        await clock.sleep(0.03)
+        started = clock.monotonic()
+        await pacer.wait_turn()
+        return clock.monotonic() - started
 
-
-async def test_pacer_after_idle_period_does_not_wait() -> None:
-    pacer = Pacer(0.02)
-    await pacer.wait_turn()
-    await asyncio.sleep(0.03)
-    started = time.monotonic()
-    await pacer.wait_turn()
-    assert time.monotonic() - started < 0.01
+    assert clock.run(main) == 0.0
 
 
 @pytest.mark.parametrize("bad", [-0.1, math.nan, math.inf])

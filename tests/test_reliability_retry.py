@@ -188,7 +188,7 @@ async def test_retry_after_really_sleeps() -> None:
     op = Script(RateLimitError("slow down", retry_after=0.08))
     started = time.monotonic()
     assert await retry_call("get_item", op, policy=FAST) == "ok"
-    assert 0.08 <= time.monotonic() - started < 1.0
+    assert time.monotonic() - started >= 0.08
 
 
 async def test_retry_after_over_cap_raises_exhausted() -> None:
@@ -380,7 +380,7 @@ async def test_cancel_during_backoff_propagates() -> None:
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 5  # not the 10 s backoff
     assert calls == 1
 
 
@@ -397,14 +397,14 @@ async def test_asyncio_timeout_fires_on_time_around_a_failing_call() -> None:
     async def op() -> str:  # slow, then a retryable failure, forever
         nonlocal calls
         calls += 1
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(5)
         raise httpx.ReadTimeout("slow", request=REQUEST)
 
     started = time.monotonic()
     with pytest.raises(TimeoutError):
         async with asyncio.timeout(0.05):
             await retry_call("get_item", op, policy=FAST)
-    assert time.monotonic() - started < 0.15
+    assert time.monotonic() - started < 2.5  # not the 5 s the call would take (a loaded machine is slow)
     assert calls == 1
 
 
@@ -414,7 +414,7 @@ async def test_asyncio_timeout_fires_during_backoff() -> None:
     with pytest.raises(TimeoutError):
         async with asyncio.timeout(0.05):
             await retry_call("get_item", op, policy=RetryPolicy(wait_initial=5, wait_max=5))
-    assert time.monotonic() - started < 0.15
+    assert time.monotonic() - started < 2.5  # not the 5 s backoff
 
 
 # --- logging -------------------------------------------------------------------------------------

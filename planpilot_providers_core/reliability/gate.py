@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import math
-from typing import Final
 
 from planpilot_providers_core.reliability.clock import SYSTEM_CLOCK, Clock
 
-OPEN_WITHIN: Final = 1e-6
-"""Seconds of a pause so small the gate counts as open: a deadline computed in floats can lie a rounding error
-past an instant a clock that counts in microseconds (a virtual-time loop) reaches, and sleeping that error
-would never move such a clock."""
+_OPEN_ENOUGH = 1e-6
+"""Seconds left of a pause that count as none (a microsecond: below any clock's useful resolution)."""
 
 
 class RateLimitGate:
@@ -64,6 +61,7 @@ class RateLimitGate:
 
         Cancellation simply propagates out of the sleep: nothing is held, so nothing leaks.
         """
-        # Sleep-and-recheck on purpose (not an Event): see the class docstring.
-        while (delay := self.remaining()) > OPEN_WITHIN:
+        # Sleep-and-recheck on purpose (not an Event): see the class docstring. What a clock's rounding
+        # leaves over (a virtual loop ticks in steps, floats drift) counts as open, or it could spin forever.
+        while (delay := self.remaining()) > _OPEN_ENOUGH:
             await self._clock.sleep(delay)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -142,9 +141,7 @@ def test_search_never_pages_past_1000_results(emulator: GitHubEmulator) -> None:
         IssueSeed(f"Item {i}", f"PLAN_ID:big ITEM_ID:{i}", labels=("planpilot",), created_at=base + timedelta(hours=i))
         for i in range(2500)
     ]
-    started = time.perf_counter()
     emulator.state.add_issues(REPO, seeds)
-    assert time.perf_counter() - started < 1.0
     query = f'repo:{REPO} is:issue label:planpilot "PLAN_ID:big" in:body sort:created-asc'
     seen: list[int] = []
     after = None
