@@ -25,7 +25,7 @@ from planpilot_provider_linear.client import LinearGraphQL
 from planpilot_provider_linear.errors import GraphQLError, error_for, error_text
 from planpilot_provider_linear.graphql.generated import schema
 
-__all__ = ["ISSUE_FIELDS", "Kind", "Outcome", "Write", "aliased", "first_errors", "select_issue", "send_writes"]
+__all__ = ["ISSUE_FIELDS", "Kind", "Outcome", "Write", "aliased", "select_issue", "send_writes"]
 
 ISSUE_FIELDS: Final = (
     "id",
@@ -162,12 +162,3 @@ def _outcome(kind: Kind, errors: list[GraphQLError], operation: str, data: Any) 
     if failed:
         return Outcome(error_for(failed, operation))
     return Outcome(None, None if errors else data)
-
-
-def first_errors(outcomes: Sequence[Outcome], writes: Sequence[Write], owners: int) -> list[Exception | None]:
-    """Per owner (``0..owners-1``): the first error among its writes, or ``None``."""
-    errors: list[Exception | None] = [None] * owners
-    for write, outcome in zip(writes, outcomes, strict=True):
-        if outcome.error is not None and errors[write.owner] is None:
-            errors[write.owner] = outcome.error
-    return errors

@@ -9,7 +9,7 @@ import attrs
 from planpilot_provider_linear.context import LinearContext
 from planpilot_provider_linear.issues import IssueState
 from planpilot_provider_linear.relations import RelationOps
-from planpilot_providers_core.contracts import Item, ItemRelations, PlanItemType
+from planpilot_providers_core.contracts import Item, ItemRelations, PlanItemType, RelationChange
 
 __all__ = ["LinearItem", "linear_item"]
 
@@ -27,7 +27,7 @@ class LinearItem(Item):
         await self.relations.add_blocker(self.id, blocker.id)
 
     async def reconcile_relations(self, *, parent: Item | None, blockers: Sequence[Item]) -> None:
-        wanted = ItemRelations(parent_id=None if parent is None else parent.id, blocker_ids=[b.id for b in blockers])
+        wanted = RelationChange(item=self, parent=parent, blockers=blockers).wanted
         (error,) = await self.relations.reconcile_many([(self.id, wanted)])
         if error is not None:
             raise error

@@ -212,16 +212,7 @@ class LinearProvider(Provider[LinearContext]):
         return results
 
     async def reconcile_many(self, changes: Sequence[RelationChange]) -> list[Exception | None]:
-        wanted = [
-            (
-                change.item.id,
-                ItemRelations(
-                    parent_id=change.parent.id if change.parent else None, blocker_ids=[b.id for b in change.blockers]
-                ),
-            )
-            for change in changes
-        ]
-        return await self.relations.reconcile_many(wanted)
+        return await self.relations.reconcile_many([(change.item.id, change.wanted) for change in changes])
 
     async def close_duplicate(self, item_id: str, kept: Item, *, label: str) -> None:
         """The Linear way: a ``duplicate`` relation to ``kept`` (Linear shows "duplicate of"), the team's

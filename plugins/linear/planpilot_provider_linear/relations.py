@@ -16,9 +16,10 @@ from typing import Any, Final
 
 import attrs
 
-from planpilot_provider_linear.aliases import Kind, Write, first_errors, send_writes
+from planpilot_provider_linear.aliases import Kind, Write, send_writes
 from planpilot_provider_linear.client import LinearGraphQL
 from planpilot_provider_linear.graphql.generated import relations as relation_ops
+from planpilot_providers_core.batches import first_errors
 from planpilot_providers_core.capabilities import Capability
 from planpilot_providers_core.contracts import ItemRelations
 from planpilot_providers_core.errors import ItemNotFoundError
