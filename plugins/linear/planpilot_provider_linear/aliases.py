@@ -22,10 +22,22 @@ from sgqlc.operation import Operation
 from sgqlc.types import Arg, Variable, non_null
 
 from planpilot_provider_linear.client import LinearGraphQL
+from planpilot_provider_linear.complexity import MAX_COMPLEXITY, points
 from planpilot_provider_linear.errors import GraphQLError, error_for, error_text
 from planpilot_provider_linear.graphql.generated import schema
 
-__all__ = ["ISSUE_FIELDS", "Kind", "Outcome", "Write", "aliased", "select_issue", "send_writes"]
+__all__ = [
+    "BATCH_POINTS",
+    "ISSUE_FIELDS",
+    "Kind",
+    "Outcome",
+    "Write",
+    "alias_points",
+    "aliased",
+    "chunks",
+    "select_issue",
+    "send_writes",
+]
 
 ISSUE_FIELDS: Final = (
     "id",
@@ -114,6 +126,33 @@ def aliased(name: str, shape: tuple[Kind, ...]) -> Operation:
     return op
 
 
+BATCH_POINTS: Final = MAX_COMPLEXITY // 2
+"""The most complexity one batch of writes may cost: half of Linear's cap, whatever ``batch_size`` allows."""
+
+
+@functools.cache
+def alias_points(kind: Kind) -> int:
+    """The complexity one aliased write of ``kind`` adds to a request (its payload selection)."""
+    return points(aliased("Cost", (kind,)))
+
+
+def chunks(
+    order: Sequence[int], kinds: Sequence[Kind], per_request: int, budget: int = BATCH_POINTS
+) -> list[list[int]]:
+    """``order`` (indexes into ``kinds``) cut into requests of at most ``per_request`` writes and ``budget``
+    complexity points each."""
+    cut: list[list[int]] = []
+    cost = 0
+    for index in order:
+        weight = alias_points(kinds[index])
+        if not cut or len(cut[-1]) >= per_request or cost + weight > budget:
+            cut.append([])
+            cost = 0
+        cut[-1].append(index)
+        cost += weight
+    return cut
+
+
 def _alias_index(error: GraphQLError) -> int | None:
     path = error.get("path")
     head = str(path[0]) if isinstance(path, list) and path else ""
@@ -121,11 +160,12 @@ def _alias_index(error: GraphQLError) -> int | None:
 
 
 async def send_writes(gql: LinearGraphQL, name: str, writes: Sequence[Write], *, per_request: int) -> list[Outcome]:
-    """Send ``writes`` as aliased mutations named ``name``, at most ``per_request`` to a request (the requests
-    go concurrently; the budgets pace them); one outcome per write, in order. A request that fails as a whole,
+    """Send ``writes`` as aliased mutations named ``name``, at most ``per_request`` and :data:`BATCH_POINTS` of
+    complexity to a request (the requests go concurrently; the budgets pace them); one outcome per write, in
+    order. A request that fails as a whole,
     after its retries, fails each write it carried with that error."""
     order = sorted(range(len(writes)), key=lambda i: (list(Kind).index(writes[i].kind), i))
-    chunks = [order[start : start + per_request] for start in range(0, len(order), per_request)]
+    requests = chunks(order, [write.kind for write in writes], per_request)
     outcomes: dict[int, Outcome] = {}
 
     async def send(chunk: list[int]) -> None:
@@ -153,7 +193,7 @@ async def send_writes(gql: LinearGraphQL, name: str, writes: Sequence[Write], *,
             outcomes[i] = _outcome(writes[i].kind, by_alias[failed], name, None)
             chunk = chunk[failed + 1 :]
 
-    await asyncio.gather(*(send(chunk) for chunk in chunks))
+    await asyncio.gather(*(send(chunk) for chunk in requests))
     return [outcomes[i] for i in range(len(writes))]
 
 

@@ -17,7 +17,7 @@ import httpx
 from sgqlc.operation import Operation
 
 from planpilot_provider_linear.budgets import API_KEY_LIMITS, COMPLEXITY, OAUTH_LIMITS, REQUESTS, linear_budgets
-from planpilot_provider_linear.complexity import points
+from planpilot_provider_linear.complexity import MAX_COMPLEXITY, points
 from planpilot_provider_linear.credentials import authorization, is_api_key
 from planpilot_provider_linear.errors import GraphQLError, check_answer, decode, is_refusal
 from planpilot_provider_linear.options import LinearOptions
@@ -141,6 +141,11 @@ class LinearGraphQL:
         """One request, no retry: the answer, or the core error for what went wrong (never a raw httpx error)."""
         name = operation_name(op)
         cost = points(op, variables)
+        if cost > MAX_COMPLEXITY:  # Linear would refuse it unrun: a request this provider must never build
+            raise ProviderError(
+                f"{name}: {cost} complexity points, over Linear's cap of {MAX_COMPLEXITY}; this is a bug in the "
+                "provider's sizing: please report it"
+            )
         payload = {"query": render(op), "variables": dict(variables), "operationName": name}
         try:
             response = await self._http.request(

@@ -12,7 +12,7 @@ import pytest
 from graphql import GraphQLSchema, OperationDefinitionNode, parse, validate
 
 from planpilot_provider_linear import graphql as gql_pkg
-from planpilot_provider_linear.aliases import Kind, aliased
+from planpilot_provider_linear.aliases import BATCH_POINTS, Kind, alias_points, aliased, chunks
 from planpilot_provider_linear.complexity import MAX_COMPLEXITY, points
 from planpilot_provider_linear.options import MAX_ALIASES, MAX_PAGE_SIZE
 from planpilot_provider_linear.testing import complexity, linear_schema
@@ -101,3 +101,22 @@ def test_aliased_batches_are_valid_and_cost_what_linear_counts(schema: GraphQLSc
     assert stated == emulator_points(schema, op, variables)
     assert stated * 10 < MAX_COMPLEXITY  # the largest batch is a twentieth of the cap
     assert aliased("IssueRelationChanges", kinds) is op  # built once per shape
+
+
+def test_batches_are_cut_by_count_and_by_complexity() -> None:
+    updates = [Kind.UPDATE_ISSUE] * 7
+    assert alias_points(Kind.UPDATE_ISSUE) == 10
+    assert chunks(range(7), updates, 3) == [[0, 1, 2], [3, 4, 5], [6]]  # batch_size writes a request
+    assert chunks(range(7), updates, 50, budget=25) == [[0, 1], [2, 3], [4, 5], [6]]  # and no more points
+    assert BATCH_POINTS == MAX_COMPLEXITY // 2
+
+
+async def test_a_request_over_the_cap_is_never_sent(make_linear: Any, live_emulator: Any) -> None:
+    from planpilot_provider_linear.graphql.generated import issues
+    from planpilot_providers_core.errors import ProviderError
+
+    async with make_linear() as linear:
+        live_emulator.stats.reset()
+        with pytest.raises(ProviderError, match="over Linear's cap of 10000"):
+            await linear._gql.query(issues.Operations.query.issues_by_ids, {"ids": ["x"], "first": 2000})
+    assert live_emulator.stats.as_dict()["requests"] == 0
