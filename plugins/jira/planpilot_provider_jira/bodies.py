@@ -349,9 +349,8 @@ def _render_item(marker: str, blocks: Sequence[Node], *, bullet_item: bool = Fal
     parts: list[str] = []
     for index, block in enumerate(blocks):
         rendered = _render_block(block) or ""
-        if index == 0 and block.get("type") == "paragraph":
-            if bullet_item and _TASK.match(rendered):  # a literal "[ ] " is not a task box
-                rendered = "\\" + rendered
+        if index == 0 and block.get("type") == "paragraph" and bullet_item and _TASK.match(rendered):
+            rendered = "\\" + rendered  # a literal "[ ] " is not a task box
         if index == 0:
             parts.append(rendered)
         else:
@@ -389,7 +388,7 @@ def _render_inlines(nodes: Sequence[Node], *, line_start: bool, single_line: boo
         out.extend(_close(open_marks, len(open_marks) - common))
         open_marks = open_marks[:common]
         code = any(m["type"] == "code" for m in marks)
-        lead, core, trail = (("", text, "") if code else _split_space(text))
+        lead, core, trail = ("", text, "") if code else _split_space(text)
         so_far = "".join(out)
         at_line_start = (not so_far or so_far.endswith("\n")) and not marks
         out.append(lead)
@@ -553,9 +552,8 @@ def adf_text(document: Any) -> str:
             out.append(_inline_text(node))
         for child in _children(node):
             walk(child)
-        if kind not in ("text", "hardBreak", "doc") and kind not in ("mention", "emoji", "status", "inlineCard"):
-            if kind in ("paragraph", "heading", "codeBlock", "taskItem", "listItem", "tableCell", "tableHeader"):
-                out.append("\n")
+        if kind in ("paragraph", "heading", "codeBlock", "taskItem", "listItem", "tableCell", "tableHeader"):
+            out.append("\n")
 
     walk(document)
     return re.sub(r"\n{2,}", "\n", "".join(out)).strip("\n")

@@ -67,7 +67,8 @@ def _cost(request: httpx.Request) -> Mapping[str, float]:
 def jira_budgets(*, quota_points: int | None, clock: Clock = SYSTEM_CLOCK) -> RequestBudgets:
     """Jira's published limits, each kept 10 % under; the points quota only when ``quota_points`` is given."""
     budgets = [
-        Budget(name=budget_name(method), limit=rate, window=1.0, margin=rate / 10) for method, rate in BURST_RATES.items()
+        Budget(name=budget_name(method), limit=rate, window=1.0, margin=rate / 10)
+        for method, rate in BURST_RATES.items()
     ]
     # Without a quota the points are still counted (for the report), against a budget that never binds.
     points = float(quota_points) if quota_points is not None else 1e12
@@ -101,7 +102,9 @@ class IssueWritePacer:
         tracker = self._trackers.get(key)
         if tracker is None:
             budgets = [
-                Budget(name=f"writes per {seconds:g} s", limit=float(limit), window=seconds, margin=max(1.0, limit / 10))
+                Budget(
+                    name=f"writes per {seconds:g} s", limit=float(limit), window=seconds, margin=max(1.0, limit / 10)
+                )
                 for limit, seconds in self._limits
             ]
             tracker = self._trackers[key] = BudgetTracker(budgets, clock=self._clock)
@@ -111,4 +114,4 @@ class IssueWritePacer:
         """Wait until one more write to each of ``issues`` fits its limits, and count it."""
         for key in dict.fromkeys(issues):
             tracker = self._tracker(key)
-            await tracker.acquire({name: 1.0 for name in tracker.budgets})
+            await tracker.acquire(dict.fromkeys(tracker.budgets, 1.0))

@@ -79,9 +79,7 @@ class Creator:
     async def create(self, payload: Mapping[str, Any], token: str) -> Created:
         """The issue ``payload`` made (its ``properties`` carry ``token``); raises if it was not made."""
         if not self._bulk:
-            outcome = (await self._send([_Pending(payload, token, asyncio.get_running_loop().create_future())]))[
-                token
-            ]
+            outcome = (await self._send([_Pending(payload, token, asyncio.get_running_loop().create_future())]))[token]
             if isinstance(outcome, Created):
                 return outcome
             raise outcome if isinstance(outcome, Exception) else TransientProviderError(outcome.why)
@@ -161,7 +159,9 @@ class Creator:
         )
         if isinstance(answer, Mapping) and "found" in answer:
             found: Mapping[str, Created] = answer["found"]
-            return {t: found.get(t) or _Resend("the bulk create's answer was lost before this one was made") for t in tokens}
+            return {
+                t: found.get(t) or _Resend("the bulk create's answer was lost before this one was made") for t in tokens
+            }
         outcomes = _bulk_outcomes(answer, tokens)
         if outcomes is None:  # an answer that does not account for every element: look them up instead
             found = await self._find(tokens)

@@ -75,7 +75,8 @@ def issue_type_for(context: JiraContext, plan_type: PlanItemType, parent_level: 
     """The issue type a plan item gets, given its parent's hierarchy level (``None``: no parent)."""
     wanted = context.types[plan_type]
     if parent_level is not None and parent_level != wanted.level + 1:
-        if context.subtask is not None and parent_level == context.subtask.level + 1:
+        fits = context.subtask is not None and parent_level == context.subtask.level + 1
+        if fits and plan_type is PlanItemType.TASK and context.subtask is not None:
             return context.subtask
         raise ProviderError(
             f"Jira allows a {wanted.name} (hierarchy level {wanted.level}) only under a parent of level "
@@ -128,9 +129,7 @@ def size_write(context: JiraContext, size: str) -> Any:
     if field.kind == "number" and context.size_from_tshirt:
         points = TSHIRT_POINTS.get(size.upper())
         if points is None:
-            raise ProviderError(
-                f"size {size!r} is not a t-shirt size ({', '.join(TSHIRT_POINTS)}) for {field.name!r}"
-            )
+            raise ProviderError(f"size {size!r} is not a t-shirt size ({', '.join(TSHIRT_POINTS)}) for {field.name!r}")
         return _number(points)
     return field_write(field, size)
 

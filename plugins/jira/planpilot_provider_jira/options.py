@@ -110,7 +110,7 @@ def _seconds(*, positive: bool = False) -> Any:
     return check
 
 
-def _optional_text(instance: Any, attribute: attrs.Attribute[str | None], value: object) -> None:
+def _optional_text(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is not None and (not isinstance(value, str) or not value.strip()):
         raise ProviderConfigError(f"option {attribute.name} must be a non-empty name or left out, got {value!r}")
 

@@ -75,11 +75,16 @@ class JiraProvider(Provider[JiraContext]):
         self._browse = ""
         self._workflow = Workflow()
         self._discovery = Discovery(
-            lambda: self._access(False)[0], page_size=options.page_size, index_lag=options.index_lag, clock=options.clock
+            lambda: self._access(False)[0],
+            page_size=options.page_size,
+            index_lag=options.index_lag,
+            clock=options.clock,
         )
         self._creator = Creator(lambda: self._access(True)[0], self._find_created, bulk=options.bulk_create)
-        self._writes = IssueWrites(self._access, self._creator, self._workflow, self._discovery.wrote)
-        self._relations = JiraRelations(self._access, self._discovery.wrote)
+        self._writes = IssueWrites(
+            self._access, self._creator, self._workflow, self._discovery.wrote, clock=options.clock
+        )
+        self._relations = JiraRelations(self._access, self._discovery.wrote, self._level, options.clock)
 
     @classmethod
     def validate_config(cls, config: ProviderConfig) -> None:
@@ -95,6 +100,10 @@ class JiraProvider(Provider[JiraContext]):
         if self._api is None:
             raise ProviderError(f"provider {self.name!r} is still entering")
         return self._api, self.context
+
+    async def _level(self, issue_id: str) -> int:
+        api, context = self._access(False)
+        return await self._writes.level(api, context, issue_id)
 
     def _url(self, key: str) -> str:
         return f"{self._browse}/browse/{key}"

@@ -10,26 +10,31 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Final
 
 from planpilot_provider_jira.client import JiraApi
-from planpilot_provider_jira.context import JiraContext
-from planpilot_provider_jira.mapping import blockers_of
+from planpilot_provider_jira.context import IssueTypeRef, JiraContext
+from planpilot_provider_jira.mapping import blockers_of, issue_type_for, plan_type_of
+from planpilot_provider_jira.moves import move_issue
 from planpilot_provider_jira.search import bulk_fetch
 from planpilot_providers_core import ItemNotFoundError, ItemRelations
+from planpilot_providers_core.reliability import Clock
 
 __all__ = ["RELATION_FIELDS", "JiraRelations", "Links"]
 
-RELATION_FIELDS: Final = ("parent", "issuelinks")
+RELATION_FIELDS: Final = ("parent", "issuelinks", "issuetype")
 
 
 class Links:
     """An issue's parent and its blocked-by links as read: ``(link id, blocker id)`` pairs."""
 
-    def __init__(self, parent_id: str | None, blockers: Sequence[tuple[str, str]]) -> None:
+    def __init__(
+        self, parent_id: str | None, blockers: Sequence[tuple[str, str]], issue_type: IssueTypeRef | None = None
+    ) -> None:
         self.parent_id = parent_id
         self.blockers = list(blockers)
+        self.issue_type = issue_type
 
     def relations(self) -> ItemRelations:
         return ItemRelations(parent_id=self.parent_id, blocker_ids=[b for _, b in self.blockers])
@@ -38,21 +43,31 @@ class Links:
 def _links(context: JiraContext, issue: Mapping[str, Any]) -> Links:
     parent = (issue.get("fields") or {}).get("parent")
     parent_id = str(parent["id"]) if isinstance(parent, Mapping) and "id" in parent else None
-    return Links(parent_id, blockers_of(context, issue))
+    raw_type = (issue.get("fields") or {}).get("issuetype")
+    type_id = str(raw_type["id"]) if isinstance(raw_type, Mapping) and "id" in raw_type else ""
+    return Links(parent_id, blockers_of(context, issue), context.known_types.get(type_id))
 
 
 class JiraRelations:
     """What a :class:`~.item.JiraItem`'s relation methods and the batched relation calls need.
 
     ``access(write)`` returns the API and the context once the provider's guards pass (entered, and writable
-    for a write); ``wrote`` tells discovery which issues changed.
+    for a write); ``wrote`` tells discovery which issues changed; ``level`` gives an issue's hierarchy level.
+    A parent the item's type cannot have under Jira's hierarchy moves the item to the type it needs there (a
+    task under a story becomes a sub-task, and back when it loses its parent): see :mod:`.moves`.
     """
 
     def __init__(
-        self, access: Callable[[bool], tuple[JiraApi, JiraContext]], wrote: Callable[[Sequence[str]], None]
+        self,
+        access: Callable[[bool], tuple[JiraApi, JiraContext]],
+        wrote: Callable[[Sequence[str]], None],
+        level: Callable[[str], Awaitable[int]],
+        clock: Clock,
     ) -> None:
         self._access = access
         self._wrote = wrote
+        self._level = level
+        self._clock = clock
 
     async def read(self, item_ids: Sequence[str]) -> dict[str, Links]:
         api, context = self._access(False)
@@ -66,15 +81,29 @@ class JiraRelations:
         return found[item_id].relations()
 
     async def set_parent(self, item_id: str, parent_id: str | None) -> None:
-        api, _context = self._access(True)
-        value: dict[str, Any] = (
-            {"fields": {"parent": {"id": parent_id}}}
-            if parent_id is not None
-            else {"update": {"parent": [{"set": {"none": True}}]}}
-        )
-        await api.call(
-            "editIssue", "PUT", f"/rest/api/3/issue/{item_id}", item_id=item_id, issues=[item_id], json=value
-        )
+        self._access(True)
+        current = await self.read([item_id])
+        if item_id not in current:
+            raise ItemNotFoundError(f"set parent: Jira has no issue {item_id!r} that this account can see")
+        if current[item_id].parent_id != parent_id:
+            await self._set_parent(item_id, current[item_id], parent_id)
+
+    async def _set_parent(self, item_id: str, links: Links, parent_id: str | None) -> None:
+        api, context = self._access(True)
+        current = links.issue_type
+        parent_level = None if parent_id is None else await self._level(parent_id)
+        needed = issue_type_for(context, plan_type_of(context, current), parent_level)
+        if current is not None and (needed.level, needed.subtask) != (current.level, current.subtask):
+            await move_issue(api, context, self._clock, item_id, needed, parent_id)
+        else:
+            value: dict[str, Any] = (
+                {"fields": {"parent": {"id": parent_id}}}
+                if parent_id is not None
+                else {"update": {"parent": [{"set": {"none": True}}]}}
+            )
+            await api.call(
+                "editIssue", "PUT", f"/rest/api/3/issue/{item_id}", item_id=item_id, issues=[item_id], json=value
+            )
         self._wrote([item_id])
 
     async def add_blocker(self, item_id: str, blocker_id: str) -> None:
@@ -136,7 +165,7 @@ class JiraRelations:
 
     async def _apply(self, item_id: str, links: Links, parent_id: str | None, blocker_ids: Sequence[str]) -> None:
         if links.parent_id != parent_id:
-            await self.set_parent(item_id, parent_id)
+            await self._set_parent(item_id, links, parent_id)
         wanted = set(blocker_ids)
         seen: Counter[str] = Counter()
         removals = []

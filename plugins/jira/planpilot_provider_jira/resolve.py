@@ -109,23 +109,23 @@ async def resolve_project(
     size = _size_field(options, config, every_field, board_config)
     link_type = await _link_type(api, options.link_type)
 
-    fields: dict[str, FieldRef] = {}
-    fields["Status"] = FieldRef(
+    settable: dict[str, FieldRef] = {}
+    settable["Status"] = FieldRef(
         id="status",
         name="Status",
         kind="status",
         options={s.name: s.id for per_type in statuses.values() for s in per_type.values()},
     )
     if priority_field is not None:
-        fields["Priority"] = priority_field
+        settable["Priority"] = priority_field
     if board is not None:
-        fields["Sprint"] = FieldRef(
+        settable["Sprint"] = FieldRef(
             id=sprint_field or "sprint", name="Sprint", kind="sprint", options={s.name: str(s.id) for s in sprints}
         )
     for field_id, raw in every_field.items():
         ref = _custom_ref(field_id, raw)
-        if ref is not None and ref.name not in fields:
-            fields[ref.name] = ref
+        if ref is not None and ref.name not in settable:
+            settable[ref.name] = ref
     return Resolved(
         project_id=str(project["id"]),
         project_key=project_key,
@@ -142,7 +142,7 @@ async def resolve_project(
         sprint_field=sprint_field,
         board_id=board,
         link_type=link_type,
-        fields=frozen_mapping(fields),
+        fields=frozen_mapping(settable),
     )
 
 

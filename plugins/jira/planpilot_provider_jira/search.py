@@ -21,8 +21,8 @@ import re
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any, Final
 
-from planpilot_provider_jira.client import JiraApi
 from planpilot_provider_jira.budgets import read_cost
+from planpilot_provider_jira.client import JiraApi
 from planpilot_provider_jira.context import JiraContext
 from planpilot_provider_jira.labels import encode_label
 from planpilot_provider_jira.mapping import PROPERTY, IssueView, item_fields, read_issue

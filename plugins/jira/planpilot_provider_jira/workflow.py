@@ -68,9 +68,7 @@ class Workflow:
         cached = self._transitions.get((type_id, status.id))
         if cached is not None:
             return cached
-        answer = await api.call(
-            "getTransitions", "GET", f"/rest/api/3/issue/{issue_id}/transitions", item_id=issue_id
-        )
+        answer = await api.call("getTransitions", "GET", f"/rest/api/3/issue/{issue_id}/transitions", item_id=issue_id)
         found = tuple(_transition(t) for t in answer.get("transitions") or () if t.get("isAvailable", True))
         self._transitions[(type_id, status.id)] = found
         return found

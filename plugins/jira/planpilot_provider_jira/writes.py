@@ -33,6 +33,7 @@ from planpilot_provider_jira.mapping import (
     read_issue,
     size_write,
 )
+from planpilot_provider_jira.moves import move_issue
 from planpilot_provider_jira.workflow import Workflow
 from planpilot_providers_core import (
     CreateItemInput,
@@ -43,7 +44,7 @@ from planpilot_providers_core import (
     UpdateItemInput,
     merge_labels,
 )
-from planpilot_providers_core.reliability import classify_failure
+from planpilot_providers_core.reliability import Clock, classify_failure
 
 __all__ = ["DESCRIPTION_LIMIT", "IssueWrites"]
 
@@ -70,8 +71,10 @@ class IssueWrites:
         creator: Creator,
         workflow: Workflow,
         wrote: Callable[[Sequence[str]], None],
+        clock: Clock,
     ) -> None:
         self._access = access
+        self._clock = clock
         self._creator = creator
         self._workflow = workflow
         self._wrote = wrote
@@ -99,7 +102,7 @@ class IssueWrites:
             if view.type_ref is not None:
                 self.levels[view.id] = view.type_ref.level
 
-    async def _level(self, api: JiraApi, context: JiraContext, issue_id: str) -> int:
+    async def level(self, api: JiraApi, context: JiraContext, issue_id: str) -> int:
         if issue_id not in self.levels:
             issue = await api.call(
                 "getIssue", "GET", f"/rest/api/3/issue/{issue_id}", item_id=issue_id, params={"fields": "issuetype"}
@@ -153,7 +156,7 @@ class IssueWrites:
         labels = merge_labels((label,), item.labels)
         for problem in filter(None, map(label_problem, labels)):
             raise ProviderError(problem)
-        parent_level = None if item.parent_id is None else await self._level(api, context, item.parent_id)
+        parent_level = None if item.parent_id is None else await self.level(api, context, item.parent_id)
         issue_type = issue_type_for(context, item.item_type, parent_level)
         wants = self._wants(context, issue_type, item.fields, defaults=True)
         screen = context.create_screens.get(issue_type.id, frozenset())
@@ -274,9 +277,7 @@ class IssueWrites:
         if "status" in pending and wants.status is not None:
             current = await self._current_status(api, issue.id, issue_type)
             if current.id != wants.status.id:
-                status = await self._workflow.move(
-                    api, issue.id, issue_type.id, current, wants.status, properties=done
-                )
+                status = await self._workflow.move(api, issue.id, issue_type.id, current, wants.status, properties=done)
                 cleared = True
             else:
                 status = current
@@ -336,16 +337,26 @@ class IssueWrites:
             _check_description(description)
             fields["description"] = description
             changed["description"] = description
+        moved_type: IssueTypeRef | None = None
         if item.item_type is not None and item.item_type != view.item_type:
-            parent_level = None if view.parent_id is None else await self._level(api, context, view.parent_id)
-            wanted_type = issue_type_for(context, item.item_type, parent_level)
-            if issue_type is not None and wanted_type.level != issue_type.level:
-                raise ProviderError(
-                    f"{view.key} is a {issue_type.name}; Jira cannot change it to a {wanted_type.name} (another "
-                    "hierarchy level) through its API: change its type in Jira, or create the item anew"
-                )
-            fields["issuetype"] = {"id": wanted_type.id}
+            parent_level = None if view.parent_id is None else await self.level(api, context, view.parent_id)
+            parent_id = view.parent_id
+            try:
+                wanted_type = issue_type_for(context, item.item_type, parent_level)
+            except ProviderError:  # the new type cannot stay under this parent: the relations phase sets one
+                wanted_type, parent_id = issue_type_for(context, item.item_type, None), None
+            if issue_type is not None and (wanted_type.level, wanted_type.subtask) != (
+                issue_type.level,
+                issue_type.subtask,
+            ):
+                moved_type = wanted_type  # across hierarchy levels: only a move does it (see .moves)
+                await move_issue(api, context, self._clock, view.id, wanted_type, parent_id)
+                self._wrote([view.id])
+                changed["parent_id"] = parent_id
+            else:
+                fields["issuetype"] = {"id": wanted_type.id}
             issue_type = changed["type_ref"] = wanted_type
+            self.levels[view.id] = wanted_type.level
         have = {label.casefold() for label in view.labels}
         added = [label for label in item.labels or () if label.casefold() not in have]
         for problem in filter(None, map(label_problem, added)):
@@ -354,7 +365,6 @@ class IssueWrites:
             update["labels"] = [{"add": encode_label(label)} for label in added]
             changed["labels"] = (*view.labels, *added)
         if item.size is not None and item.size != view.size:
-            assert context.size is not None or True
             value = size_write(context, item.size)
             assert context.size is not None
             fields[context.size.id] = value
@@ -377,10 +387,10 @@ class IssueWrites:
             await self._edit(api, view.id, body)
         status = view.status
         moved = False
-        if wants.sprint is not None and (view.pending or item.fields) and issue_type is not None:
-            if not issue_type.subtask:
-                await self._move_to_sprint(api, view.id, wants.sprint[1])
-                moved = True
+        sprint_wanted = wants.sprint is not None and (view.pending or item.fields)
+        if sprint_wanted and wants.sprint is not None and issue_type is not None and not issue_type.subtask:
+            await self._move_to_sprint(api, view.id, wants.sprint[1])
+            moved = True
         if wants.status is not None and issue_type is not None and status is not None and status.id != wants.status.id:
             done = [{"key": PROPERTY, "value": {"token": view.token, "pending": []}}] if view.pending else []
             status = await self._workflow.move(api, view.id, issue_type.id, status, wants.status, properties=done)
@@ -399,7 +409,7 @@ class IssueWrites:
             changed["pending"] = ()
         if moved:
             self._wrote([view.id])
-        if not changed and not moved:
+        if not changed and not moved and moved_type is None:
             return view
         shown = dict(view.fields)
         for name, value in (item.fields or {}).items():

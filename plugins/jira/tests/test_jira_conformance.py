@@ -9,7 +9,6 @@ description, and fail if the emulator refused a request as not conforming.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 
