@@ -100,7 +100,8 @@ def test_a_dry_run_before_the_first_sync_lists_the_creates_and_writes_nothing(
 ) -> None:
     emulator = _serve(full_contract)
     with serve_in_thread(emulator) as url:
-        run = cli(tmp_path, "sync", str(ROADMAP), "--provider", "jira", "--target", "PROJ", "--api-url", url, "--dry-run")
+        sync = ("sync", str(ROADMAP), "--provider", "jira", "--target", "PROJ", "--api-url", url)
+        run = cli(tmp_path, *sync, "--dry-run")
     assert run.code == 5, run.stdout + run.stderr  # changes pending
     assert emulator.stats.write_requests == 0
     assert "create" in run.stdout

@@ -68,7 +68,7 @@ async def test_first_sync_creates_the_roadmap_right_and_a_resync_writes_nothing(
     with capsys.disabled():
         print(
             f"\nJira first sync of {len(PLAN)} items: {requests} requests ({requests / len(PLAN):.2f} per item), "
-            f"{writes} writes ({json.dumps({k: v for k, v in sorted(operations.items())})}); "
+            f"{writes} writes ({json.dumps(dict(sorted(operations.items())))}); "
             f"re-sync: {again - requests} requests, {again_writes - writes} writes"
         )
 
