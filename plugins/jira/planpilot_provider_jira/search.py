@@ -166,9 +166,9 @@ class Discovery:
         """Every issue matching ``filters`` exactly once, or an error; never a partial list."""
         api = self._api()
         fields = item_fields(context)
-        searched, fresh = await asyncio.gather(
-            self._pages(api, search_query(context, filters), fields), self._direct(api, context, fields)
-        )
+        # One request after the other: a rate limit met by one is waited out before the next is sent.
+        searched = await self._pages(api, search_query(context, filters), fields)
+        fresh = await self._direct(api, context, fields)
         views: dict[str, IssueView] = {}
         for issue in searched:
             view = read_issue(context, issue)
@@ -223,15 +223,10 @@ class Discovery:
     async def _direct(self, api: JiraApi, context: JiraContext, fields: Sequence[str]) -> list[Any]:
         if self._index_lag <= 0:
             return []
-        recent, newest = await asyncio.gather(
-            bulk_fetch(api, self._recent(), fields, properties=[PROPERTY]) if self._recent() else _none(),
-            newer_issues(api, context, index_lag=self._index_lag, fields=fields, properties=[PROPERTY]),
-        )
-        return [*recent[0], *newest]
-
-
-async def _none() -> tuple[list[Any], set[str]]:
-    return [], set()
+        recent = self._recent()
+        written = (await bulk_fetch(api, recent, fields, properties=[PROPERTY]))[0] if recent else []
+        newest = await newer_issues(api, context, index_lag=self._index_lag, fields=fields, properties=[PROPERTY])
+        return [*written, *newest]
 
 
 FindCreated = Callable[[Collection[str]], Awaitable[Mapping[str, IssueView]]]

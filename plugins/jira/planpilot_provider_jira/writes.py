@@ -235,8 +235,10 @@ class IssueWrites:
         for name, ref in context.fields.items():
             if ref.kind == "status" and status is not None:
                 shown[name] = status.name
-            elif ref.kind == "sprint" and wants.sprint is not None:
+            elif ref.kind == "sprint" and wants.sprint is not None and not issue_type.subtask:
                 shown[name] = wants.sprint[0]
+            elif ref.kind == "priority" and context.priority is not None:
+                shown[name] = context.priority[0]
         for name, value in item.fields.items():
             shown[_field(context, name).name] = value
         return IssueView(

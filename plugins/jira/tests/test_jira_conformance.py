@@ -14,6 +14,7 @@ import pytest
 
 from planpilot_provider_jira.provider import JiraProvider
 from planpilot_provider_jira.testing import JiraEmulator
+from planpilot_providers_core import FieldConfig
 from planpilot_providers_core.testing import (
     ConformanceSettings,
     CreateFailureInjector,
@@ -26,6 +27,7 @@ from .support import BOARD, provider_factory
 
 class _JiraConformance(ProviderConformance):
     search_lag = 0.0
+    field_config = FieldConfig()
 
     @pytest.fixture
     def jira(self, make_emulator: Callable[..., JiraEmulator]) -> Iterator[JiraEmulator]:
@@ -35,7 +37,7 @@ class _JiraConformance(ProviderConformance):
 
     @pytest.fixture
     def make_provider(self, jira: JiraEmulator) -> Callable[[], JiraProvider]:
-        return provider_factory(jira, board_url=BOARD)
+        return provider_factory(jira, board_url=BOARD, field_config=self.field_config)
 
     @pytest.fixture
     def inject_create_failure(self) -> CreateFailureInjector:
@@ -58,3 +60,11 @@ class TestJiraConformanceWithIndexLag(_JiraConformance):
     """The search index lags every write by an hour: discovery must not depend on it."""
 
     search_lag = 3600.0
+
+
+class TestJiraConformanceWithWorkflowDefaults(_JiraConformance):
+    """New issues go to Done, two transitions away, at the High priority: every create has requests after the
+    one that makes the issue, each of which the transport checks fail in turn (a partial failure, finished by the
+    next update)."""
+
+    field_config = FieldConfig(status="Done", priority="High")

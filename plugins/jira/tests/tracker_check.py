@@ -84,7 +84,9 @@ def _differences(
     )
     differs("label", label in issue.labels, True)
     differs("parent", issue.parent.key if issue.parent else None, refs.parent)
-    links = [link.inward.key for link in emulator.state.links_of(issue) if (link.type, link.outward) == (BLOCKS, issue)]
+    links = [
+        link.inward.key for link in emulator.state.links_of(issue) if link.type is BLOCKS and link.outward is issue
+    ]
     differs("blockers", sorted(links), sorted(issues[b].key for b in blocking if b in issues))
     if item.size is not None:
         differs("size", issue.custom.get("customfield_10016"), TSHIRT_POINTS.get(item.size.upper()))

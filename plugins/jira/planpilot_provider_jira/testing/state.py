@@ -308,7 +308,8 @@ class JiraState:
         return [t for t in issue.project.transitions if t.available_from(issue.status)]
 
     def do_transition(self, issue: Issue, payload: Mapping[str, Any]) -> None:
-        """``POST .../transitions``: the transition must be available from the issue's status."""
+        """``POST .../transitions``: the transition must be available from the issue's status; ``fields``,
+        ``update`` and ``properties`` in the body are applied with it (as on create and edit)."""
         given = payload.get("transition")
         if not isinstance(given, dict) or not ("id" in given or "looped" in given):
             raise JiraError(400, ["Missing 'transition' identifier"])
@@ -319,9 +320,11 @@ class JiraState:
         changes = None
         if payload.get("fields") or payload.get("update"):
             changes = read_changes(self, payload.get("fields"), payload.get("update"), issue=issue)
+        properties = _properties(payload.get("properties"))
         if changes is not None:
             self._apply(issue, changes)
         self._move(issue, transition)
+        issue.properties.update(properties)
         self._touch(issue)
 
     def link(self, payload: Mapping[str, Any]) -> Link:
