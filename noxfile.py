@@ -6,6 +6,7 @@ nox -s isolation        # fresh venvs per plugin combination (needs the package 
 nox -s codegen          # regenerate the GraphQL plugins' sgqlc code (GitHub, Linear) from their .graphql files
 nox -s bench            # request counts, sync wall time and memory, CLI start-up, budgets (benchmarks/)
 nox -s demo             # sync the example plan to the GitHub emulator twice; the second run writes nothing
+nox -s planpilot_compat # PlanPilot 2.7.0 after this project's sync of an edited plan: it creates no issue
 nox -s lock             # refresh constraints.txt: the versions every other session installs
 nox -s newest           # tests and typecheck against the newest releases (what a new release broke)
 
@@ -32,6 +33,8 @@ GITHUB = "./plugins/github[emulator]"
 JIRA = "./plugins/jira[emulator]"
 LINEAR = "./plugins/linear[emulator]"
 TRACKLET = "./examples/planpilot-provider-tracklet"
+PLANPILOT = "planpilot==2.7.0"
+"""PlanPilot itself, for ``planpilot_compat``: installed in a virtualenv of its own, never next to ours."""
 TEST_DEPS = ("pytest>=8", "pytest-asyncio>=0.24", "pytest-xdist>=3.6", "hypothesis>=6.100")
 TOOLS = ("ruff", "mypy", "nox", "hatchling", "build", "twine")
 """Installed by sessions or by ``.ci/run`` itself (nox), or by pip to build our wheels (hatchling): all locked."""
@@ -50,7 +53,7 @@ def pinned(session: nox.Session) -> None:
 def lock(session: nox.Session) -> None:
     """Resolve every dependency of every session afresh and write the versions to constraints.txt."""
     session.env["PIP_CONSTRAINT"] = ""  # resolve from the index, not from the lock being replaced
-    session.install("--upgrade", CORE, DRY_RUN, GITHUB, JIRA, LINEAR, TRACKLET, *TEST_DEPS, *TOOLS)
+    session.install("--upgrade", CORE, DRY_RUN, GITHUB, JIRA, LINEAR, TRACKLET, PLANPILOT, *TEST_DEPS, *TOOLS)
     frozen = session.run("python", "-m", "pip", "freeze", "--exclude-editable", silent=True)
     assert isinstance(frozen, str)
     pins = sorted(
@@ -143,6 +146,19 @@ def codegen_check(session: nox.Session) -> None:
     session.install(CORE, GITHUB, LINEAR)
     for plugin in GRAPHQL_PLUGINS:
         session.run("python", f"plugins/{plugin}/tools/codegen.py", "--check")
+
+
+@nox.session
+def planpilot_compat(session: nox.Session) -> None:
+    """PlanPilot 2.7.0 (from PyPI, in its own virtualenv) on the same board: after this project syncs an edited
+    plan to the GitHub emulator, PlanPilot run on that plan file finds every issue and creates none."""
+    pinned(session)
+    session.install(CORE, GITHUB)
+    planpilot_env = Path(session.create_tmp()) / "planpilot-2.7"
+    session.run("python", "-m", "venv", "--clear", str(planpilot_env))
+    python = str(planpilot_env / "bin" / "python")
+    session.run(python, "-m", "pip", "install", "--quiet", PLANPILOT, external=True)  # through the lock too
+    session.run("python", "tests/support/planpilot_compat.py", "--planpilot-python", python)
 
 
 @nox.session

@@ -30,6 +30,9 @@ class Capability(enum.StrEnum):
     """Board fields (size, status, priority, iteration) can be set."""
     ITEM_DELETE = "items.delete"
     """Items can be deleted."""
+    ITEM_CLOSE_DUPLICATE = "items.close-duplicate"
+    """Items can be closed as duplicates of another item (``Provider.close_duplicate``): the sync merges the
+    copies two syncs made at once. Without it, a sync reports such copies as problems."""
 
 
 #: What the engine's discovery needs from every provider (the spec's "Required Discovery Capabilities").

@@ -47,7 +47,7 @@ _R = TypeVar("_R")
 
 #: Contract methods that only read, and those that write; the base class guards both kinds.
 _READS = ("search_items", "get_item", "fetch_relations")
-_WRITES = ("create_item", "update_item", "delete_item", "update_items", "reconcile_many")
+_WRITES = ("create_item", "update_item", "delete_item", "update_items", "reconcile_many", "close_duplicate")
 
 
 class _Phase(enum.Enum):
@@ -247,6 +247,26 @@ class Provider(abc.ABC, Generic[ContextT]):
     async def delete_item(self, item_id: str) -> None:
         """Delete the item; ``ItemNotFoundError`` when there is none."""
 
+    async def close_duplicate(self, item_id: str, kept: Item, *, label: str) -> None:
+        """Close the item as a duplicate of ``kept`` and take the discovery ``label`` off it; never delete it.
+
+        A sync calls it for the surplus copies of a plan item (two syncs ran at once: every run keeps the
+        same copy, see ``sync.identity``). Afterwards a search for ``label`` must no longer return the item,
+        so no later discovery (this project's, or PlanPilot's, which searches the same label) takes it for a
+        copy of the plan again; ``get_item`` still finds it. Link it to ``kept`` where the tracker can
+        (GitHub: closed as a duplicate of that issue). Closing an item already closed so succeeds; an id
+        that does not exist raises ``ItemNotFoundError``. Relations are not the method's business: the
+        sync detaches the item before closing it.
+
+        Providers that declare ``items.close-duplicate`` override it; the default raises
+        ``ProviderCapabilityError``.
+        """
+        self.require(Capability.ITEM_CLOSE_DUPLICATE)
+        raise ProviderError(
+            f"provider {self.name!r} declares {Capability.ITEM_CLOSE_DUPLICATE.value} but does not implement "
+            "close_duplicate"
+        )
+
     async def fetch_relations(self, items: Sequence[Item]) -> dict[str, ItemRelations]:
         """Current relations of many items, keyed by item id.
 
@@ -318,6 +338,15 @@ class Provider(abc.ABC, Generic[ContextT]):
             return [f"provider {self.name!r} has no board fields, but the item sets {', '.join(fields)}"]
         return []
 
+    def size_problems(self, size: str) -> list[str]:
+        """What is wrong with a plan size (an estimate's t-shirt size) on this tracker, checked before any write.
+
+        Called on the entered provider for every size the sync would write (``fields`` naming the size
+        field win over the estimate's size and are checked by :meth:`field_problems` instead). Return one
+        message per problem, naming the choices (a size the board has no option for). The default: none.
+        """
+        return []
+
     def recorded_changes(self) -> Sequence[str] | None:
         """The changes a simulating provider recorded instead of making them, one line each.
 
@@ -328,5 +357,5 @@ class Provider(abc.ABC, Generic[ContextT]):
 
 
 # The default batch methods are part of the contract too: guard them like the methods subclasses define.
-for _name in ("fetch_relations", "update_items", "reconcile_many"):
+for _name in ("fetch_relations", "update_items", "reconcile_many", "close_duplicate"):
     setattr(Provider, _name, _guard(getattr(Provider, _name), write=_name != "fetch_relations"))

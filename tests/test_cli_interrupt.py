@@ -1,4 +1,7 @@
-"""Ctrl-C during a sync: a summary of what was written, exit 130, and a re-run that converges."""
+"""Ctrl-C or SIGTERM during a sync: a summary of what was written, exit 130 or 143, and a re-run that converges.
+
+SIGTERM is what ``timeout``, ``docker stop`` and a cancelled CI job send; it is handled like Ctrl-C.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from planpilot_provider_github.testing import GitHubEmulator, serve_in_thread
 from planpilot_providers_core.sync.body import parse_metadata
@@ -28,7 +33,14 @@ def _sync(url: str, *extra: str) -> list[str]:
     ]
 
 
-def test_ctrl_c_reports_what_was_written_and_a_rerun_converges(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("stop", "code", "said"),
+    [(signal.SIGINT, 130, "interrupted:"), (signal.SIGTERM, 143, "terminated (SIGTERM):")],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_a_stopped_sync_reports_what_was_written_and_a_rerun_converges(
+    tmp_path: Path, stop: signal.Signals, code: int, said: str
+) -> None:
     emulator = GitHubEmulator.with_default_scenario(latency=0.02)
     env = {**os.environ, "GITHUB_TOKEN": "interrupt-test-token", "PATH": str(tmp_path)}
     with serve_in_thread(emulator) as url:
@@ -38,13 +50,13 @@ def test_ctrl_c_reports_what_was_written_and_a_rerun_converges(tmp_path: Path) -
             assert process.poll() is None, process.communicate()
             assert time.monotonic() < deadline, "the sync never started creating"
             time.sleep(0.01)
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop)
         _out, err = process.communicate(timeout=60)
 
-        assert process.returncode == 130, err
+        assert process.returncode == code, err
         assert "Traceback" not in err
         assert "KeyboardInterrupt" not in err
-        assert "interrupted:" in err
+        assert said in err
         assert "run the same command again to finish" in err
         written = len(emulator.state.issues("acme/roadmap"))
         assert 8 <= written < 43, "it stopped half-way"

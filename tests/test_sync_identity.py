@@ -72,9 +72,9 @@ async def sync(tracker: DryRunProvider, plan: Plan) -> SyncResult:
 
 
 def items_of(tracker: DryRunProvider) -> collections.Counter[tuple[str, str]]:
-    """(plan id, item id) -> how many tracker items carry it."""
-    found = (parse_metadata(i.body) for i in tracker._store.items.values())
-    return collections.Counter((m.plan_id, m.item_id) for m in found if m)
+    """(plan lineage, item id) -> how many tracker items carry it (closed duplicates left out)."""
+    found = (parse_metadata(i.body) for i in tracker._store.items.values() if i.id not in tracker._store.duplicate_of)
+    return collections.Counter((m.copy_key, m.item_id) for m in found if m)
 
 
 async def test_an_edited_plan_updates_its_items_without_any_flag(tracker: DryRunProvider) -> None:
@@ -163,32 +163,52 @@ async def test_pinning_another_plans_id_is_refused_before_any_write(tracker: Dry
     assert (pinned_edit.identity, len(tracker._store.items)) == ("pinned", 7)
 
 
-async def test_a_plan_continuing_two_copies_is_refused_until_one_is_picked(tracker: DryRunProvider) -> None:
-    """Two full copies of v1 under different ids (PlanPilot re-synced an edited plan), then v2."""
-    plan = roadmap()
+async def two_copies(tracker: DryRunProvider, plan: Plan) -> tuple[str, str]:
+    """Two full copies of ``plan`` under two plan ids, as PlanPilot leaves them; the two ids."""
     copy_ids = (plan.plan_id, roadmap(E2="v0 title").plan_id)
     async with tracker:
         for plan_id in copy_ids:
             for planned in plan:
-                await tracker.create_item(
-                    CreateItemInput(
-                        title=planned.title,
-                        body=render_body(planned, plan_id),
-                        item_type=planned.type,
-                        labels=("planpilot",),
-                    )
-                )
+                body = render_body(planned, plan_id)
+                request = CreateItemInput(title=planned.title, body=body, item_type=planned.type, labels=("planpilot",))
+                await tracker.create_item(request)
+    return copy_ids
+
+
+async def test_a_plan_continuing_two_copies_is_refused_until_one_is_picked(tracker: DryRunProvider) -> None:
+    """Two full copies of v1 under different ids (PlanPilot re-synced an edited plan), then v2."""
+    plan = roadmap()
+    copy_ids = await two_copies(tracker, plan)
     edited = roadmap(T1="v2 title")
     before = tracker.operations
 
-    with pytest.raises(PlanCollisionError, match="continues the items of 2 plans") as info:
+    with pytest.raises(PlanCollisionError, match="holds 2 copies of this plan") as info:
         await sync(tracker, edited)
     assert all(plan_id in str(info.value) for plan_id in copy_ids)
+    assert "--keep-copy" in str(info.value)
     assert tracker.operations == before
 
     chosen = await sync(tracker, attrs.evolve(edited, pinned_id=copy_ids[1]))
     assert chosen.plan_id == copy_ids[1]
     assert sum(o.action is ItemAction.CREATED for o in chosen.items) == 0
+    assert any(f"--keep-copy {copy_ids[1]}" in w for w in chosen.warnings), "the other copy is named, not dropped"
+
+
+async def test_keeping_one_copy_closes_the_others_items_once_and_for_all(tracker: DryRunProvider) -> None:
+    plan = roadmap()
+    copy_ids = await two_copies(tracker, plan)
+    edited = roadmap(T1="v2 title")
+
+    async with tracker:
+        kept = await sync_plan(tracker, attrs.evolve(edited, pinned_id=copy_ids[1]), keep_copy=True)
+
+    assert kept.ok
+    assert kept.merged_copies == (copy_ids[0],)
+    assert {m.item_id for m in kept.merged} == {i.id for i in plan}, "each item of the other copy closed"
+    assert all(m.kept.startswith("DRY-") for m in kept.merged)
+    assert len(tracker._store.duplicate_of) == 7
+    again = await sync(tracker, edited)  # no --plan-id: the choice stuck
+    assert (again.plan_id, again.writes) == (copy_ids[1], 0)
 
 
 async def test_partial_plans_leave_links_outside_the_plan_out(tracker: DryRunProvider) -> None:
@@ -242,11 +262,12 @@ async def test_the_preview_shows_what_a_sync_would_change_and_writes_nothing(tra
 
     assert tracker.operations == before
     changes = {p.item_id: p for p in preview.items if p.pending}
-    assert set(changes) == {"T2", "T4", "S1", "S2"}, "S1 lists T2 by title, S2 gains T4 as a sub-item"
+    # Every body gets the edited version's content hash (PlanPilot's PLAN_ID for it).
+    assert set(changes) == {"E1", "E2", "S1", "S2", "T1", "T2", "T3", "T4"}
     assert changes["T2"].change is Change.UPDATE
     assert "title" in changes["T2"].fields
     assert changes["T4"].change is Change.CREATE
     assert changes["T4"].link == ("parent S2", "blocked by T3")
-    assert changes["S1"].fields == changes["S2"].fields == ("body",)
+    assert changes["S1"].fields == changes["S2"].fields == changes["E1"].fields == ("body",)
     assert preview.pending
-    assert (preview.count(Change.CREATE), preview.count(Change.UPDATE)) == (1, 3)
+    assert (preview.count(Change.CREATE), preview.count(Change.UPDATE)) == (1, 7)

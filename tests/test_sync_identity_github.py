@@ -204,3 +204,37 @@ def test_dry_run_against_github_lists_the_pending_change_and_writes_nothing(
     assert "Changes pending" in out
     assert "T7" in out
     assert server.stats.mutation_requests == 0
+
+
+def test_two_copies_are_named_then_one_kept_with_keep_copy_once(
+    emulator: tuple[GitHubEmulator, str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """PlanPilot left two copies (v1 and v0 of the plan); the project refuses to pick, then keeps one."""
+    server, url = emulator
+    plan = load_plan([ROADMAP])
+    v0 = load_plan([edited(tmp_path, "v0.json", E1="v0 title")])
+    for copy in (plan, v0):
+        for item in plan:
+            server.state.add_issue(REPO, item.title, render_body(item, copy.plan_id), labels=["planpilot"])
+    target = edited(tmp_path, T7="v2 title")
+
+    code, refused = sync(capsys, url, target)
+    assert code == 2
+    assert refused["error"]["kind"] == "identity"
+    assert plan.plan_id in refused["error"]["message"]
+    assert v0.plan_id in refused["error"]["message"]
+
+    code, dry = sync(capsys, url, target, extra=("--keep-copy", plan.plan_id, "--dry-run"))
+    assert code == 5
+    assert len(dry["merges"]) == 43, "the preview lists every item the keep would close"
+    assert server.stats.mutation_requests == 0
+
+    code, kept = sync(capsys, url, target, extra=("--keep-copy", plan.plan_id))
+    assert code == 0
+    assert kept["merged_copies"] == [v0.plan_id]
+    assert len(kept["merged"]) == 43
+    code, again = sync(capsys, url, target)  # no flag: the choice stuck
+    assert (code, again["writes"], again["plan_id"]) == (0, 0, plan.plan_id)
+    open_issues = [view for view in server.state.issues(REPO) if view.state == "OPEN"]
+    assert len(open_issues) == 43
+    assert {view.state_reason for view in server.state.issues(REPO) if view.state == "CLOSED"} == {"DUPLICATE"}

@@ -29,7 +29,9 @@ from planpilot_providers_core.sync.results import ItemAction, Phase, RelationsAc
 from planpilot_providers_core.sync.runner import sync_plan
 
 ALL = frozenset(Capability)
-WRITES = frozenset({"create_item", "update_item", "reconcile_relations", "set_parent", "add_dependency"})
+WRITES = frozenset(
+    {"create_item", "update_item", "reconcile_relations", "set_parent", "add_dependency", "close_duplicate"}
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -79,6 +81,8 @@ class FakeTracker(Provider[ProviderContext]):
         self.create_failures: dict[str, Exception] = {}
         self.partial_creates: dict[str, tuple[str, ...]] = {}
         self.update_failures: dict[str, Exception] = {}
+        self.closed: dict[str, str] = {}
+        """Item id -> the id of the item it was closed as a duplicate of."""
         self._next = 1
 
     async def resolve_context(self) -> ProviderContext:
@@ -183,6 +187,13 @@ class FakeTracker(Provider[ProviderContext]):
 
     async def delete_item(self, item_id: str) -> None:
         del self.items[item_id]
+
+    async def close_duplicate(self, item_id: str, kept: Item, *, label: str) -> None:
+        current = self.items[item_id]
+        async with self.call("close_duplicate", current.key):
+            labels = tuple(name for name in current.labels if name.casefold() != label.casefold())
+            self.items[item_id] = attrs.evolve(current, labels=labels)
+            self.closed[item_id] = kept.id
 
     async def fetch_relations(self, items: Sequence[Item]) -> dict[str, ItemRelations]:
         async with self.call("fetch_relations", str(len(items))):
@@ -328,7 +339,8 @@ async def test_discovery_searches_label_and_marker_and_ignores_other_plans() -> 
 
     result = await run(provider, plan)
 
-    assert provider.searches == [ItemSearchFilters(labels=("planpilot",), body_contains="PLANPILOT_META_V1")]
+    # Discovery, then the settle after the creates: both the same search.
+    assert provider.searches == [ItemSearchFilters(labels=("planpilot",), body_contains="PLANPILOT_META_V1")] * 2
     assert result.ok
     assert result.outcome("E1").action is ItemAction.CREATED
     foreign = {other_plan.key, longer_id.key, no_block.key, unlabelled.key}
@@ -336,7 +348,7 @@ async def test_discovery_searches_label_and_marker_and_ignores_other_plans() -> 
     assert len(provider.items) == 4 + 9
 
 
-async def test_discovery_keeps_one_of_duplicate_items_and_warns() -> None:
+async def test_a_duplicate_found_by_discovery_is_merged_into_the_oldest_copy() -> None:
     provider, plan = FakeTracker(), standard_plan()
     await run(provider, plan)
     original = provider.one("E2")
@@ -347,8 +359,29 @@ async def test_discovery_keeps_one_of_duplicate_items_and_warns() -> None:
 
     assert result.ok
     assert result.outcome("E2").key == original.key
-    assert f"E2 has 2 tracker items ({original.key}, {duplicate.key})" in " ".join(result.warnings)
-    assert len(provider.writes) == writes_before, "nothing is created or changed because of a duplicate"
+    assert [m.to_json() for m in result.merged] == [
+        {"id": "E2", "kept": original.key, "url": original.url, "closed": [duplicate.key]}
+    ]
+    assert provider.closed == {duplicate.id: original.id}
+    assert "planpilot" not in provider.items[duplicate.id].labels, "out of discovery"
+    assert provider.writes[writes_before:] == [("close_duplicate", duplicate.key)], "nothing else is written"
+    assert (await run(provider, plan)).writes == 0
+
+
+async def test_without_close_duplicate_a_duplicate_is_a_problem_not_success() -> None:
+    provider = FakeTracker(capabilities=ALL - {Capability.ITEM_CLOSE_DUPLICATE})
+    plan = standard_plan()
+    await run(provider, plan)
+    original = provider.one("E2")
+    duplicate = provider.seed(title=original.title, body=original.body, item_type="EPIC")
+
+    result = await run(provider, plan)
+
+    assert not result.ok, "never 'the tracker matches the plan' while duplicates exist"
+    (problem,) = result.problems
+    assert (problem.item_id, problem.phase) == ("E2", Phase.MERGE)
+    assert f"close {duplicate.key} as duplicates of {original.key}" in problem.message
+    assert result.outcome("E2").key == original.key
     assert not [call for call in provider.calls if call[1] == duplicate.key]
 
 

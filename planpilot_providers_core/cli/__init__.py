@@ -12,11 +12,16 @@ machinery (and the provider) only when it runs.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
-from typing import Final
+from typing import TYPE_CHECKING, Final, NoReturn
 
-from planpilot_providers_core.cli.exits import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED
+from planpilot_providers_core.cli.exits import EXIT_BAD_INPUT, EXIT_INTERNAL
 from planpilot_providers_core.defaults import DEFAULT_LABEL, DEFAULT_PROVIDER
+
+if TYPE_CHECKING:
+    from planpilot_providers_core.cli.output import Output
+    from planpilot_providers_core.cli.signals import Interrupted
 
 __all__ = ["build_parser", "main"]
 
@@ -32,6 +37,22 @@ def _concurrency(text: str) -> int:
     if not 1 <= value <= MAX_CONCURRENT_LIMIT:
         raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_CONCURRENT_LIMIT}, got {value}")
     return value
+
+
+class UsageError(Exception):
+    """A command line argparse refused: reported by :func:`main`, as JSON too with ``--json``."""
+
+    def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
+        super().__init__(message)
+        self.usage = parser.format_usage()
+        self.prog = parser.prog
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is raised for :func:`main` to report instead of exiting on the spot."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(self, message)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -82,6 +103,15 @@ def _provider_options(parser: argparse.ArgumentParser, *, provider_default: str 
     _common(parser)
 
 
+def _keep_copy(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--keep-copy",
+        metavar="ID",
+        help="when the tracker holds two copies of the plan (the sync names them), keep the copy with this id and "
+        "close each item of the others as a duplicate of the kept one (linked, never deleted); once is enough",
+    )
+
+
 class _VersionAction(argparse.Action):
     """Prints core and plugin versions; resolved lazily so ``--help`` does not run discovery."""
 
@@ -99,7 +129,7 @@ class _VersionAction(argparse.Action):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="planpilot-providers",
         description="Provider plugins for PlanPilot-style roadmap sync: list them, sync a plan, check a provider.",
     )
@@ -114,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Create or update the plan's epics, stories and tasks in a tracker, then set their relations. "
         "Exit codes: 0 success, 1 unexpected error (a bug), 2 bad plan or configuration, 3 provider or "
         "credential error, 4 some items failed (run again to converge), 5 changes pending (--dry-run), "
-        "130 interrupted (run again to finish).",
+        "130 interrupted (run again to finish), 143 terminated by SIGTERM (likewise).",
     )
     p_sync.add_argument(
         "plans", nargs="+", metavar="PLAN", help="one unified plan file, or the epics, stories and tasks files"
@@ -132,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="use this plan id as the plan's identity (by default an edited plan keeps the id its items already "
         "carry in the tracker, and a new plan gets its content hash)",
     )
+    _keep_copy(p_sync)
     p_sync.add_argument(
         "--validation",
         choices=("strict", "partial"),
@@ -162,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
         "budget units that costs and how long it takes at the tracker's pace; still writes nothing",
     )
     p_check.add_argument("--plan-id", metavar="ID", help="as for sync")
+    _keep_copy(p_check)
     p_check.add_argument("--validation", choices=("strict", "partial"), default="strict", help="as for sync")
     _provider_options(p_check, provider_default=None)
     p_check.set_defaults(command_name="check")
@@ -172,10 +204,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command and return its exit code; never ends in a traceback.
 
     Every failure a command foresees ends with its own message and code; Ctrl-C outside a sync ends
-    with 130; anything else is reported as an unexpected error (exit 1), its traceback shown with -v.
+    with 130 and SIGTERM with 143 (a sync reports what it wrote, see ``cli/signals.py``); anything else
+    is reported as an unexpected error (exit 1), its traceback shown with -v. With ``--json`` every
+    outcome, a usage error included, is one JSON object on stdout.
     """
+    from planpilot_providers_core.cli import signals
+
+    words = list(sys.argv[1:] if argv is None else argv)
+    restore = signals.install()
+    try:
+        return _main(words)
+    except signals.Interrupted as stop:  # SIGTERM before a command began
+        return _stopped(stop, as_json="--json" in words)
+    finally:
+        restore()
+
+
+def _main(words: list[str]) -> int:
+    from planpilot_providers_core.cli.signals import Interrupted
+
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(words)
+    except UsageError as exc:
+        from planpilot_providers_core.cli.output import Output
+
+        usage = Output()
+        usage.err(f"{exc.usage}{exc.prog}: error: {exc}")
+        if "--json" in words:
+            usage.json({"ok": False, "exit_code": EXIT_BAD_INPUT, "error": {"kind": "usage", "message": str(exc)}})
+        return EXIT_BAD_INPUT
     command = getattr(args, "command_name", None)
     if command is None:
         parser.print_help()
@@ -203,18 +261,35 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_check(args, output=output)
     except KeyboardInterrupt:
-        output.err("interrupted")
-        return EXIT_INTERRUPTED
+        return _stopped(Interrupted(), as_json=args.json, output=output)
+    except Interrupted as stop:
+        return _stopped(stop, as_json=args.json, output=output)
     except Exception as exc:
         if args.verbose:
             import traceback
 
             output.err("".join(traceback.format_exception(exc)))
-        output.err(
-            f"error: unexpected {type(exc).__name__}: {exc}. This is a bug in planpilot-providers or in a "
+        message = (
+            f"unexpected {type(exc).__name__}: {exc}. This is a bug in planpilot-providers or in a "
             "plugin; run the command again with -v to see where, and report it."
         )
+        output.err(f"error: {message}")
+        if args.json:
+            output.json({"ok": False, "exit_code": EXIT_INTERNAL, "error": {"kind": "internal", "message": message}})
         return EXIT_INTERNAL
     finally:
         if handler is not None:
             handler.close()
+
+
+def _stopped(stop: Interrupted, *, as_json: bool, output: Output | None = None) -> int:
+    """A command stopped by Ctrl-C or SIGTERM before it had anything to report."""
+    if output is None:
+        from planpilot_providers_core.cli.output import Output
+
+        output = Output()
+    output.err(stop.what)
+    if as_json:
+        signal_name = "SIGTERM" if stop.terminated else "SIGINT"
+        output.json({"ok": False, "exit_code": stop.code, "interrupted": True, "signal": signal_name})
+    return stop.code

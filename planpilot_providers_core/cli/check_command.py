@@ -7,7 +7,6 @@ what that costs at the tracker's pace (``Provider.estimate``): budget units and 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import enum
 import json
 from collections.abc import Mapping
@@ -17,10 +16,11 @@ import attrs
 
 from planpilot_providers_core import registry
 from planpilot_providers_core.capabilities import unresolved
+from planpilot_providers_core.cli import signals
 from planpilot_providers_core.cli.exits import EXIT_OK, CommandError
 from planpilot_providers_core.cli.list_command import credential_json, credential_text
 from planpilot_providers_core.cli.output import Output, cell, duration
-from planpilot_providers_core.cli.plan_input import load
+from planpilot_providers_core.cli.plan_input import load, pinned_copy
 from planpilot_providers_core.cli.provider_setup import RunFailure, open_provider, run_failure
 from planpilot_providers_core.cli.reports import report_error
 from planpilot_providers_core.plan import Plan
@@ -34,9 +34,10 @@ def run_check(args: argparse.Namespace, *, output: Output | None = None) -> int:
     """Enter the provider read-only, print what it resolved (and what it declared but did not)."""
     output = output or Output()
     try:
-        plan = load(args.plans, args.plan_id, partial=args.validation == "partial") if args.plans else None
+        pinned, keep_copy = pinned_copy(args)
+        plan = load(args.plans, pinned, partial=args.validation == "partial") if args.plans else None
         provider = open_provider(args, output, read_only=True)
-        report = asyncio.run(_check(provider, plan))
+        report = signals.run(_check(provider, plan, keep_copy=keep_copy))
     except CommandError as failure:
         return report_error(failure, output, as_json=args.json)
     registered = registry.get_registry().get(args.provider)
@@ -98,7 +99,7 @@ def _print_estimate(plan: Mapping[str, Any], output: Output) -> None:
     output.out(f"  duration at the tracker's pace: about {duration(estimate['seconds'])}{bound}")
 
 
-async def _check(provider: Provider[Any], plan: Plan | None) -> dict[str, Any]:
+async def _check(provider: Provider[Any], plan: Plan | None, *, keep_copy: bool) -> dict[str, Any]:
     try:
         async with provider:
             report: dict[str, Any] = {
@@ -106,15 +107,15 @@ async def _check(provider: Provider[Any], plan: Plan | None) -> dict[str, Any]:
                 "context": _json_safe(provider.context),
             }
             if plan is not None:
-                report["plan"] = await _estimate(provider, plan, provider.config.label)
+                report["plan"] = await _estimate(provider, plan, provider.config.label, keep_copy=keep_copy)
             return report
     except RunFailure as exc:
         raise run_failure(exc, f"could not enter provider {provider.name!r}") from exc
 
 
-async def _estimate(provider: Provider[Any], plan: Plan, label: str) -> dict[str, Any]:
+async def _estimate(provider: Provider[Any], plan: Plan, label: str, *, keep_copy: bool) -> dict[str, Any]:
     """What a sync of ``plan`` would do (the dry-run preview) and what that costs at the tracker's pace."""
-    preview = await preview_sync(provider, plan, label=label)
+    preview = await preview_sync(provider, plan, label=label, keep_copy=keep_copy)
     work = preview.work
     estimate = provider.estimate(work)
     depends_on = sum(len([dep for dep in item.depends_on if dep in plan and dep != item.id]) for item in plan)

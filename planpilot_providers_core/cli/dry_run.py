@@ -6,13 +6,13 @@ Exit 0 when the tracker already matches the plan, 5 when changes are pending (2 
 from __future__ import annotations
 
 import argparse
-import asyncio
 from typing import Any
 
+from planpilot_providers_core.cli import signals
 from planpilot_providers_core.cli.exits import EXIT_CHANGES_PENDING, EXIT_OK, CommandError
 from planpilot_providers_core.cli.output import Output, cell, table
 from planpilot_providers_core.cli.provider_setup import RunFailure, open_provider, run_failure
-from planpilot_providers_core.cli.reports import identity_note, print_removed, report_error
+from planpilot_providers_core.cli.reports import identity_note, print_merged, print_removed, report_error
 from planpilot_providers_core.plan import Plan
 from planpilot_providers_core.provider import Provider
 from planpilot_providers_core.sync.preview import Change, SyncPreview, preview_sync
@@ -20,11 +20,11 @@ from planpilot_providers_core.sync.preview import Change, SyncPreview, preview_s
 __all__ = ["run_preview"]
 
 
-def run_preview(plan: Plan, args: argparse.Namespace, output: Output) -> int:
+def run_preview(plan: Plan, args: argparse.Namespace, output: Output, *, keep_copy: bool = False) -> int:
     """Enter the provider read-only, compute the preview, print it; the exit code says whether changes wait."""
     try:
         provider = open_provider(args, output, read_only=True)
-        preview = asyncio.run(_preview(provider, plan, args.label))
+        preview = signals.run(_preview(provider, plan, args.label, keep_copy=keep_copy))
     except CommandError as failure:
         return report_error(failure, output, as_json=args.json)
     code = EXIT_CHANGES_PENDING if preview.pending else EXIT_OK
@@ -35,10 +35,10 @@ def run_preview(plan: Plan, args: argparse.Namespace, output: Output) -> int:
     return code
 
 
-async def _preview(provider: Provider[Any], plan: Plan, label: str) -> SyncPreview:
+async def _preview(provider: Provider[Any], plan: Plan, label: str, *, keep_copy: bool) -> SyncPreview:
     try:
         async with provider:
-            return await preview_sync(provider, plan, label=label)
+            return await preview_sync(provider, plan, label=label, keep_copy=keep_copy)
     except RunFailure as exc:
         raise run_failure(exc, f"could not preview with provider {provider.name!r}") from exc
 
@@ -66,6 +66,7 @@ def _print(preview: SyncPreview, plan: Plan, provider: Provider[Any], output: Ou
         "(each parent or blocked-by link to add or remove)"
     )
     print_removed(preview.removed, output)
+    print_merged(preview.merges, preview.merged_copies, output, done=False)
     for warning in preview.warnings:
         output.err(f"warning: {cell(warning)}")
     if preview.pending:

@@ -13,6 +13,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_PROVIDER",
     "EXIT_SYNC_FAILED",
+    "EXIT_TERMINATED",
     "CommandError",
 ]
 
@@ -26,6 +27,8 @@ EXIT_CHANGES_PENDING: Final = 5
 """``sync --dry-run`` found changes a sync would make (0: the tracker already matches the plan)."""
 EXIT_INTERRUPTED: Final = 130
 """Stopped with Ctrl-C (128 + SIGINT, as shells report it)."""
+EXIT_TERMINATED: Final = 143
+"""Stopped with SIGTERM (``timeout``, ``docker stop``, a cancelled CI job): 128 + 15, handled like Ctrl-C."""
 
 
 class CommandError(Exception):

@@ -115,7 +115,11 @@ class Output:
         if id(stream) in self._closed:
             return
         try:
-            stream.write(text)
+            try:
+                stream.write(text)
+            except UnicodeEncodeError:  # a stream that is not UTF-8 (PYTHONIOENCODING=ascii): escape, go on
+                encoding = getattr(stream, "encoding", None) or "ascii"
+                stream.write(text.encode(encoding, "backslashreplace").decode(encoding))
             stream.flush()
         except BrokenPipeError:
             self._closed.add(id(stream))

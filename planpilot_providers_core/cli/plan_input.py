@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,7 +13,7 @@ from planpilot_providers_core.plan import Plan, PlanError, load_plan
 from planpilot_providers_core.provider import Provider
 from planpilot_providers_core.sync.preflight import LONGEST_PLAN_ID, limit_problems
 
-__all__ = ["load", "plan_failure", "refuse_what_cannot_fit"]
+__all__ = ["load", "pinned_copy", "plan_failure", "refuse_what_cannot_fit"]
 
 
 def load(paths: Sequence[str], plan_id: str | None = None, *, partial: bool = False) -> Plan:
@@ -27,6 +28,18 @@ def load(paths: Sequence[str], plan_id: str | None = None, *, partial: bool = Fa
         return attrs.evolve(plan, pinned_id=plan_id)
     except ValueError as exc:
         raise CommandError(EXIT_BAD_INPUT, "config", f"--plan-id: {exc}") from exc
+
+
+def pinned_copy(args: argparse.Namespace) -> tuple[str | None, bool]:
+    """``(plan id to pin, keep_copy)`` from ``--plan-id`` and ``--keep-copy`` (which pins the copy it keeps)."""
+    keep = getattr(args, "keep_copy", None)
+    if keep is not None and args.plan_id is not None and keep != args.plan_id:
+        raise CommandError(
+            EXIT_BAD_INPUT,
+            "config",
+            f"--keep-copy {keep} and --plan-id {args.plan_id} name different copies; give the copy to keep once",
+        )
+    return (keep, True) if keep is not None else (args.plan_id, False)
 
 
 def refuse_what_cannot_fit(provider: Provider[Any], plan: Plan) -> None:

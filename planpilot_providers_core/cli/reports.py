@@ -6,9 +6,10 @@ from collections.abc import Sequence
 
 from planpilot_providers_core.cli.exits import CommandError
 from planpilot_providers_core.cli.output import Output, cell
-from planpilot_providers_core.sync.results import RemovedItem
+from planpilot_providers_core.sync.results import MergedItem, RemovedItem
+from planpilot_providers_core.text import MAX_LISTED
 
-__all__ = ["identity_note", "print_removed", "report_error"]
+__all__ = ["identity_note", "print_merged", "print_removed", "report_error"]
 
 
 def report_error(failure: CommandError, output: Output, *, as_json: bool) -> int:
@@ -39,3 +40,20 @@ def print_removed(removed: Sequence[RemovedItem], output: Output) -> None:
         output.out(f"Removed from the plan, left alone in the tracker ({len(removed)}):")
         for item in removed:
             output.out(f"  {cell(item.key)} {cell(item.item_id)} {cell(item.title)} {cell(item.url)}")
+
+
+def print_merged(merged: Sequence[MergedItem], copies: Sequence[str], output: Output, *, done: bool) -> None:
+    """Surplus copies closed as duplicates of the kept items (``done``) or that a sync would close."""
+    if copies:
+        verb = "merged" if done else "would be merged"
+        output.out(f"Other copies of this plan {verb} into it: {', '.join(cell(key) for key in copies)}")
+    if not merged:
+        return
+    closed = sum(len(m.closed) for m in merged)
+    head = "Merged duplicates" if done else "Duplicates a sync would merge"
+    output.out(f"{head} ({closed} closed as duplicates of the kept item, linked to it, never deleted):")
+    for entry in merged[: MAX_LISTED * 5]:
+        keys = ", ".join(cell(key) for key in entry.closed)
+        output.out(f"  {cell(entry.item_id)}: kept {cell(entry.kept)} {cell(entry.url)}; closed {keys}")
+    if len(merged) > MAX_LISTED * 5:
+        output.out(f"  ... and {len(merged) - MAX_LISTED * 5} more item(s) (--json lists all)")

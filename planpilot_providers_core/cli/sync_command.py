@@ -1,8 +1,9 @@
 """``planpilot-providers sync``: load a plan, open the provider, run the sync, print what it did.
 
 Progress goes to stderr, the summary (or ``--json``) to stdout; see ``cli/exits.py`` for exit codes.
-Ctrl-C stops the run cleanly: the summary says what was written so far, and running the same
-command again finishes the job (items already created are found again, never duplicated).
+Ctrl-C (or SIGTERM, see ``cli/signals.py``) stops the run cleanly: the summary says what was written
+so far, and running the same command again finishes the job (items already created are found again,
+never duplicated).
 """
 
 from __future__ import annotations
@@ -12,49 +13,39 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
+from planpilot_providers_core.cli import signals
 from planpilot_providers_core.cli.dry_run import run_preview
-from planpilot_providers_core.cli.exits import (
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    EXIT_SYNC_FAILED,
-    CommandError,
-)
+from planpilot_providers_core.cli.exits import EXIT_OK, EXIT_SYNC_FAILED, CommandError
 from planpilot_providers_core.cli.output import Output, Progress, cell, table
-from planpilot_providers_core.cli.plan_input import load, refuse_what_cannot_fit
+from planpilot_providers_core.cli.plan_input import load, pinned_copy, refuse_what_cannot_fit
 from planpilot_providers_core.cli.provider_setup import RunFailure, open_provider, run_failure
-from planpilot_providers_core.cli.reports import identity_note, print_removed, report_error
+from planpilot_providers_core.cli.reports import identity_note, print_merged, print_removed, report_error
+from planpilot_providers_core.cli.signals import Interrupted
 from planpilot_providers_core.plan import LEVELS, Plan
 from planpilot_providers_core.provider import Provider
 from planpilot_providers_core.sync.results import ItemAction, RelationsAction, SyncResult
 from planpilot_providers_core.sync.runner import SyncRun
 
-__all__ = ["Interrupted", "run_sync"]
-
-
-class Interrupted(Exception):
-    """The sync was stopped (Ctrl-C); ``result`` is what it did until then."""
-
-    def __init__(self, result: SyncResult | None) -> None:
-        super().__init__("interrupted")
-        self.result = result
+__all__ = ["run_sync"]
 
 
 def run_sync(args: argparse.Namespace, *, output: Output | None = None) -> int:
     """``planpilot-providers sync``; returns the exit code."""
     output = output or Output()
     try:
-        plan = load(args.plans, args.plan_id, partial=args.validation == "partial")
+        pinned, keep_copy = pinned_copy(args)
+        plan = load(args.plans, pinned, partial=args.validation == "partial")
         for warning in plan.warnings:
             output.err(f"warning: {cell(warning)}")
         if args.dry_run:
-            return run_preview(plan, args, output)
+            return run_preview(plan, args, output, keep_copy=keep_copy)
         provider = open_provider(args, output)
         refuse_what_cannot_fit(provider, plan)
-        result = asyncio.run(_sync(provider, plan, args, Progress(output)))
+        result = signals.run(_sync(provider, plan, args, Progress(output), keep_copy=keep_copy))
     except CommandError as failure:
         return report_error(failure, output, as_json=args.json)
     except Interrupted as stop:
-        return _report_interrupted(stop.result, output, as_json=args.json)
+        return _report_interrupted(stop, output, as_json=args.json)
     code = EXIT_OK if result.ok else EXIT_SYNC_FAILED
     changes = provider.recorded_changes()
     budget = provider.budget_report()
@@ -73,11 +64,20 @@ def run_sync(args: argparse.Namespace, *, output: Output | None = None) -> int:
     return code
 
 
-async def _sync(provider: Provider[Any], plan: Plan, args: argparse.Namespace, progress: Progress) -> SyncResult:
+async def _sync(
+    provider: Provider[Any], plan: Plan, args: argparse.Namespace, progress: Progress, *, keep_copy: bool
+) -> SyncResult:
     run: SyncRun | None = None
     try:
         async with provider:
-            run = SyncRun(provider, plan, label=args.label, max_concurrent=args.max_concurrent, progress=progress)
+            run = SyncRun(
+                provider,
+                plan,
+                label=args.label,
+                max_concurrent=args.max_concurrent,
+                progress=progress,
+                keep_copy=keep_copy,
+            )
             progress.estimate = run.estimate
             return await run.execute()
     except RunFailure as exc:
@@ -85,29 +85,31 @@ async def _sync(provider: Provider[Any], plan: Plan, args: argparse.Namespace, p
             exc, "sync stopped" if run is not None else f"could not enter provider {provider.name!r}"
         ) from exc
     except asyncio.CancelledError:
-        # Ctrl-C: asyncio.run cancels this task. Hand the partial result out instead of a bare traceback.
+        # Ctrl-C or SIGTERM: the task is cancelled. Hand the partial result out instead of a bare traceback.
         raise Interrupted(run.result() if run is not None else None) from None
 
 
-def _report_interrupted(result: SyncResult | None, output: Output, *, as_json: bool) -> int:
+def _report_interrupted(stop: Interrupted, output: Output, *, as_json: bool) -> int:
+    result: SyncResult | None = stop.result
     if result is None:
-        output.err("interrupted before anything was written; nothing to finish")
-        written = None
+        output.err(f"{stop.what} before anything was written; nothing to finish")
     else:
         counts = {action: sum(n[action] for n in result.counts().values()) for action in result.actions}
         written = {action.value: counts[action] for action in result.actions if counts[action]}
         done = ", ".join(f"{n} {action}" for action, n in written.items()) or "nothing"
+        merged = f", {sum(len(m.closed) for m in result.merged)} duplicate(s) closed" if result.merged else ""
         output.err(
-            f"interrupted: {result.writes} write call(s) were made ({done}); "
+            f"{stop.what}: {result.writes} write call(s) were made ({done}{merged}); "
             "run the same command again to finish: it finds what was created and converges, without duplicates"
         )
     if as_json:
-        payload: dict[str, Any] = {"ok": False, "exit_code": EXIT_INTERRUPTED, "interrupted": True}
+        payload: dict[str, Any] = {"ok": False, "exit_code": stop.code, "interrupted": True}
         if result is not None:
             payload.update(result.to_json())
             payload["ok"] = False
+        payload["signal"] = "SIGTERM" if stop.terminated else "SIGINT"
         output.json(payload)
-    return EXIT_INTERRUPTED
+    return stop.code
 
 
 def _print_summary(
@@ -143,6 +145,7 @@ def _print_summary(
     for capability in result.unsupported_relations:
         output.out(f"Relations not synced: the provider lacks {capability}")
     print_removed(result.removed, output)
+    print_merged(result.merged, result.merged_copies, output, done=True)
     for warning in result.warnings:
         output.err(f"warning: {cell(warning)}")
     if result.problems:

@@ -6,6 +6,8 @@ from planpilot_providers_core.plan.graph import Plan, validate_items
 from planpilot_providers_core.plan.identity import compute_plan_id
 from planpilot_providers_core.plan.model import (
     LEVELS,
+    MAX_ID_LENGTH,
+    MAX_ITEMS,
     Estimate,
     PlanError,
     PlanItem,
@@ -17,6 +19,8 @@ from planpilot_providers_core.plan.model import (
 
 __all__ = [
     "LEVELS",
+    "MAX_ID_LENGTH",
+    "MAX_ITEMS",
     "Estimate",
     "Plan",
     "PlanError",

@@ -23,12 +23,13 @@ from planpilot_providers_core.plan.identity import check_plan_id
 from planpilot_providers_core.plan.items import json_kind, parse_items
 from planpilot_providers_core.plan.model import (
     LEVELS,
+    MAX_ITEMS,
     PlanError,
     PlanItem,
     PlanProblem,
 )
 
-__all__ = ["load_plan", "load_split_plan", "load_unified_plan"]
+__all__ = ["MAX_PLAN_BYTES", "load_plan", "load_split_plan", "load_unified_plan"]
 
 _ROLE_HINTS: Final[Mapping[PlanItemType, str]] = {
     PlanItemType.EPIC: "epic",
@@ -131,6 +132,8 @@ def _unified(path: Path, payload: Any, *, partial: bool) -> Plan:
         problems.append(PlanProblem(file=file, message='missing the "items" array'))
     elif not isinstance(payload["items"], list):
         problems.append(PlanProblem(file=file, message=f'"items" must be an array, got {json_kind(payload["items"])}'))
+    elif (too_many := _too_many(len(payload["items"]), file)) is not None:
+        problems.append(too_many)
     else:
         items = parse_items(payload["items"], file, None, problems, warnings, unreadable)
         pinned = _pinned_id(payload.get("plan_id"), file, problems)
@@ -166,9 +169,21 @@ def _split(files: Sequence[tuple[PlanItemType, _File]], *, partial: bool) -> Pla
                 )
             )
             continue
+        if (too_many := _too_many(len(items) + len(file.payload), str(file.path))) is not None:
+            problems.append(too_many)
+            break
         items.extend(parse_items(file.payload, str(file.path), role, problems, warnings, unreadable))
     sources = tuple(str(file.path) for _, file in files)
     return _build(items, sources, problems, warnings, unreadable, partial=partial)
+
+
+def _too_many(count: int, file: str) -> PlanProblem | None:
+    """The item cap, checked before a huge array is parsed item by item."""
+    if count <= MAX_ITEMS:
+        return None
+    return PlanProblem(
+        file=file, message=f"has {count} items; a plan may have at most {MAX_ITEMS}: split it into smaller plans"
+    )
 
 
 def _build(
@@ -189,12 +204,25 @@ def _build(
 
 
 _MISSING: Final = object()
+MAX_PLAN_BYTES: Final = 32 * 2**20
+"""The largest plan file read (32 MiB): far above a 10,000-item plan, far below what exhausts memory."""
 
 
 def _read_json(path: Path, problems: list[PlanProblem]) -> Any:
     file = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as stream:
+            data = stream.read(MAX_PLAN_BYTES + 1)  # never more: /dev/zero would fill the memory
+        if len(data) > MAX_PLAN_BYTES:
+            problems.append(
+                PlanProblem(
+                    file=file,
+                    message=f"is larger than {MAX_PLAN_BYTES // 2**20} MiB, the most a plan file may have: "
+                    "split the plan, or check that this is a plan file",
+                )
+            )
+            return _MISSING
+        text = data.decode("utf-8")
     except FileNotFoundError:
         problems.append(PlanProblem(file=file, message="file not found"))
         return _MISSING

@@ -17,7 +17,8 @@ import attrs
 from planpilot_providers_core.context import frozen_mapping
 from planpilot_providers_core.contracts import PlanItemType
 from planpilot_providers_core.plan.identity import check_plan_id, compute_plan_id
-from planpilot_providers_core.plan.model import PlanError, PlanItem, PlanProblem, text_tuple
+from planpilot_providers_core.plan.model import MAX_ITEMS, PlanError, PlanItem, PlanProblem, text_tuple
+from planpilot_providers_core.text import MAX_LISTED, quoted
 
 __all__ = ["Plan", "check_items", "validate_items"]
 
@@ -159,6 +160,10 @@ def check_items(
     """
     problems: list[PlanProblem] = []
     warnings: list[PlanProblem] = []
+    if len(items) > MAX_ITEMS:
+        sources = ", ".join(dict.fromkeys(item.source for item in items))
+        message = f"the plan has {len(items)} items; a plan may have at most {MAX_ITEMS}: split it into smaller plans"
+        return [PlanProblem(file=sources, message=message)], []
     skip = frozenset(unreadable)
     first: dict[str, PlanItem] = {}
     for item in items:
@@ -184,14 +189,12 @@ def check_items(
             parent = first.get(item.parent_id)
             wanted = _PARENT_TYPE.get(item.type)
             if wanted is None:
-                problem(f"an epic cannot have a parent, but parent_id is {json.dumps(item.parent_id)}")
+                problem(f"an epic cannot have a parent, but parent_id is {quoted(item.parent_id)}")
             elif item.parent_id == item.id:
                 problem("parent_id names the item itself")
             elif parent is None:
                 if item.parent_id not in skip:
-                    problem(
-                        f"parent_id {json.dumps(item.parent_id)} does not name an item in the plan", warning=partial
-                    )
+                    problem(f"parent_id {quoted(item.parent_id)} does not name an item in the plan", warning=partial)
             elif parent.type is not wanted:
                 problem(
                     f"a {item.type.value.lower()}'s parent must be {article(wanted)}, "
@@ -203,22 +206,29 @@ def check_items(
             if dep_id == item.id:
                 problem("depends_on names the item itself (a dependency cycle)")
             elif dep_id not in first and dep_id not in skip:
-                problem(f"depends_on {json.dumps(dep_id)} does not name an item in the plan", warning=partial)
+                problem(f"depends_on {quoted(dep_id)} does not name an item in the plan", warning=partial)
         for sub_id in item.sub_item_ids:
             sub = first.get(sub_id)
             if sub is None:
                 if sub_id in skip:
                     continue
-                problem(f"sub_item_ids {json.dumps(sub_id)} does not name an item in the plan; ignored", warning=True)
+                problem(f"sub_item_ids {quoted(sub_id)} does not name an item in the plan; ignored", warning=True)
             elif sub.parent_id != item.id:
                 actual = "no parent_id" if sub.parent_id is None else f"parent_id {json.dumps(sub.parent_id)}"
-                problem(f"sub_item_ids lists {json.dumps(sub_id)}, but that item has {actual}")
+                problem(f"sub_item_ids lists {quoted(sub_id)}, but that item has {actual}")
 
     for cycle in _dependency_cycles(first):
         head = first[cycle[0]]
-        path = " -> ".join(json.dumps(item_id) for item_id in (*cycle, cycle[0]))
-        problems.append(PlanProblem(file=head.source, item_id=head.id, message=f"dependency cycle: {path}"))
+        problems.append(PlanProblem(file=head.source, item_id=head.id, message=f"dependency cycle: {_path(cycle)}"))
     return problems, warnings
+
+
+def _path(cycle: Sequence[str]) -> str:
+    """``"a" -> "b" -> "a"``; a long cycle shows its first steps and how many more it has."""
+    steps = [quoted(item_id) for item_id in cycle]
+    if len(steps) > MAX_LISTED:
+        steps = [*steps[: MAX_LISTED - 1], f"... ({len(cycle) - MAX_LISTED + 1} more)"]
+    return " -> ".join([*steps, quoted(cycle[0])])
 
 
 def article(item_type: PlanItemType) -> str:

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 import attrs
 
 from planpilot_providers_core.plan.model import PlanItem
+from planpilot_providers_core.text import quoted
 
 __all__ = ["check_plan_id", "compute_plan_id"]
 
@@ -25,7 +26,7 @@ def check_plan_id(_: object, attribute: attrs.Attribute[str], value: str) -> Non
     if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", value):
         raise ValueError(
             "plan id must be 1-64 letters, digits, '.', '_' or '-' (it is written into every item's body), "
-            f"got {value!r}"
+            f"got {quoted(value) if isinstance(value, str) else repr(value)}"
         )
 
 

@@ -24,6 +24,7 @@ from planpilot_providers_core.plan.model import (
     Verification,
     id_problem,
 )
+from planpilot_providers_core.text import quoted
 
 __all__ = ["json_kind", "parse_items"]
 
@@ -114,7 +115,7 @@ class _ItemReader:
             self.item_id = raw_id
         for key in raw:
             if key not in _KNOWN_FIELDS:
-                self.warning(f"unknown field {json.dumps(key)} is ignored")
+                self.warning(f"unknown field {quoted(key)} is ignored")
         item_type = self._type(role)
         title = self.text(raw, "title", required=True)
         goal = self.text(raw, "goal", required=True)
@@ -264,7 +265,7 @@ class _ItemReader:
             return {}
         for key, value in raw.items():
             if not isinstance(value, str):
-                self.problem(f'field "fields.{key}" must be a string, got {_describe(value)}')
+                self.problem(f"field {quoted(f'fields.{key}')} must be a string, got {_describe(value)}")
         return {key: value for key, value in raw.items() if isinstance(value, str)}
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
@@ -16,9 +17,12 @@ import attrs
 from planpilot_providers_core.context import frozen_mapping
 from planpilot_providers_core.contracts import PlanItemType, non_blank, to_item_type
 from planpilot_providers_core.errors import PlanPilotError
+from planpilot_providers_core.text import listed, quoted
 
 __all__ = [
     "LEVELS",
+    "MAX_ID_LENGTH",
+    "MAX_ITEMS",
     "Estimate",
     "PlanError",
     "PlanItem",
@@ -59,6 +63,10 @@ class PlanProblem:
         return {"file": self.file, "item_id": self.item_id, "index": self.index, "message": self.message}
 
 
+MAX_PROBLEMS_SHOWN: Final = 50
+"""Problems a plan error lists in its message; ``problems`` (and ``--json``) has all of them."""
+
+
 class PlanError(PlanPilotError):
     """A plan could not be loaded or is invalid; ``problems`` lists every issue found."""
 
@@ -67,8 +75,9 @@ class PlanError(PlanPilotError):
         super().__init__(self._message())
 
     def _message(self) -> str:
+        """Every problem on its own line, up to :data:`MAX_PROBLEMS_SHOWN`; the rest are counted."""
         count = len(self.problems)
-        lines = "\n".join(f"  {problem}" for problem in self.problems)
+        lines = listed((f"  {problem}" for problem in self.problems), MAX_PROBLEMS_SHOWN, separator="\n")
         return f"invalid plan ({count} problem{'s' if count != 1 else ''}):\n{lines}"
 
 
@@ -121,15 +130,34 @@ class Verification:
     manual_steps: tuple[str, ...] = attrs.field(default=(), converter=text_tuple)
 
 
-def id_problem(value: str) -> str | None:
-    """What is wrong with an item id, or ``None``: ids go into the one-line-per-key metadata block.
+MAX_ID_LENGTH: Final = 100
+"""The longest item id a plan may use (in characters): ids go into every body's metadata block."""
+MAX_ITEMS: Final = 10_000
+"""The most items one plan may have; at GitHub's 500 creations an hour that is already a 20-hour sync."""
 
-    The one home of the rule; the plan reader, ``PlanItem`` and the metadata renderer all ask here.
+_CONTROL: Final = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def id_problem(value: str) -> str | None:
+    """What is wrong with an item id, or ``None``: the one home of the rule for ids.
+
+    Ids go into the one-line-per-key metadata block, and both this project and PlanPilot strip a value
+    they read back from it: an id with leading or trailing whitespace (a tab, a no-break space) would be
+    written one way and found another, so every sync would create it again. Such an id is refused, as
+    are line breaks and other control characters, and ids longer than :data:`MAX_ID_LENGTH`. The plan
+    reader, ``PlanItem`` and the metadata renderer all ask here, before anything is written.
     """
-    if any(c in value for c in "\r\n"):
-        return "must not contain a line break"
     if not value.strip():
         return "must be a non-empty string"
+    if _CONTROL.search(value):
+        return "must not contain a line break or another control character"
+    if value != value.strip():
+        return (
+            "must not start or end with whitespace (a space, tab or no-break space): it would be read back "
+            "without it and never found again; remove it"
+        )
+    if len(value) > MAX_ID_LENGTH:
+        return f"has {len(value)} characters; an id may have at most {MAX_ID_LENGTH}"
     return None
 
 
@@ -139,7 +167,7 @@ def _item_id(_: object, attribute: attrs.Attribute[Any], value: str | None) -> N
     if not isinstance(value, str):
         raise TypeError(f"{attribute.name} must be a string, got {type(value).__name__}")
     if (problem := id_problem(value)) is not None:
-        raise ValueError(f"{attribute.name} {problem}, got {value!r}")
+        raise ValueError(f"{attribute.name} {problem}, got {quoted(value)}")
 
 
 def _str_mapping(value: Mapping[str, str]) -> Mapping[str, str]:

@@ -16,6 +16,7 @@ budgets' pace and names the budget that binds, which is what a progress line's E
 from __future__ import annotations
 
 import collections
+import logging
 import math
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
@@ -24,7 +25,12 @@ import attrs
 
 from planpilot_providers_core.reliability.clock import SYSTEM_CLOCK, Clock
 
-__all__ = ["SETTLE", "Budget", "BudgetTracker", "Eta"]
+__all__ = ["LONG_WAIT", "SETTLE", "Budget", "BudgetTracker", "Eta"]
+
+_log = logging.getLogger("planpilot.providers.budget")
+
+LONG_WAIT: Final = 10.0
+"""A wait for room at least this long (seconds) is announced on the log, with what it waits for."""
 
 SETTLE: Final = 0.001
 """Seconds a wait goes past the instant the window has room. A server deciding on the very same
@@ -95,6 +101,8 @@ class BudgetTracker:
         """Units spent per budget over the tracker's life (for reports)."""
         self.waited = 0.0
         """Seconds requests spent waiting for room, in total (concurrent waits add up)."""
+        self._noticed_until: dict[str, float] = {}
+        """Budget name -> when the wait last announced for it ends."""
 
     def __repr__(self) -> str:
         return f"BudgetTracker({', '.join(self.budgets)})"
@@ -131,16 +139,22 @@ class BudgetTracker:
         A cost above a budget's usable units fits once its window is empty (it could never fit
         otherwise); a wait always ends :data:`SETTLE` past the instant the room appears.
         """
+        return self._wait(costs)[0]
+
+    def _wait(self, costs: Mapping[str, float]) -> tuple[float, str | None]:
+        """:meth:`wait_needed`, and the budget that sets the wait."""
         now = self._clock.monotonic()
         wait = 0.0
+        binding: str | None = None
         for name, raw in costs.items():
             cost = _cost(name, raw)
             budget = self.budgets.get(name)
             if budget is None or cost == 0:
                 continue
+            needed = 0.0
             cap = self._cap(name, now)
             if cap is not None and cost > cap[1] + 1e-9:
-                wait = max(wait, cap[0] - now)
+                needed = cap[0] - now
             self._expire(name, now)
             excess = self._in_window[name] + min(cost, budget.usable) - budget.usable
             if excess > 1e-9:  # wait until enough of the oldest spends leave the window
@@ -148,9 +162,11 @@ class BudgetTracker:
                 for when, spent in self._spends[name]:
                     freed += spent
                     if freed >= excess - 1e-9:
-                        wait = max(wait, when + budget.window - now)
+                        needed = max(needed, when + budget.window - now)
                         break
-        return wait + SETTLE if wait > 0 else 0.0
+            if needed > wait:
+                wait, binding = needed, name
+        return (wait + SETTLE, binding) if wait > 0 else (0.0, None)
 
     def spend(self, costs: Mapping[str, float]) -> float:
         """Record ``costs`` as spent now, without waiting; returns the time stamp, for :meth:`restamp`."""
@@ -211,11 +227,26 @@ class BudgetTracker:
         room can be gone again by the time it is taken, so :meth:`acquire` still follows.
         """
         waited = 0.0
-        while (wait := self.wait_needed(costs)) > 0:
+        while True:
+            wait, binding = self._wait(costs)
+            if wait <= 0:
+                break
+            self._notice(wait, binding)
             await self._clock.sleep(wait)
             waited += wait
         self.waited += waited
         return waited
+
+    def _notice(self, wait: float, binding: str | None) -> None:
+        """A wait longer than :data:`LONG_WAIT` says what it waits for and how long: once per stretch, not
+        once per request waiting in it."""
+        if wait < LONG_WAIT or binding is None:
+            return
+        until = self._clock.monotonic() + wait
+        if until - self._noticed_until.get(binding, -math.inf) < LONG_WAIT:
+            return
+        self._noticed_until[binding] = until
+        _log.warning("waiting %.0fs for room in the %r budget (the tracker's rate limit), then going on", wait, binding)
 
     async def acquire(self, costs: Mapping[str, float]) -> float:
         """Wait until ``costs`` fit every budget, record them, and return the seconds waited.

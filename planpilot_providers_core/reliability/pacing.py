@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import math
+from typing import Final
 
 from planpilot_providers_core.reliability.clock import SYSTEM_CLOCK, Clock
+
+_log = logging.getLogger("planpilot.providers.pacing")
+
+LONG_WAIT: Final = 10.0
+"""A turn this far off (seconds) is announced on the log: what it waits for and how long."""
 
 
 class Pacer:
@@ -39,4 +46,10 @@ class Pacer:
         start = max(now, self._next_start)
         self._next_start = start + self._min_interval
         if start > now:
+            if start - now >= LONG_WAIT:
+                _log.warning(
+                    "waiting %.0fs for the next turn: writes are spaced %gs apart (min_interval)",
+                    start - now,
+                    self._min_interval,
+                )
             await self._clock.sleep(start - now)

@@ -15,12 +15,15 @@ gate) and sent again without using up one of the call's attempts.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import contextvars
+import functools
 import logging
 import math
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Final, Generic, TypeAlias, TypeVar
 
 import attrs
@@ -56,6 +59,8 @@ _NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 #: Retrying cannot help: the request is malformed or the client is misconfigured.
 _PERMANENT_ERRORS = (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.ProxyError, httpx.InvalidURL)
 _MAX_ATTEMPTS = 5
+LONG_WAIT: Final = 10.0
+"""Seconds an attempt may go without an answer before the call says what it is waiting for."""
 
 
 @attrs.frozen
@@ -66,7 +71,9 @@ class RetryPolicy:
     never retries and a stuck call must fail in bounded time. ``timeout`` bounds the time spent on
     those attempts. Rate-limit refusals are not attempts: each is waited out, up to
     ``max_rate_limit_waits`` times per call; ``max_retry_after`` bounds one server-requested wait,
-    and a longer one raises :class:`RateLimitExhaustedError`.
+    and a longer one raises :class:`RateLimitExhaustedError`. ``answer_timeout`` bounds the time a call
+    spends on attempts that got no answer at all (timed out) and the waits after them: a server that
+    accepts connections and never answers fails the call within it (60 s by default).
     """
 
     attempts: int = attrs.field(
@@ -78,6 +85,7 @@ class RetryPolicy:
     max_retry_after: float = attrs.field(default=120.0, validator=seconds())
     timeout: float | None = attrs.field(default=180.0, validator=seconds(positive=True, optional=True))
     max_rate_limit_waits: int = attrs.field(default=8, validator=count(minimum=0))
+    answer_timeout: float | None = attrs.field(default=60.0, validator=seconds(positive=True, optional=True))
 
     @wait_max.validator
     def _wait_max_covers_initial(self, attribute: attrs.Attribute[float], value: float) -> None:
@@ -139,6 +147,16 @@ def classify_failure(exc: BaseException) -> Failure:
     if isinstance(exc, httpx.TransportError):  # read/write timeouts, dropped connections: maybe applied
         return Failure(True, True)
     return Failure(False, True)
+
+
+def _unanswered(exc: BaseException) -> bool:
+    """Whether the attempt got no answer at all: a timeout, possibly wrapped by the provider."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, httpx.TimeoutException | TimeoutError):
+            return True
+        seen = seen.__cause__
+    return False
 
 
 def _describe(exc: BaseException) -> str:
@@ -226,6 +244,8 @@ async def retry_call(
     call = _Call(operation, policy.attempts)
     current: stamina.Attempt | None = None
     pending: BaseException | None = None
+    attempt_started = clock.monotonic()
+    silent = 0.0  # seconds (on the call's clock) spent on attempts that got no answer, and the waits after them
 
     def backoff_hook(exc: BaseException) -> bool | float:
         # stamina hands us whatever the attempt raised, BaseExceptions included: a truthy answer
@@ -247,12 +267,30 @@ async def retry_call(
         else:  # stamina's exponential backoff for this attempt, plus jitter
             base = current.next_wait if current is not None else policy.wait_initial
             wait = min(policy.wait_max, base + random.uniform(0, policy.wait_jitter))
-        if policy.timeout is not None and time.monotonic() - started + wait >= policy.timeout:
+        now = time.monotonic()
+        if policy.timeout is not None and now - started + wait >= policy.timeout:
             return False  # the wait alone would overrun the budget: give up now, not after sleeping
+        if _unanswered(exc) and not _may_wait_for_answers(clock.monotonic() - attempt_started, wait):
+            return False
         call.next_wait = 0.0 if testing else wait
         call.resolve_next = resolve
         pending = exc if resolve else None
         return 0.0  # we sleep ourselves, on our clock, at the top of the next attempt
+
+    def _may_wait_for_answers(duration: float, wait: float) -> bool:
+        """Another unanswered attempt as long as this one, after ``wait``, still fits ``answer_timeout``."""
+        nonlocal silent
+        silent += duration
+        if policy.answer_timeout is not None and silent + wait + duration > policy.answer_timeout:
+            _log.warning(
+                "%s: no answer after %.0fs; giving up (RetryPolicy.answer_timeout is %.0fs)",
+                operation,
+                silent,
+                policy.answer_timeout,
+            )
+            return False
+        silent += wait
+        return True
 
     token = _CURRENT.set(call)
     try:
@@ -272,11 +310,34 @@ async def retry_call(
                 verdict = await _resolve(call, attempt.num, exc, resolve_ambiguous)
                 if isinstance(verdict, Applied):
                     return verdict.value
-            with attempt:
+            attempt_started = clock.monotonic()
+            with attempt, _notice_long_wait(operation, policy):
                 return await _through_rate_limits(operation, fn, policy, gate, clock, testing, started)
     finally:
         _CURRENT.reset(token)
     raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
+
+
+@contextlib.contextmanager
+def _notice_long_wait(operation: str, policy: RetryPolicy) -> Iterator[None]:
+    """Say so when an attempt has had no answer for :data:`LONG_WAIT` seconds, and how long it may take."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # pragma: no cover - retry_call always runs in a loop
+        yield
+        return
+    limit = policy.answer_timeout
+    bound = f"the call gives up after about {limit:.0f}s without one" if limit else "no limit is set"
+    handle = loop.call_later(
+        LONG_WAIT,
+        functools.partial(
+            _log.warning, "%s: no answer yet after %.0fs; still waiting for it (%s)", operation, LONG_WAIT, bound
+        ),
+    )
+    try:
+        yield
+    finally:
+        handle.cancel()
 
 
 async def _resolve(

@@ -8,7 +8,15 @@ lines (no HTML comment around them) at the very top of the body::
     ITEM_ID:<item id>
     ITEM_TYPE:<EPIC|STORY|TASK>
     PARENT_ID:<parent id, or empty>
+    PLAN_LINEAGE:<the plan's lasting id>      (only when it differs from PLAN_ID)
     END_PLANPILOT_META
+
+``PLAN_ID`` is the content hash of the plan version the item was last synced from: what PlanPilot looks
+up, so PlanPilot run on the same plan file finds every item. ``PLAN_LINEAGE`` is this project's own: the
+id that stays when the plan is edited (its first content hash, or a pinned id). PlanPilot reads every
+``KEY:value`` line of the block into a dictionary and looks only at ``PLAN_ID`` and ``ITEM_ID``, so the
+extra line does not disturb it; it is left out when it would repeat ``PLAN_ID``, which keeps the body of
+an unedited plan byte-identical to PlanPilot's.
 
 The sections after it use PlanPilot's headings and order, so a body rendered here and one rendered by
 PlanPilot for the same item and references are identical, and neither tool rewrites the other's items.
@@ -26,6 +34,7 @@ from planpilot_providers_core.context import frozen_mapping
 from planpilot_providers_core.plan.model import PlanItem, SpecRef, id_problem
 
 __all__ = [
+    "LINEAGE_KEY",
     "META_END",
     "META_START",
     "Metadata",
@@ -39,6 +48,7 @@ __all__ = [
 
 META_START: Final = "PLANPILOT_META_V1"
 META_END: Final = "END_PLANPILOT_META"
+LINEAGE_KEY: Final = "PLAN_LINEAGE"
 
 
 @attrs.frozen(kw_only=True)
@@ -49,7 +59,15 @@ class Metadata:
     item_id: str
     item_type: str | None = None
     parent_id: str | None = None
+    lineage: str | None = None
+    """The plan's lasting id (``PLAN_LINEAGE``), when the block names one besides ``PLAN_ID``."""
     fields: Mapping[str, str] = attrs.field(default=frozen_mapping({}), converter=frozen_mapping)
+
+    @property
+    def copy_key(self) -> str:
+        """Which copy of a plan the item belongs to: its lineage, or its ``PLAN_ID`` when it names none
+        (items PlanPilot wrote, and this project's before it was edited)."""
+        return self.lineage or self.plan_id
 
 
 def _sub_items(value: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
@@ -68,21 +86,23 @@ class References:
     """Plan id of each item this one depends on -> that item's key."""
 
 
-def render_metadata(plan_id: str, item: PlanItem) -> str:
-    """The metadata block for ``item`` in plan ``plan_id`` (no trailing newline); each value one line."""
-    for name, value in (("plan id", plan_id), ("item id", item.id), ("parent id", item.parent_id)):
+def render_metadata(plan_id: str, item: PlanItem, *, lineage: str | None = None) -> str:
+    """The metadata block for ``item`` in plan version ``plan_id`` of the plan ``lineage`` (no trailing
+    newline); each value one line."""
+    values = (("plan id", plan_id), ("item id", item.id), ("parent id", item.parent_id), ("lineage", lineage))
+    for name, value in values:
         if value is not None and (problem := id_problem(value)) is not None:
             raise ValueError(f"item {item.id!r}: the {name} {value!r} cannot go in a metadata block: it {problem}")
-    return "\n".join(
-        (
-            META_START,
-            f"PLAN_ID:{plan_id}",
-            f"ITEM_ID:{item.id}",
-            f"ITEM_TYPE:{item.type.value}",
-            f"PARENT_ID:{item.parent_id or ''}",
-            META_END,
-        )
-    )
+    lines = [
+        META_START,
+        f"PLAN_ID:{plan_id}",
+        f"ITEM_ID:{item.id}",
+        f"ITEM_TYPE:{item.type.value}",
+        f"PARENT_ID:{item.parent_id or ''}",
+    ]
+    if lineage is not None and lineage != plan_id:
+        lines.append(f"{LINEAGE_KEY}:{lineage}")
+    return "\n".join([*lines, META_END])
 
 
 def parse_metadata(body: str) -> Metadata | None:
@@ -104,6 +124,7 @@ def parse_metadata(body: str) -> Metadata | None:
                 item_id=item_id,
                 item_type=fields.get("ITEM_TYPE") or None,
                 parent_id=fields.get("PARENT_ID") or None,
+                lineage=fields.get(LINEAGE_KEY) or None,
                 fields=fields,
             )
         key, colon, value = text.partition(":")
@@ -149,10 +170,14 @@ def _labelled(parts: Iterable[tuple[str, tuple[str, ...]]]) -> str:
     return "\n\n".join(f"{label}:\n\n{_bullets(entries)}" for label, entries in parts if entries)
 
 
-def render_body(item: PlanItem, plan_id: str, references: References | None = None) -> str:
-    """The full Markdown body: metadata block, then one section per field that has content."""
+def render_body(
+    item: PlanItem, plan_id: str, references: References | None = None, *, lineage: str | None = None
+) -> str:
+    """The full Markdown body: metadata block, then one section per field that has content.
+
+    ``plan_id`` is the plan version's content hash (``PLAN_ID``), ``lineage`` the plan's lasting id."""
     refs = references or References()
-    sections = [render_metadata(plan_id, item)]
+    sections = [render_metadata(plan_id, item, lineage=lineage)]
 
     def add(heading: str, content: str) -> None:
         if content:

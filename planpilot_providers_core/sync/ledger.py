@@ -16,7 +16,14 @@ import attrs
 from planpilot_providers_core.contracts import Item
 from planpilot_providers_core.errors import CreateItemPartialFailureError
 from planpilot_providers_core.plan import LEVELS, Plan, PlanItem
-from planpilot_providers_core.sync.results import ItemAction, ItemOutcome, Phase, RelationsAction, SyncProblem
+from planpilot_providers_core.sync.results import (
+    ItemAction,
+    ItemOutcome,
+    MergedItem,
+    Phase,
+    RelationsAction,
+    SyncProblem,
+)
 
 __all__ = ["ItemState", "ProgressCallback", "RunLedger"]
 
@@ -50,6 +57,8 @@ class RunLedger:
         self.problems: list[SyncProblem] = []
         self.warnings: list[str] = []
         self.unsupported: list[str] = []
+        self.merged: list[MergedItem] = []
+        """Surplus copies this run closed as duplicates, per plan item."""
         self.writes = 0
         self._semaphore = asyncio.Semaphore(max_concurrent)
         self._progress = progress

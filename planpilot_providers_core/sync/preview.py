@@ -4,11 +4,13 @@ The provider is entered read-only. The plan's identity and items are discovered 
 discovers them, the plan is checked the same way (``preflight``), every item is compared with the
 same comparison (``sync.compare``) and relations are read in batches and diffed (``sync.relations``).
 The result lists, per item, whether it would be created, updated (with the fields that differ) or left
-unchanged, and which relations would be linked or unlinked.
+unchanged, and which relations would be linked or unlinked; and which surplus copies of an item (two
+syncs ran at once) the sync would close as duplicates of the kept one.
 """
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
@@ -19,12 +21,13 @@ from planpilot_providers_core.capabilities import Capability
 from planpilot_providers_core.contracts import Item, ItemRelations, PlanItemType, Workload
 from planpilot_providers_core.plan import LEVELS, Plan, PlanError, PlanItem
 from planpilot_providers_core.provider import Provider
+from planpilot_providers_core.sync.board import BoardValues
 from planpilot_providers_core.sync.body import References, render_body
-from planpilot_providers_core.sync.compare import differences
+from planpilot_providers_core.sync.compare import differences, unsure
 from planpilot_providers_core.sync.identity import Discovery, discover
 from planpilot_providers_core.sync.preflight import preflight
 from planpilot_providers_core.sync.relations import RelationSupport, relation_diff
-from planpilot_providers_core.sync.results import RemovedItem
+from planpilot_providers_core.sync.results import MergedItem, RemovedItem
 
 __all__ = ["Change", "PlannedItem", "SyncPreview", "preview_sync"]
 
@@ -84,6 +87,9 @@ class SyncPreview:
     provider: str
     items: tuple[PlannedItem, ...]
     removed: tuple[RemovedItem, ...] = ()
+    merges: tuple[MergedItem, ...] = ()
+    """Surplus copies the sync would close as duplicates of the kept ones (``closed``: their keys)."""
+    merged_copies: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     work: Workload = attrs.field(factory=Workload)
     """The provider calls the sync would make, for ``Provider.estimate``: a created item's parent goes with
@@ -91,7 +97,7 @@ class SyncPreview:
 
     @property
     def pending(self) -> bool:
-        return any(item.pending for item in self.items)
+        return bool(self.merges) or any(item.pending for item in self.items)
 
     def count(self, change: Change) -> int:
         return sum(item.change is change for item in self.items)
@@ -107,6 +113,8 @@ class SyncPreview:
             "relation_changes": sum(len(item.link) + len(item.unlink) for item in self.items),
             "items": [item.to_json() for item in self.items],
             "removed": [removed.to_json() for removed in self.removed],
+            "merges": [merge.to_json() for merge in self.merges],
+            "merged_copies": list(self.merged_copies),
             "warnings": list(self.warnings),
         }
 
@@ -167,18 +175,45 @@ def _relation_changes(
     return tuple(link), tuple(unlink)
 
 
-async def preview_sync(provider: Provider[Any], plan: Plan, *, label: str) -> SyncPreview:
+async def _read_unsure(
+    provider: Provider[Any], plan: Plan, discovery: Discovery, *, label: str, keeps_sizes: bool
+) -> dict[str, Item]:
+    """The discovered items, read again where the only differences are fields discovery did not read (as the
+    sync does before deciding to write them)."""
+    tracked = dict(discovery.items)
+    size_field = provider.config.field_config.size_field
+    unsure_ids = []
+    for item_id, current in tracked.items():
+        item = plan[item_id]
+        body = render_body(item, plan.plan_id, _references(plan, item, tracked), lineage=discovery.plan_id)
+        board = BoardValues.of(item, size_field)
+        keeps = keeps_sizes or current.size is not None
+        changed = differences(
+            current, item, body, label=label, keeps_sizes=keeps, board=board, canonical_body=provider.canonical_body
+        )
+        if unsure(current, changed):
+            unsure_ids.append(item_id)
+    fresh = await asyncio.gather(*(provider.get_item(tracked[i].id) for i in unsure_ids), return_exceptions=True)
+    for item_id, read in zip(unsure_ids, fresh, strict=True):
+        if isinstance(read, Item):
+            tracked[item_id] = read
+    return tracked
+
+
+async def preview_sync(provider: Provider[Any], plan: Plan, *, label: str, keep_copy: bool = False) -> SyncPreview:
     """Everything a sync of ``plan`` would change through the entered (read-only) ``provider``."""
-    discovery: Discovery = await discover(provider, plan, label=label, pinned=plan.pinned_id)
-    problems = preflight(provider, plan, discovery.plan_id)
+    discovery: Discovery = await discover(provider, plan, label=label, pinned=plan.pinned_id, keep_copy=keep_copy)
+    problems = preflight(provider, plan, lineage=discovery.plan_id)
     if problems:
         raise PlanError(problems)
-    tracked = discovery.items
-    support = RelationSupport.of(provider.capabilities)
+    size_field = provider.config.field_config.size_field
     keeps_sizes = Capability.PROJECT_FIELDS in provider.capabilities
+    tracked = await _read_unsure(provider, plan, discovery, label=label, keeps_sizes=keeps_sizes)
+    support = RelationSupport.of(provider.capabilities)
     relations = await _current_relations(provider, list(tracked.values())) if support.any and tracked else {}
     names = {found.id: item_id for item_id, found in tracked.items()}
     names.update({found.id: found.key for _, found in discovery.removed})
+    names.update({surplus.id: surplus.key for copies in discovery.duplicates for surplus in copies.surplus})
     blockers = plan.blockers()
     planned: list[PlannedItem] = []
     updates = relation_writes = 0
@@ -197,7 +232,8 @@ async def preview_sync(provider: Provider[Any], plan: Plan, *, label: str) -> Sy
             if current is None:
                 updates += bool(plan.children(item.id))
                 relation_writes += len(blockers[item.id]) if support.blockers else 0
-                fields = tuple(f"field {name}={value}" for name, value in item.fields.items())
+                board = BoardValues.of(item, size_field)
+                fields = tuple(f"field {name}={value}" for name, value in board.fields.items())
                 planned.append(
                     PlannedItem(
                         item_id=item.id,
@@ -209,13 +245,14 @@ async def preview_sync(provider: Provider[Any], plan: Plan, *, label: str) -> Sy
                     )
                 )
                 continue
-            body = render_body(item, discovery.plan_id, _references(plan, item, tracked))
+            body = render_body(item, plan.plan_id, _references(plan, item, tracked), lineage=discovery.plan_id)
             changed = differences(
                 current,
                 item,
                 body,
                 label=label,
                 keeps_sizes=keeps_sizes or current.size is not None,
+                board=BoardValues.of(item, size_field),
                 canonical_body=provider.canonical_body,
             )
             updates += bool(changed)
@@ -241,6 +278,11 @@ async def preview_sync(provider: Provider[Any], plan: Plan, *, label: str) -> Sy
         provider=provider.name,
         items=tuple(planned),
         removed=removed,
+        merges=tuple(
+            MergedItem(item_id=c.item_id, kept=c.kept.key, url=c.kept.url, closed=tuple(s.key for s in c.surplus))
+            for c in discovery.duplicates
+        ),
+        merged_copies=discovery.merged_copies,
         warnings=discovery.warnings,
         work=Workload(
             creates=sum(p.change is Change.CREATE for p in planned), updates=updates, relation_writes=relation_writes

@@ -8,6 +8,7 @@ can be done is done and what cannot (removing a parent or a blocker) is reported
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Sequence
 
 import attrs
@@ -49,9 +50,11 @@ class RelationDiff:
     """``(current, wanted)`` parent when they differ."""
     add_blockers: frozenset[str] = frozenset()
     remove_blockers: frozenset[str] = frozenset()
+    repeated_blockers: frozenset[str] = frozenset()
+    """Blockers the tracker shows more than once (two syncs linked them at the same moment)."""
 
     def __bool__(self) -> bool:
-        return self.parent is not None or bool(self.add_blockers or self.remove_blockers)
+        return self.parent is not None or bool(self.add_blockers or self.remove_blockers or self.repeated_blockers)
 
 
 def relation_diff(
@@ -59,10 +62,12 @@ def relation_diff(
 ) -> RelationDiff:
     """The differences the provider can see (only kinds it supports count)."""
     wanted = frozenset(blocker_ids)
+    repeated = {blocker for blocker, times in Counter(current.blocker_ids).items() if times > 1}
     return RelationDiff(
         parent=(current.parent_id, parent_id) if support.parents and current.parent_id != parent_id else None,
         add_blockers=wanted - current.blockers if support.blockers else frozenset(),
         remove_blockers=current.blockers - wanted if support.blockers else frozenset(),
+        repeated_blockers=frozenset(repeated & wanted) if support.blockers else frozenset(),
     )
 
 
@@ -84,5 +89,7 @@ def relation_writes(
             writes.append(functools.partial(item.set_parent, parent))
     if diff.remove_blockers:
         warnings.append(f"{len(diff.remove_blockers)} blocker(s) not in the plan; cannot remove them")
+    if diff.repeated_blockers:
+        warnings.append(f"{len(diff.repeated_blockers)} blocker(s) linked more than once; cannot remove the repeats")
     writes += [functools.partial(item.add_dependency, b) for b in blockers if b.id in diff.add_blockers]
     return writes, warnings

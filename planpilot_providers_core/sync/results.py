@@ -10,11 +10,22 @@ import attrs
 from planpilot_providers_core.contracts import Item, PlanItemType
 from planpilot_providers_core.plan.model import LEVELS
 
-__all__ = ["ItemAction", "ItemOutcome", "Phase", "RelationsAction", "RemovedItem", "SyncProblem", "SyncResult"]
+__all__ = [
+    "ItemAction",
+    "ItemOutcome",
+    "MergedItem",
+    "Phase",
+    "RelationsAction",
+    "RemovedItem",
+    "SyncProblem",
+    "SyncResult",
+]
 
 
 class Phase(enum.StrEnum):
     DISCOVER = "discover"
+    MERGE = "merge"
+    """Closing surplus copies of plan items as duplicates of the kept ones."""
     UPSERT = "upsert"
     ENRICH = "enrich"
     RELATIONS = "relations"
@@ -123,6 +134,22 @@ class RemovedItem:
 
 
 @attrs.frozen(kw_only=True)
+class MergedItem:
+    """Surplus copies of one plan item that the run closed as duplicates of the one kept."""
+
+    item_id: str
+    kept: str
+    """The kept item's key."""
+    url: str
+    """The kept item's URL."""
+    closed: tuple[str, ...]
+    """Keys of the copies closed as its duplicates (never deleted: they link to the kept one)."""
+
+    def to_json(self) -> dict[str, object]:
+        return {"id": self.item_id, "kept": self.kept, "url": self.url, "closed": list(self.closed)}
+
+
+@attrs.frozen(kw_only=True)
 class SyncResult:
     """Everything a sync did, per item, with the failures that make it unsuccessful."""
 
@@ -144,6 +171,10 @@ class SyncResult:
     """Item writes: creates, updates and relation reconciles, one per item (batched calls count per item)."""
     finished: bool = True
     """False for the partial result of a run that was stopped (interrupted) half-way."""
+    merged: tuple[MergedItem, ...] = ()
+    """Duplicate copies of plan items this run closed (concurrent syncs, or merged copies of the plan)."""
+    merged_copies: tuple[str, ...] = ()
+    """Other copies of the plan (by id) whose items were merged into this one (``--keep-copy``)."""
 
     @property
     def ok(self) -> bool:
@@ -187,5 +218,7 @@ class SyncResult:
             },
             "problems": [problem.to_json() for problem in self.problems],
             "removed": [removed.to_json() for removed in self.removed],
+            "merged": [merged.to_json() for merged in self.merged],
+            "merged_copies": list(self.merged_copies),
             "warnings": list(self.warnings),
         }

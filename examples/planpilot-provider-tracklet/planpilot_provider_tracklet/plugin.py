@@ -18,6 +18,7 @@ CAPABILITIES: Final = frozenset(
         "relations.blocked-by",
         "types.label",
         "items.delete",
+        "items.close-duplicate",
     }
 )
 

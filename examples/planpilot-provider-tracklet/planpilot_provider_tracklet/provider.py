@@ -466,6 +466,19 @@ class TrackletProvider(Provider[TrackletContext]):
             raise ItemNotFoundError(f"get issue: {item_id!r} is not an issue of team {self.context.team}")
         return self._item(issue)
 
+    async def close_duplicate(self, item_id: str, kept: Item, *, label: str) -> None:
+        """One request: the issue is closed as a duplicate of ``kept`` and loses the discovery label, so no
+        search for the label finds it again. Repeating it changes nothing."""
+        api = self._checked_api(True)
+        current = await self.get_item(item_id)  # ItemNotFoundError for a missing id, or another team's issue
+        if current.id == kept.id:
+            raise ProviderError(f"cannot close {current.key} as a duplicate of itself")
+        change: Json = {"state": "duplicate", "duplicate_of": kept.id}
+        if stale := [name for name in current.labels if name.casefold() == label.casefold()]:
+            change["remove_labels"] = stale
+        path = f"/issues/{quote(item_id, safe='')}"
+        await api.call("close issue as duplicate", "PATCH", path, item_id=item_id, json=change)
+
     async def delete_item(self, item_id: str) -> None:
         api = self._checked_api(True)
         await self.get_item(item_id)  # ItemNotFoundError for a missing id, or an issue of another team

@@ -302,6 +302,8 @@ class FakeTracklet:
             "parent": parent,
             "blocked_by": [],
             "project": project,
+            "state": "open",
+            "duplicate_of": None,
         }
         self.issues[issue_id] = issue
         self._add_labels(issue, payload.get("labels", []))
@@ -315,6 +317,15 @@ class FakeTracklet:
             if payload["parent"] is not None:
                 self._issue(str(payload["parent"]))
             issue["parent"] = payload["parent"]
+        if "state" in payload:
+            if payload["state"] not in ("open", "done", "duplicate"):
+                raise _HttpError(400, f"state must be open, done or duplicate, not {payload['state']!r}")
+            duplicate_of = payload.get("duplicate_of")
+            if (payload["state"] == "duplicate") != (duplicate_of is not None):
+                raise _HttpError(400, "a duplicate names the issue it duplicates (duplicate_of), and only a duplicate")
+            if duplicate_of is not None and self._issue(str(duplicate_of))["id"] == issue["id"]:
+                raise _HttpError(400, "an issue cannot duplicate itself")
+            issue["state"], issue["duplicate_of"] = payload["state"], duplicate_of
         removed = {label.casefold() for label in payload.get("remove_labels", [])}
         issue["labels"] = [label for label in issue["labels"] if label.casefold() not in removed]
         self._add_labels(issue, payload.get("add_labels", []))

@@ -14,6 +14,7 @@ from planpilot_providers_core.progress import failing_after
 from planpilot_providers_core.testing.conformance.bodies import BodyChecks
 from planpilot_providers_core.testing.conformance.capabilities import CapabilityChecks
 from planpilot_providers_core.testing.conformance.concurrency import ConcurrencyChecks
+from planpilot_providers_core.testing.conformance.duplicates import DuplicateChecks
 from planpilot_providers_core.testing.conformance.fixtures import SuiteFixtures
 from planpilot_providers_core.testing.conformance.items import ItemChecks
 from planpilot_providers_core.testing.conformance.lifecycle import LifecycleChecks
@@ -39,9 +40,10 @@ __all__ = [
 
 # pytest collects the tests of base classes in reverse MRO order, so the mixins are listed last topic
 # first: the tests run (without random order) capabilities, search, items, updates, bodies, partial
-# failure, transport faults, relations, concurrency, lifecycle.
+# failure, transport faults, relations, concurrency, duplicates, lifecycle.
 class ProviderConformance(
     LifecycleChecks,
+    DuplicateChecks,
     ConcurrencyChecks,
     RelationChecks,
     TransportFaultChecks,

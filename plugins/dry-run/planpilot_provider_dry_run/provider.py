@@ -47,6 +47,7 @@ class OperationKind(enum.StrEnum):
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
+    CLOSE_DUPLICATE = "close_duplicate"
     SET_PARENT = "set_parent"
     REMOVE_PARENT = "remove_parent"
     ADD_DEPENDENCY = "add_dependency"
@@ -92,6 +93,8 @@ class _Store:
         self.blockers_of: dict[str, dict[str, None]] = {}
         """Blocker ids per item, as an ordered set so the log lists them in the order they were added."""
         self.operations: list[Operation] = []
+        self.duplicate_of: dict[str, str] = {}
+        """Closed items: item id -> the id of the item it was closed as a duplicate of."""
 
     # callers hold the lock
 
@@ -382,6 +385,29 @@ class DryRunProvider(Provider[DryRunContext]):
         await asyncio.sleep(0)
         with self._store.lock:
             return self._bind(self._store.get(item_id))
+
+    async def close_duplicate(self, item_id: str, kept: Item, *, label: str) -> None:
+        """Closed as a duplicate of ``kept``, without the discovery ``label``: kept in the store, found by
+        ``get_item``, no longer by a search for the label."""
+        self.require(Capability.ITEM_CLOSE_DUPLICATE)
+        await asyncio.sleep(0)
+        store = self._store
+        with store.lock:
+            current = store.get(item_id)
+            target = store.get(kept.id)
+            if target.id == item_id:
+                raise ProviderError(f"{current.key} cannot be closed as a duplicate of itself")
+            labels = tuple(name for name in current.labels if name.casefold() != label.casefold())
+            if store.duplicate_of.get(item_id) == target.id and labels == current.labels:
+                return  # closed so already
+            store.items[item_id] = attrs.evolve(current, labels=labels)
+            store.duplicate_of[item_id] = target.id
+            store.log(OperationKind.CLOSE_DUPLICATE, current.key, f"closed as a duplicate of {target.key}")
+
+    def closed_as_duplicate(self, item_id: str) -> str | None:
+        """The id of the item ``item_id`` was closed as a duplicate of, or None while it is open."""
+        with self._store.lock:
+            return self._store.duplicate_of.get(item_id)
 
     async def delete_item(self, item_id: str) -> None:
         self.require(Capability.ITEM_DELETE)

@@ -122,6 +122,7 @@ async def test_context_holds_settings_and_capabilities() -> None:
         Capability.ITEM_TYPES_LABEL,
         Capability.PROJECT_FIELDS,
         Capability.ITEM_DELETE,
+        Capability.ITEM_CLOSE_DUPLICATE,
     }
 
 

@@ -66,6 +66,23 @@ def _field_value(node: Any) -> tuple[str, dict[str, Any]] | None:
     return None
 
 
+def _size_value(ours: Any, size_field: ProjectField) -> dict[str, Any] | None:
+    """The ``size`` alias (``fieldValueByName``, no field id) as a ``fieldValues`` entry of the size field, so
+    a plan's ``fields`` naming the size field compare with what discovery read, not with nothing."""
+    alias = getattr(ours, "size", None)
+    if alias is None:
+        return None
+    name = getattr(alias, "name", None)
+    if name is not None:
+        option = size_field.option_id(str(name))
+        return None if option is None else {"singleSelectOptionId": option}
+    for attr in ("number", "text"):
+        value = getattr(alias, attr, None)
+        if value is not None:
+            return {attr: value}
+    return None
+
+
 def _plan_size(value: Any, size_field: ProjectField | None, tshirt: bool) -> str | None:
     """A size value as the plan writes it: option name, t-shirt size for t-shirt points, or text."""
     if isinstance(value, Mapping):  # a fieldValues entry: {"singleSelectOptionId": ...} and the like
@@ -112,6 +129,8 @@ def issue_state(
             pair = _field_value(value_node) if value_node else None
             if pair:
                 values[pair[0]] = pair[1]
+        if size_field is not None and size_field.id not in values and (read := _size_value(ours, size_field)):
+            values[size_field.id] = read  # the size alias of a discovery read, as fieldValues would give it
     return IssueState(
         id=node.id,
         number=node.number,

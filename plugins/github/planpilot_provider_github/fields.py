@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from collections.abc import Mapping
 from typing import Final
 
@@ -102,18 +103,33 @@ def size_value(config: FieldConfig, field: ProjectField | None, size: str) -> Fi
             "add the field or set field_config.size_field"
         )
     if field.data_type == "SINGLE_SELECT":
-        return _option_value(field, size, "size_field (plan size)")
+        if field.option_id(size) is None:
+            choices = ", ".join(field.options) or "none"
+            raise ProviderError(
+                f"the board's size field {field.name!r} has no option {size!r} (options: {choices}); "
+                "use one of them, or add the option to the board"
+            )
+        return _option_value(field, size, "size_field")
     if field.data_type == "NUMBER":
         if config.size_from_tshirt:
             points = TSHIRT_POINTS.get(size.upper())
             if points is None:
                 raise ProviderError(f"size {size!r} is not a t-shirt size ({', '.join(TSHIRT_POINTS)})")
             return FieldValue(field_id=field.id, field_name=field.name, value={"number": float(points)}, display=size)
-        try:
-            return FieldValue(field_id=field.id, field_name=field.name, value={"number": float(size)}, display=size)
-        except ValueError:
-            raise ProviderError(f"size {size!r} is not a number, but {field.name!r} is a number field") from None
+        number = _finite(size)
+        if number is None:
+            raise ProviderError(f"size {size!r} is not a finite number, but {field.name!r} is a number field")
+        return FieldValue(field_id=field.id, field_name=field.name, value={"number": number}, display=size)
     return FieldValue(field_id=field.id, field_name=field.name, value={"text": size}, display=size)
+
+
+def _finite(text: str) -> float | None:
+    """``text`` as a finite number, or None: GitHub's JSON has no NaN or infinity (nor 1e400, which is one)."""
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 #: Field types a plan item's ``fields`` can set, and how a value is written to each.
@@ -140,10 +156,9 @@ def plan_field_value(fields: Mapping[str, ProjectField], name: str, value: str) 
             raise ProviderError(f"field {field.name!r} has no iteration {value!r}; choices: {titles}")
         return FieldValue(field_id=field.id, field_name=field.name, value={"iterationId": iteration.id}, display=value)
     if field.data_type == "NUMBER":
-        try:
-            number = float(value)
-        except ValueError:
-            raise ProviderError(f"field {field.name!r} holds numbers; {value!r} is not one") from None
+        number = _finite(value)
+        if number is None:
+            raise ProviderError(f"field {field.name!r} holds finite numbers; {value!r} is not one")
         return FieldValue(field_id=field.id, field_name=field.name, value={"number": number}, display=value)
     if field.data_type == "TEXT":
         return FieldValue(field_id=field.id, field_name=field.name, value={"text": value}, display=value)
@@ -151,6 +166,11 @@ def plan_field_value(fields: Mapping[str, ProjectField], name: str, value: str) 
         f"field {field.name!r} is a {field.data_type} field, which a plan cannot set; "
         f"fields a plan can set: {', '.join(settable) or 'none'}"
     )
+
+
+def _number_text(number: float) -> str:
+    """A number as a plan writes it, exactly: ``8`` for 8.0, ``100000.5`` (``:g`` would round it to 100000)."""
+    return str(int(number)) if number.is_integer() and abs(number) < 1e16 else repr(number)
 
 
 def display_value(field: ProjectField, value: Mapping[str, object]) -> str:
@@ -162,5 +182,5 @@ def display_value(field: ProjectField, value: Mapping[str, object]) -> str:
         return next((i.title for i in field.iterations if i.id == value["iterationId"]), str(value["iterationId"]))
     number = value.get("number")
     if isinstance(number, int | float) and not isinstance(number, bool):
-        return f"{number:g}"
+        return _number_text(float(number))
     return str(value.get("text", ""))

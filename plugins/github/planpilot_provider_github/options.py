@@ -87,7 +87,11 @@ class GitHubOptions:
     max_connections: int = attrs.field(
         default=10, validator=[attrs.validators.instance_of(int), attrs.validators.ge(1)]
     )
-    timeout: float = attrs.field(default=30.0, validator=_seconds(positive=True))
+    timeout: float = attrs.field(default=20.0, validator=_seconds(positive=True))
+    """Seconds one request may take. GitHub itself ends a request after 10 s with a 502 or 504 ("We couldn't
+    respond to your request in time", GitHub's GraphQL rate and query limits documentation), so 20 s is
+    ample, and two unanswered attempts fit the retry policy's 60 s ``answer_timeout``: a server that never
+    answers fails in about 40 s."""
     retry_policy: RetryPolicy = attrs.field(
         default=DEFAULT_RETRY_POLICY, validator=attrs.validators.instance_of(RetryPolicy)
     )

@@ -20,6 +20,7 @@ CAPABILITIES: Final = frozenset(
         "types.label",
         "project.fields",
         "items.delete",
+        "items.close-duplicate",
     }
 )
 

@@ -18,7 +18,7 @@ from planpilot_provider_github.client import GitHubGraphQL
 from planpilot_provider_github.context import GitHubContext
 from planpilot_provider_github.convert import IssueState
 from planpilot_provider_github.estimate import workload_units, write_requests
-from planpilot_provider_github.fields import creation_defaults, plan_field_value, size_field
+from planpilot_provider_github.fields import creation_defaults, plan_field_value, size_field, size_value
 from planpilot_provider_github.item import GitHubItem, issue_item
 from planpilot_provider_github.labels import LabelCatalog
 from planpilot_provider_github.options import GitHubOptions
@@ -98,7 +98,9 @@ class GitHubProvider(Provider[GitHubContext]):
         strategy = choose_type_strategy(config, resolved)
         self._labels.reset(resolved.labels)
         unused_type = Capability.ITEM_TYPES_LABEL if strategy.strategy == "issue-type" else Capability.ITEM_TYPES_NATIVE
-        context = GitHubContext(
+        # Missing labels are created by the first write that needs them, never here: a run refused after
+        # entering (another plan's id, a plan the board cannot take) must have written nothing.
+        return GitHubContext(
             provider=self.name,
             capabilities=CAPABILITIES - {unused_type},
             repository_id=resolved.repository_id,
@@ -118,9 +120,14 @@ class GitHubProvider(Provider[GitHubContext]):
             creation_defaults=creation_defaults(config, resolved.fields, now(self.options).date()),
             read_only=self.read_only,
         )
-        if not self.read_only:
-            await self._labels.ids([self.config.label, *context.type_labels.values()], context)
-        return context
+
+    def size_problems(self, size: str) -> list[str]:
+        """A plan size the board's size field cannot hold (no such option, no size field), naming the choices."""
+        try:
+            size_value(self.context.field_config, self.context.size_field, size)
+        except ProviderError as exc:
+            return [str(exc)]
+        return []
 
     def field_problems(self, fields: Mapping[str, str]) -> list[str]:
         """Each plan field checked against the board: an unknown field or option names the choices."""
@@ -214,6 +221,15 @@ class GitHubProvider(Provider[GitHubContext]):
             for change in changes
         ]
         return await self.relations.reconcile_many(desired)
+
+    async def close_duplicate(self, item_id: str, kept: Item, *, label: str) -> None:
+        """``closeIssue`` with ``stateReason: DUPLICATE`` and ``duplicateIssueId`` (GitHub shows it as a
+        duplicate of ``kept``), then the discovery label comes off; the issue is never deleted."""
+        context = self.context
+        state = await self._reads.by_id(item_id, context)
+        if item_id == kept.id:
+            raise ProviderError(f"cannot close {state.key} as a duplicate of itself")
+        await self._writes.close_duplicate(state, kept.id, label)
 
     async def delete_item(self, item_id: str) -> None:
         context = self.context

@@ -106,7 +106,8 @@ class IssueReads:
             return await self._search_page(query, after, context)
 
         searched, listed = await asyncio.gather(
-            search_all(query, page, lambda s: s.created_at), self._recently_updated(filters, context)
+            search_all(query, page, lambda s: s.created_at, pause=self._gql.clock.sleep),
+            self._recently_updated(filters, context),
         )
         found: dict[str, IssueState] = {}
         for state in [*searched, *listed]:

@@ -17,6 +17,8 @@ from planpilot_providers_core.contracts import ItemSearchFilters
 from planpilot_providers_core.errors import ProviderError
 
 SEARCH_CAP: Final = 1000
+READS_OF_A_CHANGING_PART: Final = 5
+"""How often a part whose pages came back short of its count is read again before discovery fails."""
 PAGE_SIZE: Final = 100
 
 T = TypeVar("T")
@@ -89,28 +91,41 @@ async def search_all(
     created_at: Callable[[T], dt.datetime],
     *,
     cap: int = SEARCH_CAP,
+    pause: Callable[[float], Awaitable[None]] | None = None,
 ) -> list[T]:
-    """Every result of ``base_query``, partitioning by creation time whenever a part exceeds ``cap``."""
+    """Every result of ``base_query``, partitioning by creation time whenever a part exceeds ``cap``.
+
+    A part whose pages come back short of its count is read again, after ``pause`` (a wait of 0.5 s, 1 s,
+    2 s ... on the provider's clock; none without it), at most :data:`READS_OF_A_CHANGING_PART` times.
+    """
     results: list[T] = []
     pending = [CreatedRange()]
     while pending:
         part = pending.pop()
         query = part.query(base_query, "asc")
-        first = await fetch(query, None)
-        if first.issue_count > cap:
-            await _split(base_query, part, first, fetch, created_at, pending)
-            continue
-        part_results = list(first.nodes)
-        page = first
-        while page.has_next_page:
-            page = await fetch(query, page.end_cursor)
-            part_results.extend(page.nodes)
-        if len(part_results) < first.issue_count:
-            raise ProviderError(
-                f"GitHub search returned {len(part_results)} of the {first.issue_count} issues it counted for "
-                f"{query!r}; refusing a partial discovery (the index may be changing: run again)"
-            )
-        results.extend(part_results)
+        for attempt in range(1, READS_OF_A_CHANGING_PART + 1):
+            first = await fetch(query, None)
+            if first.issue_count > cap:
+                await _split(base_query, part, first, fetch, created_at, pending)
+                break
+            part_results = list(first.nodes)
+            page = first
+            while page.has_next_page:
+                page = await fetch(query, page.end_cursor)
+                part_results.extend(page.nodes)
+            if len(part_results) >= first.issue_count:
+                results.extend(part_results)
+                break
+            # Issues left the results while we paged (another sync closing duplicates takes their label
+            # off): the pages skipped some. Read the part again, once the other run is likely done; never
+            # return it short.
+            if attempt == READS_OF_A_CHANGING_PART:
+                raise ProviderError(
+                    f"GitHub search returned {len(part_results)} of the {first.issue_count} issues it counted for "
+                    f"{query!r}, {attempt} times; refusing a partial discovery (the index keeps changing: run again)"
+                )
+            if pause is not None:
+                await pause(0.5 * 2 ** (attempt - 1))
     return results
 
 

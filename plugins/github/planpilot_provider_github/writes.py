@@ -94,6 +94,21 @@ class IssueWrites:
             "DeleteIssue", send, resolve_ambiguous=gone, op=issue_mut.Operations.mutation.delete_issue
         )
 
+    async def close_duplicate(self, state: IssueState, kept_id: str, label: str) -> None:
+        """Close the issue as a duplicate of ``kept_id`` (GitHub links the two), then take the discovery
+        label off it. In that order: should the second request fail, the issue is closed but still found,
+        and the next sync closes it again (a repeat is harmless) and removes the label; the other order
+        could leave an open duplicate nothing finds."""
+        await self._gql.mutate(
+            issue_mut.Operations.mutation.close_issue,
+            {"input": {"issueId": state.id, "stateReason": "DUPLICATE", "duplicateIssueId": kept_id}},
+        )
+        label_ids = [label_id for name, label_id in state.labels.items() if name.casefold() == label.casefold()]
+        if label_ids:
+            await self._gql.mutate(
+                issue_mut.Operations.mutation.remove_labels, {"input": {"labelableId": state.id, "labelIds": label_ids}}
+            )
+
     # -- changes: safe to repeat ----------------------------------------------------------------
 
     async def apply(

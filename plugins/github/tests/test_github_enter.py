@@ -45,17 +45,22 @@ async def test_enter_is_two_concurrent_reads_when_everything_fits_one_page(
         assert emulator.stats.mutation_requests == 0
 
 
-async def test_user_board_falls_back_to_type_labels_and_creates_them(
+async def test_user_board_falls_back_to_type_labels_and_creates_them_when_first_needed(
     make_github: MakeGitHub, emulator: GitHubEmulator
 ) -> None:
+    from planpilot_providers_core.contracts import CreateItemInput
+
     async with make_github(target="octo/side", board_url=USER_BOARD) as provider:
         context = _context(provider)
         assert context.create_type_strategy == "label"
         assert "user" in context.type_strategy_reason
         assert Capability.ITEM_TYPES_LABEL in provider.capabilities
         assert Capability.ITEM_TYPES_NATIVE not in provider.capabilities
+        assert emulator.stats.mutation_requests == 0, "entering writes nothing"
+        await provider.create_item(CreateItemInput(title="t", body="b", item_type="EPIC"))
     summary = emulator.state.summary()["repositories"]["octo/side"]
-    assert {"planpilot", "Epic", "Story", "Task"} <= set(summary["labels"])
+    assert {"planpilot", "Epic"} <= set(summary["labels"])
+    assert not {"Story", "Task"} & set(summary["labels"]), "only the labels a write needed"
 
 
 async def test_insisting_on_native_types_fails_on_enter_with_the_capability(make_github: MakeGitHub) -> None:
@@ -84,10 +89,14 @@ async def test_label_strategy_can_be_configured(make_github: MakeGitHub) -> None
 
 
 async def test_discovery_label_created_once_when_missing(make_github: MakeGitHub, emulator: GitHubEmulator) -> None:
+    from planpilot_providers_core.contracts import CreateItemInput
+
     async with make_github(label="roadmap-sync"):
         pass
-    async with make_github(label="roadmap-sync"):
-        pass
+    assert emulator.stats.mutation_requests == 0, "entering writes nothing, even without the label"
+    for n in range(2):
+        async with make_github(label="roadmap-sync") as provider:
+            await provider.create_item(CreateItemInput(title=f"t{n}", body="b", item_type="TASK"))
     assert emulator.stats.operations["CreateLabel"] == 1
     assert "roadmap-sync" in emulator.state.summary()["repositories"]["acme/roadmap"]["labels"]
 

@@ -227,7 +227,9 @@ async def test_a_create_survives_without_a_duplicate(
     # A failure that may have been applied is checked (without search) before the create is re-sent;
     # a rate limit means it was not processed, so it is simply re-sent.
     assert ops["ListIssues"] == (1 if expected is None else 0)
-    assert emulator.stats.mutation_requests == 3  # CreateIssue twice, SetProjectFields4 once
+    # CreateLabel once (the discovery label, made by the first write needing it), CreateIssue twice,
+    # SetProjectFields4 once.
+    assert emulator.stats.mutation_requests == 4
     check_pauses(pauses, expected)
     if expected is not None:
         check_retry_logged(caplog, "CreateIssue", expected)
@@ -299,6 +301,7 @@ async def test_a_relation_write_applied_despite_an_error_is_a_success(operation:
 
 async def test_a_label_create_applied_despite_an_error_is_looked_up() -> None:
     emulator = make_emulator()
+    emulator.state.add_label(REPO, "planpilot")
     async with make_provider(emulator) as provider:
         emulator.stats.reset()
         emulator.inject("http_502_after_commit", "CreateLabel")
@@ -589,7 +592,7 @@ async def test_concurrent_creates_create_a_missing_label_once() -> None:
             *(provider.create_item(item_input(n, labels=("team-x", "area-y"))) for n in range(10))
         )
 
-    assert emulator.stats.operations["CreateLabel"] == 2
+    assert emulator.stats.operations["CreateLabel"] == 3, "team-x, area-y and the discovery label, once each"
     assert emulator.stats.operations["CreateIssue"] == 10
     issues = emulator.state.issues(REPO)
     assert len(issues) == 10
@@ -599,6 +602,7 @@ async def test_concurrent_creates_create_a_missing_label_once() -> None:
 
 async def test_a_label_someone_else_created_is_looked_up() -> None:
     emulator = make_emulator()
+    emulator.state.add_label(REPO, "planpilot")
     async with make_provider(emulator) as provider:
         emulator.state.add_label(REPO, "External")  # created after we read the labels on enter
         emulator.stats.reset()
@@ -613,6 +617,7 @@ async def test_a_label_someone_else_created_is_looked_up() -> None:
 
 async def test_a_failed_label_create_is_reported_and_not_cached() -> None:
     emulator = make_emulator()
+    emulator.state.add_label(REPO, "planpilot")
     async with make_provider(emulator) as provider:
         emulator.make_read_only(TOKEN)
         with pytest.raises(AuthenticationError):

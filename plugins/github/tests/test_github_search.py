@@ -86,6 +86,24 @@ async def test_fewer_results_than_counted_is_an_error_not_a_partial_list() -> No
         await search_all("repo:a/b", fake.fetch, lambda r: r[1])
 
 
+async def test_a_part_that_shrank_while_paged_is_read_again() -> None:
+    """Another sync closing duplicates takes their label off while we page: the pages skip some. The part
+    is read again, and the discovery is complete."""
+
+    class Shrinking(FakeSearch):
+        async def fetch(self, query: str, after: str | None) -> SearchPage[tuple[int, dt.datetime]]:
+            page = await super().fetch(query, after)
+            if after is not None and len(self.queries) == 2:  # the first read's second page: one fewer
+                self.created.pop(0)
+                page = await super().fetch(query, after)
+            return page
+
+    fake = Shrinking([T0 + dt.timedelta(minutes=i) for i in range(150)])
+    results = await search_all("repo:a/b", fake.fetch, lambda r: r[1])
+    assert len(results) == 149
+    assert len(fake.queries) > 4, "read twice"
+
+
 def test_created_range_split_is_disjoint_and_covering() -> None:
     whole = CreatedRange()
     halves = whole.split(T0, T0 + dt.timedelta(seconds=11))

@@ -33,6 +33,7 @@ async def test_defaults_are_not_filled_when_the_board_state_was_paged_off(
 async def test_update_without_a_type_keeps_type_labels_a_person_added(
     make_github: MakeGitHub, emulator: GitHubEmulator
 ) -> None:
+    emulator.state.add_label("octo/side", "Task")
     async with make_github(target="octo/side", board_url=USER_BOARD) as provider:
         item = await provider.create_item(CreateItemInput(title="t", body="b", item_type="STORY"))
         state = emulator.state

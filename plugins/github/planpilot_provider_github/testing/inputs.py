@@ -22,6 +22,7 @@ __all__ = [
     "add_project_item",
     "add_sub_issue",
     "clear_field_value",
+    "close_issue",
     "create_issue",
     "create_label",
     "delete_issue",
@@ -55,6 +56,12 @@ def update_issue(state: EmulatorState, data: Input) -> Issue:
         label_ids=data.get("labelIds"),
         issue_type_id=data.get("issueTypeId", KEEP),  # absent keeps the type, null clears it
         state=data.get("state"),
+    )
+
+
+def close_issue(state: EmulatorState, data: Input) -> Issue:
+    return state.close_issue(
+        issue_id=data["issueId"], state_reason=data.get("stateReason"), duplicate_issue_id=data.get("duplicateIssueId")
     )
 
 

@@ -175,6 +175,10 @@ class Issue:
     blocking: list[Issue] = Factory(list)
     project_items: list[ProjectItem] = Factory(list)
     closed_at: datetime | None = None
+    closed_reason: str | None = None
+    """``IssueStateReason`` of a closed issue: COMPLETED, NOT_PLANNED or DUPLICATE."""
+    duplicate_of: Issue | None = None
+    """The issue this one was closed as a duplicate of (``closeIssue(duplicateIssueId:)``)."""
     deleted: bool = False
     index: list[IndexEntry] = Factory(list)
 
@@ -204,9 +208,12 @@ class Issue:
     def title_html(self) -> str:
         return self.title
 
-    @property
-    def state_reason(self) -> str | None:
-        return "COMPLETED" if self.state == "CLOSED" else None
+    def state_reason(self, *, enable_duplicate: bool = False) -> str | None:
+        """GitHub's ``stateReason``: a duplicate reads NOT_PLANNED unless asked with ``enableDuplicate``."""
+        if self.state != "CLOSED":
+            return None
+        reason = self.closed_reason or "COMPLETED"
+        return "NOT_PLANNED" if reason == "DUPLICATE" and not enable_duplicate else reason
 
     def ancestors(self) -> list[Issue]:
         """Parent first, root last."""

@@ -395,6 +395,11 @@ def _issue_project_items(issue: Issue, _info: GraphQLResolveInfo, **args: Any) -
     return paginate(list(issue.project_items), args, "projectItems")
 
 
+@resolves("Issue.stateReason")
+def _issue_state_reason(issue: Issue, _info: GraphQLResolveInfo, **args: Any) -> Any:
+    return issue.state_reason(enable_duplicate=bool(args.get("enableDuplicate")))
+
+
 @resolves("Issue.subIssuesSummary")
 def _issue_sub_issues_summary(issue: Issue, _info: GraphQLResolveInfo, **_args: Any) -> Any:
     total = len(issue.sub_issues)
@@ -436,6 +441,11 @@ def _create_issue(state: EmulatorState, data: Mapping[str, Any]) -> dict[str, An
 def _update_issue(state: EmulatorState, data: Mapping[str, Any]) -> dict[str, Any]:
     _unsupported_inputs(data, _UNSUPPORTED_ISSUE_INPUTS, "updateIssue")
     return {"issue": inputs.update_issue(state, data), "actor": state.viewer()}
+
+
+@mutation("closeIssue")
+def _close_issue(state: EmulatorState, data: Mapping[str, Any]) -> dict[str, Any]:
+    return {"issue": inputs.close_issue(state, data)}
 
 
 @mutation("deleteIssue")

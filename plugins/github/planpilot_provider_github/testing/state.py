@@ -111,6 +111,27 @@ class EmulatorState(Seeding, Inspection):
         if state is not None and state != issue.state:
             issue.state = state
             issue.closed_at = self.now() if state == "CLOSED" else None
+            issue.closed_reason = "COMPLETED" if state == "CLOSED" else None
+            issue.duplicate_of = None
+        self._touch(issue)
+        return issue
+
+    def close_issue(
+        self, *, issue_id: str, state_reason: str | None = None, duplicate_issue_id: str | None = None
+    ) -> Issue:
+        """``closeIssue``: closed (again, if it was), with its reason; a duplicate names the issue it repeats."""
+        issue = self.get_node(issue_id, Issue)
+        reason = state_reason or ("DUPLICATE" if duplicate_issue_id else "COMPLETED")
+        duplicate = self.get_node(duplicate_issue_id, Issue) if duplicate_issue_id else None
+        if duplicate is not None and reason != "DUPLICATE":
+            raise ApiError(UNPROCESSABLE, "duplicateIssueId can only be set when stateReason is DUPLICATE")
+        if duplicate is issue:
+            raise ApiError(UNPROCESSABLE, "An issue cannot be closed as a duplicate of itself")
+        if issue.state != "CLOSED":
+            issue.state = "CLOSED"
+            issue.closed_at = self.now()
+        issue.closed_reason = reason
+        issue.duplicate_of = duplicate
         self._touch(issue)
         return issue
 

@@ -31,6 +31,8 @@ class IssueView:
     title: str
     body: str
     state: str
+    state_reason: str | None
+    duplicate_of: int | None
     created_at: datetime
     updated_at: datetime
     labels: tuple[str, ...]
@@ -48,7 +50,10 @@ class IssueView:
             "number": self.number,
             "url": self.url,
             "title": self.title,
+            "body": self.body,
             "state": self.state,
+            "stateReason": self.state_reason,
+            "duplicateOf": self.duplicate_of,
             "createdAt": _iso(self.created_at),
             "updatedAt": _iso(self.updated_at),
             "labels": list(self.labels),
@@ -84,6 +89,8 @@ class Inspection(Store):
                 title=issue.title,
                 body=issue.body,
                 state=issue.state,
+                state_reason=issue.state_reason(enable_duplicate=True),
+                duplicate_of=issue.duplicate_of.number if issue.duplicate_of else None,
                 created_at=issue.created_at,
                 updated_at=issue.updated_at,
                 labels=tuple(label.name for label in issue.labels),

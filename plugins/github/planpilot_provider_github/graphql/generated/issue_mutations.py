@@ -72,6 +72,15 @@ def mutation_delete_issue():
     return _op
 
 
+def mutation_close_issue():
+    _op = sgqlc.operation.Operation(_schema_root.mutation_type, name='CloseIssue', variables=dict(input=sgqlc.types.Arg(sgqlc.types.non_null(_schema.CloseIssueInput))))
+    _op_close_issue = _op.close_issue(input=sgqlc.types.Variable('input'))
+    _op_close_issue_issue = _op_close_issue.issue()
+    _op_close_issue_issue.id()
+    _op_close_issue_issue.state()
+    return _op
+
+
 def mutation_add_labels():
     _op = sgqlc.operation.Operation(_schema_root.mutation_type, name='AddLabels', variables=dict(input=sgqlc.types.Arg(sgqlc.types.non_null(_schema.AddLabelsToLabelableInput))))
     _op_add_labels_to_labelable = _op.add_labels_to_labelable(input=sgqlc.types.Variable('input'))
@@ -97,6 +106,7 @@ def mutation_create_label():
 
 class Mutation:
     add_labels = mutation_add_labels()
+    close_issue = mutation_close_issue()
     create_issue = mutation_create_issue()
     create_label = mutation_create_label()
     delete_issue = mutation_delete_issue()

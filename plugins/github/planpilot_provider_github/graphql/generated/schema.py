@@ -33,6 +33,11 @@ ID = sgqlc.types.ID
 
 Int = sgqlc.types.Int
 
+class IssueClosedStateReason(sgqlc.types.Enum):
+    __schema__ = github_schema
+    __choices__ = ('COMPLETED', 'DUPLICATE', 'NOT_PLANNED')
+
+
 class IssueDependencyOrderField(sgqlc.types.Enum):
     __schema__ = github_schema
     __choices__ = ('CREATED_AT', 'DEPENDENCY_ADDED_AT')
@@ -134,6 +139,15 @@ class AgentAssignmentInput(sgqlc.types.Input):
     custom_agent = sgqlc.types.Field(String, graphql_name='customAgent')
     custom_instructions = sgqlc.types.Field(String, graphql_name='customInstructions')
     target_repository_id = sgqlc.types.Field(ID, graphql_name='targetRepositoryId')
+
+
+class CloseIssueInput(sgqlc.types.Input):
+    __schema__ = github_schema
+    __field_names__ = ('client_mutation_id', 'duplicate_issue_id', 'issue_id', 'state_reason')
+    client_mutation_id = sgqlc.types.Field(String, graphql_name='clientMutationId')
+    duplicate_issue_id = sgqlc.types.Field(ID, graphql_name='duplicateIssueId')
+    issue_id = sgqlc.types.Field(sgqlc.types.non_null(ID), graphql_name='issueId')
+    state_reason = sgqlc.types.Field(IssueClosedStateReason, graphql_name='stateReason')
 
 
 class CreateIssueInput(sgqlc.types.Input):
@@ -342,6 +356,12 @@ class AddSubIssuePayload(sgqlc.types.Type):
     sub_issue = sgqlc.types.Field('Issue', graphql_name='subIssue')
 
 
+class CloseIssuePayload(sgqlc.types.Type):
+    __schema__ = github_schema
+    __field_names__ = ('issue',)
+    issue = sgqlc.types.Field('Issue', graphql_name='issue')
+
+
 class CreateIssuePayload(sgqlc.types.Type):
     __schema__ = github_schema
     __field_names__ = ('issue',)
@@ -386,7 +406,7 @@ class LabelConnection(sgqlc.types.relay.Connection):
 
 class Mutation(sgqlc.types.Type):
     __schema__ = github_schema
-    __field_names__ = ('add_blocked_by', 'add_labels_to_labelable', 'add_project_v2_item_by_id', 'add_sub_issue', 'create_issue', 'create_label', 'delete_issue', 'remove_blocked_by', 'remove_labels_from_labelable', 'remove_sub_issue', 'update_issue', 'update_project_v2_item_field_value')
+    __field_names__ = ('add_blocked_by', 'add_labels_to_labelable', 'add_project_v2_item_by_id', 'add_sub_issue', 'close_issue', 'create_issue', 'create_label', 'delete_issue', 'remove_blocked_by', 'remove_labels_from_labelable', 'remove_sub_issue', 'update_issue', 'update_project_v2_item_field_value')
     add_blocked_by = sgqlc.types.Field(AddBlockedByPayload, graphql_name='addBlockedBy', args=sgqlc.types.ArgDict((
         ('input', sgqlc.types.Arg(sgqlc.types.non_null(AddBlockedByInput), graphql_name='input', default=None)),
 ))
@@ -401,6 +421,10 @@ class Mutation(sgqlc.types.Type):
     )
     add_sub_issue = sgqlc.types.Field(AddSubIssuePayload, graphql_name='addSubIssue', args=sgqlc.types.ArgDict((
         ('input', sgqlc.types.Arg(sgqlc.types.non_null(AddSubIssueInput), graphql_name='input', default=None)),
+))
+    )
+    close_issue = sgqlc.types.Field(CloseIssuePayload, graphql_name='closeIssue', args=sgqlc.types.ArgDict((
+        ('input', sgqlc.types.Arg(sgqlc.types.non_null(CloseIssueInput), graphql_name='input', default=None)),
 ))
     )
     create_issue = sgqlc.types.Field(CreateIssuePayload, graphql_name='createIssue', args=sgqlc.types.ArgDict((
