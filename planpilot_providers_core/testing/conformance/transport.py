@@ -186,10 +186,7 @@ class TransportFaultChecks:
             await self._check_half_made(provider, request, found[0], error, call)
         else:
             self._check_nothing_made(error, fault, persistent, call)
-        # A provider that learns as it goes (a workflow, a cache) may send fewer requests than the clean create
-        # did: a fault meant for a request the create no longer sends met nothing, and there is no wait to check.
-        met = len(plan.requests) > mark + index and plan.requests[mark + index].fault is fault
-        if fault is Fault.RATE_LIMITED and returned is not None and met:
+        if fault is Fault.RATE_LIMITED and returned is not None:
             self._check_waited(plan, mark + index, call)
         return [returned] if returned is not None else []
 
