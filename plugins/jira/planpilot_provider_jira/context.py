@@ -92,6 +92,8 @@ class JiraContext(ProviderContext):
     sprint_field: str | None
     board_id: int | None
     link_type: LinkTypeRef
+    duplicate_link: LinkTypeRef | None
+    """The link type a closed duplicate points at the kept issue with ("Duplicate"), if the site has one."""
     fields: Mapping[str, FieldRef] = attrs.field(converter=frozen_mapping)
     """Fields a plan item's ``fields`` may set, by name: Status, Priority, Sprint (with a board) and the
     number, select and text fields on the create screens."""

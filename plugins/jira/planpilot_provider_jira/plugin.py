@@ -19,6 +19,7 @@ CAPABILITIES: Final = frozenset(
         "types.native",
         "project.fields",
         "items.delete",
+        "items.close-duplicate",
     }
 )
 

@@ -160,6 +160,7 @@ class JiraProvider(Provider[JiraContext]):
             sprint_field=resolved.sprint_field,
             board_id=resolved.board_id,
             link_type=resolved.link_type,
+            duplicate_link=resolved.duplicate_link,
             fields=resolved.fields,
             read_only=self.read_only,
         )
@@ -240,6 +241,14 @@ class JiraProvider(Provider[JiraContext]):
         await self._writes.read(item_id)  # ItemNotFoundError for a missing id, or an issue of another project
         # Sent again after a lost answer, a deleted issue answers 404: it is gone either way.
         await api.call("deleteIssue", "DELETE", f"/rest/api/3/issue/{item_id}", issues=[item_id], accept=(404,))
+
+    async def close_duplicate(self, item_id: str, kept: Item, *, label: str) -> None:
+        """The Jira way: the discovery label comes off, a "Duplicate" link says it duplicates ``kept``, and the
+        workflow takes it to a done status (its resolution is whatever that transition sets); never deleted."""
+        view = await self._writes.read(item_id)
+        if item_id == kept.id:
+            raise ProviderError(f"cannot close {view.key} as a duplicate of itself")
+        await self._writes.close_duplicate(view, kept.id, label)
 
     def field_problems(self, fields: Mapping[str, str]) -> list[str]:
         """Each plan field checked against the project: an unknown field or value names the choices."""

@@ -53,6 +53,7 @@ class Resolved:
     sprint_field: str | None
     board_id: int | None
     link_type: LinkTypeRef
+    duplicate_link: LinkTypeRef | None
     fields: Mapping[str, FieldRef]
 
 
@@ -107,7 +108,7 @@ async def resolve_project(
     )
     sprint = _creation_sprint(config, sprints, board)
     size = _size_field(options, config, every_field, board_config)
-    link_type = await _link_type(api, options.link_type)
+    link_type, duplicate_link = await _link_types(api, options.link_type)
 
     settable: dict[str, FieldRef] = {}
     settable["Status"] = FieldRef(
@@ -142,6 +143,7 @@ async def resolve_project(
         sprint_field=sprint_field,
         board_id=board,
         link_type=link_type,
+        duplicate_link=duplicate_link,
         fields=frozen_mapping(settable),
     )
 
@@ -335,7 +337,8 @@ def _size_field(
     )
 
 
-async def _link_type(api: JiraApi, name: str) -> LinkTypeRef:
+async def _link_types(api: JiraApi, name: str) -> tuple[LinkTypeRef, LinkTypeRef | None]:
+    """The blocked-by link type, and the "Duplicate" one (by name, else by its "duplicates" phrase)."""
     answer = await api.call("getIssueLinkTypes", "GET", "/rest/api/3/issueLinkType")
     kinds = [
         LinkTypeRef(id=str(t["id"]), name=str(t["name"]), inward=str(t["inward"]), outward=str(t["outward"]))
@@ -352,4 +355,7 @@ async def _link_type(api: JiraApi, name: str) -> LinkTypeRef:
             "set --option link_type=NAME, or ask an admin to enable issue linking",
             capability="relations.blocked-by",
         )
-    return found
+    duplicate = next((k for k in kinds if k.name.casefold() == "duplicate"), None) or next(
+        (k for k in kinds if k.inward.casefold() == "duplicates" or k.outward.casefold() == "duplicates"), None
+    )
+    return found, duplicate

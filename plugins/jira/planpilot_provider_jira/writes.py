@@ -425,6 +425,32 @@ class IssueWrites:
         view = attrs.evolve(view, **changed, fields=shown, status=status, description=description)
         return attrs.evolve(view, body=adf_to_markdown(description), item_type=plan_type_of(context, view.type_ref))
 
+    async def close_duplicate(self, view: IssueView, kept_id: str, label: str) -> None:
+        """Take the discovery label off (every spelling of it), link the issue as duplicating ``kept_id``
+        (Jira's "Duplicate" type), and move it to a done status; each step only if it is not done yet."""
+        api, context = self._access(True)
+        wanted = label.casefold()
+        stale = [raw for raw, shown in zip(view.raw_labels, view.labels, strict=True) if shown.casefold() == wanted]
+        if stale:
+            await self._edit(api, view.id, {"update": {"labels": [{"remove": raw} for raw in stale]}})
+        if context.duplicate_link is not None:
+            body = {
+                "type": {"name": context.duplicate_link.name},
+                "inwardIssue": {"id": view.id},  # the inward side "duplicates" the outward one
+                "outwardIssue": {"id": kept_id},
+            }
+            # Safe to send again: Jira answers a link that exists as created and makes no second one.
+            await api.call("linkIssues", "POST", "/rest/api/3/issueLink", issues=[view.id, kept_id], json=body)
+        issue_type = view.type_ref
+        status = view.status
+        if issue_type is not None and status is not None and status.category != "done":
+            statuses = context.statuses.get(issue_type.id, {})
+            done = statuses.get("done") or next((s for s in statuses.values() if s.category == "done"), None)
+            if done is None:
+                raise ProviderError(f"the workflow of {issue_type.name} has no done status to close {view.key} with")
+            await self._workflow.move(api, view.id, issue_type.id, status, done)
+        self._wrote([view.id, kept_id])
+
     async def update_many(
         self, views: Mapping[str, IssueView | Exception], updates: Sequence[tuple[str, UpdateItemInput]]
     ) -> list[IssueView | Exception]:
