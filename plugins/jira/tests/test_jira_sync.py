@@ -93,7 +93,7 @@ async def test_an_edited_plan_updates_the_same_issues(make_emulator: Any) -> Non
     assert second.plan_id == first.plan_id
     assert {o.item_id: o.key for o in second.items} == keys
     assert second.outcome("S1").action is ItemAction.UPDATED
-    check = check_tracker(emulator, edited, second.plan_id)
+    check = check_tracker(emulator, edited, second.plan_id, content_id=second.content_id)
     assert (check.duplicates, check.missing, check.wrong) == (0, [], [])
     assert (await _sync(emulator, edited)).writes == 0
 

@@ -30,12 +30,16 @@ def plan_issues(emulator: JiraEmulator, plan_id: str) -> dict[str, list[Issue]]:
     copies: dict[str, list[Issue]] = {}
     for issue in emulator.state.issues.values():
         meta = parse_metadata(adf_to_markdown(issue.description)) if not issue.deleted else None
-        if meta is not None and meta.plan_id == plan_id:
+        if meta is not None and meta.copy_key == plan_id:
             copies.setdefault(meta.item_id, []).append(issue)
     return copies
 
 
-def check_tracker(emulator: JiraEmulator, plan: Plan, plan_id: str, *, label: str = "planpilot") -> TrackerCheck:
+def check_tracker(
+    emulator: JiraEmulator, plan: Plan, plan_id: str, *, content_id: str | None = None, label: str = "planpilot"
+) -> TrackerCheck:
+    """``plan_id`` is the plan's lasting id (the sync result's ``plan_id``), ``content_id`` its version's
+    content hash (default: the plan's own)."""
     copies = plan_issues(emulator, plan_id)
     issues = {item_id: found[0] for item_id, found in copies.items() if found}
     blockers = plan.blockers()
@@ -45,7 +49,8 @@ def check_tracker(emulator: JiraEmulator, plan: Plan, plan_id: str, *, label: st
         issue = issues.get(item.id)
         if issue is None:
             continue
-        wrong += _differences(emulator, plan, item, issue, plan_id, label, blockers[item.id], issues)
+        version = content_id or plan.plan_id
+        wrong += _differences(emulator, plan, item, issue, (version, plan_id), label, blockers[item.id], issues)
     return TrackerCheck(
         copies=copies,
         duplicates=sum(len(found) - 1 for found in copies.values()),
@@ -59,7 +64,7 @@ def _differences(
     plan: Plan,
     item: PlanItem,
     issue: Issue,
-    plan_id: str,
+    ids: tuple[str, str],
     label: str,
     blocking: Iterable[str],
     issues: dict[str, Issue],
@@ -80,7 +85,7 @@ def _differences(
     differs(
         "body",
         canonical_markdown(adf_to_markdown(issue.description)),
-        canonical_markdown(render_body(item, plan_id, refs)),
+        canonical_markdown(render_body(item, ids[0], refs, lineage=ids[1])),
     )
     differs("label", label in issue.labels, True)
     differs("parent", issue.parent.key if issue.parent else None, refs.parent)
