@@ -8,8 +8,8 @@ The class wires the parts together and keeps the contract's order of events; the
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from collections.abc import Collection, Mapping, Sequence
+from typing import ClassVar
 
 from planpilot_provider_jira.bodies import canonical_markdown
 from planpilot_provider_jira.budgets import IssueWritePacer, estimate_workload, jira_budgets
@@ -290,7 +290,7 @@ class JiraProvider(Provider[JiraContext]):
         return await self._relations.reconcile_many(desired)
 
     # -- creates that lost their answer --------------------------------------------------------------------
-    async def _find_created(self, tokens: Sequence[str] | Any) -> dict[str, Created]:
+    async def _find_created(self, tokens: Collection[str]) -> dict[str, Created]:
         """The issues carrying these create tokens, read by key without the search index."""
         api, context = self._access(True)
         lookback = max(self.options.index_lag, _MIN_CREATE_LOOKBACK)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import math
 import re
-from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final
 
 from planpilot_provider_jira.budgets import read_cost
@@ -227,6 +227,3 @@ class Discovery:
         written = (await bulk_fetch(api, recent, fields, properties=[PROPERTY]))[0] if recent else []
         newest = await newer_issues(api, context, index_lag=self._index_lag, fields=fields, properties=[PROPERTY])
         return [*written, *newest]
-
-
-FindCreated = Callable[[Collection[str]], Awaitable[Mapping[str, IssueView]]]

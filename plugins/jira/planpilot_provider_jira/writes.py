@@ -19,7 +19,7 @@ from typing import Any
 
 import attrs
 
-from planpilot_provider_jira.bodies import adf_size, canonical_markdown, markdown_to_adf
+from planpilot_provider_jira.bodies import adf_size, adf_to_markdown, canonical_markdown, markdown_to_adf
 from planpilot_provider_jira.client import JiraApi
 from planpilot_provider_jira.context import FieldRef, IssueTypeRef, JiraContext, StatusRef
 from planpilot_provider_jira.creates import Created, Creator
@@ -30,6 +30,7 @@ from planpilot_provider_jira.mapping import (
     field_write,
     issue_type_for,
     item_fields,
+    plan_type_of,
     read_issue,
     size_write,
 )
@@ -228,9 +229,6 @@ class IssueWrites:
         wants: _Wants,
     ) -> IssueView:
         """The issue as the create made it (what Jira now holds), without reading it back."""
-        from planpilot_provider_jira.bodies import adf_to_markdown
-        from planpilot_provider_jira.mapping import plan_type_of
-
         shown: dict[str, str | None] = {}
         for name, ref in context.fields.items():
             if ref.kind == "status" and status is not None:
@@ -419,9 +417,6 @@ class IssueWrites:
         if wants.status is not None and status is not None:
             shown["Status"] = status.name
         description = changed.pop("description", view.description)
-        from planpilot_provider_jira.bodies import adf_to_markdown
-        from planpilot_provider_jira.mapping import plan_type_of
-
         view = attrs.evolve(view, **changed, fields=shown, status=status, description=description)
         return attrs.evolve(view, body=adf_to_markdown(description), item_type=plan_type_of(context, view.type_ref))
 
