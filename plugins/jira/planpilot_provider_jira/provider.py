@@ -132,6 +132,8 @@ class JiraProvider(Provider[JiraContext]):
         budgets = self._budgets if options.paced else None
         client = await self.open_resource(PooledClient(http, transport=options.transport, budgets=budgets))
         self._api = api = JiraApi(client, options.retry_policy, pacer=self._pacer, clock=options.clock)
+        if site.cloud_id is not None and credential.sent_as == "bearer":
+            self._browse = await self._site_of(api, site.base.split("/ex/jira/")[0], site.cloud_id) or site.base
         try:
             resolved = await resolve_project(api, options, self.config.field_config, self._key, self._board)
         except ItemNotFoundError:
@@ -173,6 +175,15 @@ class JiraProvider(Provider[JiraContext]):
         if not isinstance(cloud_id, str) or not cloud_id:
             raise ProviderError(f"{site} did not say its cloud id (GET /_edge/tenant_info); is it a Jira Cloud site?")
         return cloud_id
+
+    @staticmethod
+    async def _site_of(api: JiraApi, gateway: str, cloud_id: str) -> str | None:
+        """The site URL behind a cloud id, for browse links (an OAuth token lists the sites it may reach)."""
+        sites = await api.call("getAccessibleResources", "GET", f"{gateway}/oauth/token/accessible-resources")
+        for resource in sites if isinstance(sites, list) else ():
+            if isinstance(resource, Mapping) and resource.get("id") == cloud_id and resource.get("url"):
+                return str(resource["url"]).rstrip("/")
+        return None
 
     async def aclose(self) -> None:
         await self._creator.close()

@@ -85,12 +85,16 @@ async def test_a_team_managed_project_with_its_own_names(emulator: JiraEmulator)
 
 async def test_an_oauth_token_goes_through_the_gateway_as_bearer(make_emulator: Any) -> None:
     token = "oauth-access-token-0123456789"
-    emulator = make_emulator(bearer=[token])
+    emulator = make_emulator(bearer=[token], site_url="https://acme.atlassian.net")
     oauth = Credential.token(token, name="Jira OAuth token")
     async with provider_factory(emulator, credential=oauth)() as provider:
         created = await provider.create_item(_item("Over OAuth"))
         assert (await provider.get_item(created.id)).title == "Over OAuth"
         assert created.url == f"https://acme.atlassian.net/browse/{created.key}"
+    cloud = emulator.state.cloud_id
+    gateway = provider_factory(emulator, credential=oauth, api_url=f"https://api.atlassian.com/ex/jira/{cloud}")
+    async with gateway() as provider:  # the gateway form given: the token's sites tell the browse links' site
+        assert (await provider.get_item(created.id)).url == f"https://acme.atlassian.net/browse/{created.key}"
     basic_only = provider_factory(emulator)()  # the site accepts only that bearer token now
     with pytest.raises(AuthenticationError, match="401"):
         async with basic_only:
