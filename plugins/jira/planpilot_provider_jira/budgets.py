@@ -5,7 +5,9 @@
 * **Per-issue writes**: 20 writes to one issue per 2 s and 100 per 30 s: :class:`IssueWritePacer`, one small
   budget tracker per issue written.
 * **Points quota** (OAuth 2.0 apps only; API-token traffic is not affected): points per hour, a write 1, a read
-  1 plus 1 per issue it returns, which a request states as its cost (``COST_EXTENSION``).
+  1 plus 1 per issue it returns, which a request states as its cost (``COST_EXTENSION``). Once an app has used
+  most of it, Jira's answers say what is left (``RateLimit: "global-app-quota";r=<points>;t=<seconds>``): the
+  budget is capped by that until the window resets, so points spent elsewhere with the same app count too.
 
 Every 429 (whatever its ``RateLimit-Reason``) is refunded and blocks the budgets it cost for its ``Retry-After``
 (core's ``RequestBudgets``); the retry sends it again after the wait.
@@ -13,8 +15,9 @@ Every 429 (whatever its ``RateLimit-Reason``) is refunded and blocks the budgets
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
-from typing import Final
+from typing import Any, Final
 
 import httpx
 
@@ -32,6 +35,7 @@ __all__ = [
     "BURST_RATES",
     "POINTS",
     "IssueWritePacer",
+    "JiraRequestBudgets",
     "budget_name",
     "estimate_workload",
     "jira_budgets",
@@ -64,6 +68,33 @@ def _cost(request: httpx.Request) -> Mapping[str, float]:
     return costs
 
 
+_QUOTA_STATE: Final = re.compile(r'"(?:global|tenant)-app-quota"\s*;([^,]*)')
+"""The quota's entry in a ``RateLimit`` header (several policies may be listed, in any order)."""
+
+
+class JiraRequestBudgets(RequestBudgets):
+    """Core's request budgets, also narrowed by Jira's structured quota header (see the module docstring)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._quota_reset: float | None = None
+
+    def observe(self, response: httpx.Response) -> None:
+        super().observe(response)
+        entry = _QUOTA_STATE.search(response.headers.get("ratelimit", ""))
+        if entry is None:
+            return
+        values = dict(part.strip().split("=", 1) for part in entry.group(1).split(";") if "=" in part)
+        try:
+            remaining, seconds = float(values["r"]), float(values["t"])
+        except (KeyError, ValueError):
+            return  # no "r": "your app is well within its limits"
+        reset = self.clock.time() + seconds
+        fresh = self._quota_reset is None or reset > self._quota_reset + 0.5  # a new hour: the old cap is void
+        self.tracker.cap(POINTS, remaining, seconds + 1.0, fresh=fresh)
+        self._quota_reset = reset if self._quota_reset is None else max(reset, self._quota_reset)
+
+
 def jira_budgets(*, quota_points: int | None, clock: Clock = SYSTEM_CLOCK) -> RequestBudgets:
     """Jira's published limits, each kept 10 % under; the points quota only when ``quota_points`` is given."""
     budgets = [
@@ -73,7 +104,7 @@ def jira_budgets(*, quota_points: int | None, clock: Clock = SYSTEM_CLOCK) -> Re
     # Without a quota the points are still counted (for the report), against a budget that never binds.
     points = float(quota_points) if quota_points is not None else 1e12
     budgets.append(Budget(name=POINTS, limit=points, window=3600.0, margin=points / 100))
-    return RequestBudgets(budgets, cost=_cost, clock=clock)
+    return JiraRequestBudgets(budgets, cost=_cost, clock=clock)
 
 
 def estimate_workload(budgets: RequestBudgets, work: Workload, *, bulk: int) -> Estimate:

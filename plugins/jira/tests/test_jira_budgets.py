@@ -81,3 +81,28 @@ async def test_an_oauth_app_is_paced_by_its_hourly_points_quota(emulator: Any) -
         estimate = provider.estimate(Workload(creates=2000))
         assert estimate.binding == POINTS
         assert estimate.seconds > 3600  # 2,000 points of an hourly 990 (1 % kept free)
+
+
+def test_an_oauth_app_near_its_quota_waits_for_the_next_hour_instead_of_being_refused(make_emulator: Any) -> None:
+    """The provider declares Tier 1's 65,000 points, but the app has 1,000 left this hour: Jira's quota header
+    (past 80 % use) narrows the budget, and the run waits for the top of the hour instead of meeting a 429."""
+    from planpilot_providers_core import Credential
+
+    clock = VirtualClock()
+    token = "oauth-access-token-0123456789"
+    emulator = make_emulator(clock=clock, limits=JiraLimits.with_quota(1000), bearer=[token])
+    oauth = Credential.token(token, name="Jira OAuth token")
+    make = provider_factory(emulator, credential=oauth, budgets="jira", clock=clock)
+
+    async def main() -> float:
+        async with make() as provider:
+            item = await provider.create_item(_item("Read often"))
+            started = clock.time()
+            for _ in range(520):  # 2 points each: past the hour's 1,000
+                await provider.get_item(item.id)
+            return clock.time() - started
+
+    took = run_virtual(main, clock=clock)
+    assert emulator.stats.limited == {}
+    assert emulator.stats.points_spent > 1000
+    assert took > 60  # it waited for the quota's next hour
