@@ -4,7 +4,7 @@ nox                     # tests, lint, typecheck
 nox -s tests -- -k registry -x
 nox -s isolation        # fresh venvs per plugin combination (needs the package index)
 nox -s codegen          # regenerate the GraphQL plugins' sgqlc code (GitHub, Linear) from their .graphql files
-nox -s bench            # request counts, sync wall time and memory, CLI start-up, budgets (benchmarks/)
+nox -s bench            # request counts, sync wall time and memory, budgets, client CPU and start-up (benchmarks/)
 nox -s demo             # sync the example plan to the GitHub emulator twice; the second run writes nothing
 nox -s planpilot_compat # PlanPilot 2.7.0 after this project's sync of an edited plan: it creates no issue
 nox -s lock             # refresh constraints.txt: the versions every other session installs
@@ -161,18 +161,25 @@ def planpilot_compat(session: nox.Session) -> None:
     session.run("python", "tests/support/planpilot_compat.py", "--planpilot-python", python)
 
 
+BENCH_BASELINE = "c4f20e0"
+"""The revision before the lean client (issue 14): ``bench_client`` measures it next to the checkout, in one run."""
+
+
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks (never run as tests): provider request costs, then sync of 50 and 500 items to the
     emulator on loopback (20 ms latency) at concurrency 1 and 10, plus CLI start-up, then the budget table:
     500 and 5,000 items against GitHub's budgets on the emulator's virtual clock, paced by the budgets
-    vs 1 s between mutations. Plain installs, so modules are byte-compiled as users get them. Results: a
-    table on stdout, JSON in benchmarks/results/."""
+    vs 1 s between mutations; then the client's CPU per request on a 2,000-item first sync and the
+    start-up of list and --help over a bare interpreter, for this checkout and for BENCH_BASELINE
+    installed next to it (before and after, in one run). Plain installs, so modules are byte-compiled as
+    users get them. Results: a table on stdout, JSON in benchmarks/results/."""
     pinned(session)
     session.install(CORE, DRY_RUN, GITHUB)
     session.run("python", "benchmarks/bench_provider.py", "--items", "100")
     session.run("python", "benchmarks/bench_sync.py", *session.posargs)
     session.run("python", "benchmarks/bench_budgets.py")
+    session.run("python", "benchmarks/bench_client.py", "--baseline", BENCH_BASELINE)
 
 
 @nox.session

@@ -8,8 +8,9 @@ Everything a provider plugin needs is importable from here (HTTP helpers from
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False  # not typing's: the CLI's start-up imports this package, and typing costs a fifth of it
+if TYPE_CHECKING:
+    from typing import Any
 
 __version__ = "0.1.0"
 
@@ -122,6 +123,8 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'planpilot_providers_core' has no attribute {name!r}")
+    import importlib
+
     return getattr(importlib.import_module(f"planpilot_providers_core.{module}"), name)
 
 

@@ -17,13 +17,13 @@ This module is on the start-up path of the command line (its output masks with :
 from __future__ import annotations
 
 import dataclasses
-import functools
 import os
-import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Final
 
 from planpilot_providers_core.errors import AuthenticationError, InvalidCredentialError, PluginError
+from planpilot_providers_core.masking import MASK, redact, strip_userinfo
+from planpilot_providers_core.spec import MIN_SECRET_LENGTH, SENT_AS, SentAs
 
 if TYPE_CHECKING:  # annotations only: the CLI's output imports this module for ``redact`` at start-up
     import subprocess
@@ -45,22 +45,12 @@ __all__ = [
     "strip_userinfo",
 ]
 
-MASK: Final = "***"
-MIN_SECRET_LENGTH: Final = 8
-"""A credential (or part) shorter than this is refused when read: masking it as a whole value in every
-message would also mask ordinary words, and the masked spots would give it away."""
 MAX_CREDENTIAL_LENGTH: Final = 8192
 """Longer is not a credential but something else printed by mistake (a helper's log, a file)."""
 HELPER_TIMEOUT: Final = 10.0
 """Seconds a credential helper command may run."""
 HELPER_MAX_OUTPUT: Final = 64 * 1024
 """Bytes a credential helper command may print."""
-
-SentAs = Literal["bearer", "basic", "header"]
-"""How a credential goes over the wire: ``Authorization: Bearer <value>``, ``Authorization: Basic
-<base64 of part1:part2>`` (HTTP Basic, e.g. Jira's email and API token), or the value as it is in a header
-(Linear's API key, ``X-Api-Key``)."""
-SENT_AS: Final[tuple[str, ...]] = ("bearer", "basic", "header")
 
 
 class CredentialHelperError(AuthenticationError):
@@ -327,30 +317,3 @@ def _read_bounded(process: subprocess.Popen[bytes], timeout: float, max_output: 
                 process.wait()
             process.stdout.close()
     return b"".join(chunks)
-
-
-_USERINFO: Final = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s]*@")
-
-
-def strip_userinfo(text: str) -> str:
-    """``text`` with the ``user:password@`` of every URL in it removed (``https://u:p@h/x`` -> ``https://h/x``)."""
-    return _USERINFO.sub(r"\1", text)
-
-
-@functools.lru_cache(maxsize=16)
-def _secret_pattern(secrets: tuple[str, ...]) -> re.Pattern[str] | None:
-    """One pattern for every secret, compiled once per set of secrets (every printed line is masked)."""
-    forms = sorted(set(secrets), key=lambda s: (-len(s), s))
-    if not forms:
-        return None
-    # A whole value only: not when it is part of a longer word, so masking never mangles other text.
-    return re.compile(r"(?<![A-Za-z0-9])(?:" + "|".join(map(re.escape, forms)) + r")(?![A-Za-z0-9])")
-
-
-def redact(text: str, *secrets: str | None) -> str:
-    """``text`` with every whole occurrence of each secret masked, and URLs shown without userinfo; for
-    anything shown to a user. Pass every form (:meth:`Credential.secret_forms`), not only the raw value."""
-    pattern = _secret_pattern(tuple(s for s in secrets if s))
-    if pattern is not None:
-        text = pattern.sub(MASK, text)
-    return strip_userinfo(text)

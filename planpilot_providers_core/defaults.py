@@ -1,6 +1,10 @@
 """Defaults more than one part of the framework needs; imports nothing, so the CLI's start-up stays fast."""
 
-from typing import Final
+from __future__ import annotations
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on the CLI's start-up path
+if TYPE_CHECKING:
+    from typing import Final
 
 #: The discovery label every item carries unless the caller picks another.
 DEFAULT_LABEL: Final = "planpilot"
@@ -10,3 +14,10 @@ DEFAULT_PROVIDER: Final = "dry-run"
 ALLOW_INSECURE_HTTP_ENV: Final = "PLANPILOT_PROVIDERS_ALLOW_INSECURE_HTTP"
 """Set to 1 to let a credential go over plain http to a host that is not loopback (the CLI's
 ``--allow-insecure-http``); read by ``reliability.HttpClientConfig``."""
+
+#: The entry-point group provider plugins register in.
+ENTRY_POINT_GROUP: Final = "planpilot.providers"
+#: Set to a non-empty value other than ``0`` to load no plugin from entry points at all.
+DISABLE_AUTOLOAD_ENV: Final = "PLANPILOT_PROVIDERS_DISABLE_PLUGIN_AUTOLOAD"
+#: Comma-separated entry-point or distribution names that must not be loaded.
+BLOCK_PLUGINS_ENV: Final = "PLANPILOT_PROVIDERS_BLOCK_PLUGINS"

@@ -53,5 +53,7 @@ def planpilot_register_providers(register: Register) -> None:
     Called once per discovery, for every plugin. ``register`` validates nothing beyond the spec's own
     validation; a name another distribution also registers makes that name unusable until one of
     them is removed or blocked (the error names both distributions). Do not import the provider
-    module here: name it in ``ProviderSpec.provider_class`` instead.
+    module here: name it in ``ProviderSpec.provider_class`` instead. What it registers must follow from
+    its code alone (not the time, the network or the environment): ``list`` remembers it until a module
+    file discovery loaded, or an installed distribution, changes.
     """

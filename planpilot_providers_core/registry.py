@@ -19,14 +19,14 @@ import pkgutil
 import re
 from collections.abc import Iterable, Mapping
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from planpilot_providers_core import hookspecs
 from planpilot_providers_core.capabilities import check_capabilities
 from planpilot_providers_core.contract import CONTRACT_VERSION, fits
-from planpilot_providers_core.defaults import DEFAULT_LABEL
+from planpilot_providers_core.defaults import BLOCK_PLUGINS_ENV, DEFAULT_LABEL, DISABLE_AUTOLOAD_ENV, ENTRY_POINT_GROUP
 from planpilot_providers_core.entrypoints import entry_points
 from planpilot_providers_core.errors import PluginError
 from planpilot_providers_core.spec import CredentialSpec, ProviderSpec
@@ -49,12 +49,6 @@ __all__ = [
     "get_registry",
     "list_providers",
 ]
-
-ENTRY_POINT_GROUP: Final = "planpilot.providers"
-#: Set to a non-empty value other than ``0`` to load no plugin from entry points at all.
-DISABLE_AUTOLOAD_ENV: Final = "PLANPILOT_PROVIDERS_DISABLE_PLUGIN_AUTOLOAD"
-#: Comma-separated entry-point or distribution names that must not be loaded.
-BLOCK_PLUGINS_ENV: Final = "PLANPILOT_PROVIDERS_BLOCK_PLUGINS"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

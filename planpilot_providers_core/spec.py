@@ -10,13 +10,23 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Final, Literal
 
 from planpilot_providers_core.capabilities import Capability, parse_capabilities
 from planpilot_providers_core.contract import contract_versions
-from planpilot_providers_core.credentials import MIN_SECRET_LENGTH, SENT_AS
 
 __all__ = ["CredentialPart", "CredentialRequest", "CredentialSpec", "ProviderSpec"]
+
+MIN_SECRET_LENGTH: Final = 8
+"""A credential (or part) shorter than this is refused when read: masking it as a whole value in every
+message would also mask ordinary words, and the masked spots would give it away."""
+
+SentAs = Literal["bearer", "basic", "header"]
+"""How a credential goes over the wire: ``Authorization: Bearer <value>``, ``Authorization: Basic
+<base64 of part1:part2>`` (HTTP Basic, e.g. Jira's email and API token), or the value as it is in a header
+(Linear's API key, ``X-Api-Key``)."""
+SENT_AS: Final[tuple[str, ...]] = ("bearer", "basic", "header")
+
 
 _NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 _IMPORT_PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")

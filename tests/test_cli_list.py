@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 import planpilot_providers_core
+from planpilot_providers_core.cache import NO_CACHE_ENV
 from planpilot_providers_core.cli import main
 from planpilot_providers_core.contract import CONTRACT_VERSION
 from planpilot_providers_core.registry import BLOCK_PLUGINS_ENV, DISABLE_AUTOLOAD_ENV, get_registry
@@ -171,6 +172,7 @@ def test_listing_is_import_light() -> None:
         """
     )
     env = {k: v for k, v in os.environ.items() if k not in (DISABLE_AUTOLOAD_ENV, BLOCK_PLUGINS_ENV)}
+    env[NO_CACHE_ENV] = "1"  # discovery itself, not a remembered listing (tests/test_listing_cache.py)
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, timeout=60
     )

@@ -229,21 +229,69 @@ async def test_pooled_client_sends_base_url_and_headers_and_hides_them_in_repr()
 
 
 async def test_pooled_client_open_close_reopen() -> None:
-    pooled = PooledClient(config(), transport=httpx.MockTransport(lambda request: httpx.Response(204)))
+    closed: list[bool] = []
+
+    class Inner(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            return httpx.Response(204)
+
+        async def aclose(self) -> None:
+            closed.append(True)
+
+    pooled = PooledClient(config(), transport=Inner())
     with pytest.raises(RuntimeError, match="not open"):
-        _ = pooled.client
+        _ = pooled.transport
     async with pooled:
-        first = pooled.client
-        assert not first.is_closed
+        first = pooled.transport
         assert "open" in repr(pooled)
         with pytest.raises(RuntimeError, match="already open"):
             await pooled.__aenter__()
-    assert first.is_closed
+    assert closed == [True]
     with pytest.raises(RuntimeError, match="not open"):
         await pooled.request("get_item", "GET", "/")
     async with pooled:
-        assert pooled.client is not first
+        assert pooled.transport is not first
         assert (await pooled.request("get_item", "GET", "/")).status_code == 204
+
+
+async def test_pooled_client_sends_what_an_httpx_client_would() -> None:
+    """Going straight to the transport must not change the request: same URL merging, default headers
+    (configured ones win), per-request headers, params and JSON body as ``httpx.AsyncClient`` builds."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"ok": True})
+
+    cfg = HttpClientConfig(f"{BASE}/api/v1", headers={"Authorization": f"Bearer {SECRET}", "User-Agent": "ours"})
+    kwargs: dict[str, Any] = {"params": {"a": "b"}, "headers": {"X-Extra": "1"}, "json": {"k": [1, "é"]}}
+    async with PooledClient(cfg, transport=httpx.MockTransport(handler)) as pooled:
+        for url in ("items/1", "/items/1", "https://elsewhere.example/x"):
+            response = await pooled.request("op", "POST", url, **kwargs)
+            assert response.json() == {"ok": True}
+            assert response.request is seen[-1]
+    async with httpx.AsyncClient(
+        base_url=cfg.base_url, headers=dict(cfg.headers), transport=httpx.MockTransport(handler)
+    ) as client:
+        for url in ("items/1", "/items/1", "https://elsewhere.example/x"):
+            await client.post(url, **kwargs)
+    ours, theirs = seen[:3], seen[3:]
+    for mine, reference in zip(ours, theirs, strict=True):
+        assert mine.url == reference.url
+        assert mine.headers.multi_items() == reference.headers.multi_items()
+        assert mine.content == reference.content
+    assert str(ours[0].url) == f"{BASE}/api/v1/items/1?a=b"
+    assert ours[0].headers["user-agent"] == "ours"
+
+
+async def test_pooled_client_transport_error_names_its_request() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused")
+
+    async with PooledClient(config(), transport=httpx.MockTransport(handler)) as pooled:
+        with pytest.raises(httpx.ConnectError) as caught:
+            await pooled.request("get_item", "GET", "/items/9")
+    assert caught.value.request.url.path == "/items/9"
 
 
 async def test_pooled_client_per_operation_timeout_is_passed_to_httpx() -> None:
@@ -261,6 +309,19 @@ async def test_pooled_client_per_operation_timeout_is_passed_to_httpx() -> None:
         {"connect": 4, "read": 30, "write": 30, "pool": 9},
         {"connect": 4, "read": 0.5, "write": 0.5, "pool": 9},
     ]
+
+
+async def test_pooled_client_passes_extensions_to_the_transport() -> None:
+    seen: list[dict[str, Any]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(dict(request.extensions))
+        return httpx.Response(200)
+
+    async with PooledClient(config(timeout=7), transport=httpx.MockTransport(handler)) as pooled:
+        await pooled.request("op", "POST", "/", extensions={"planpilot.cost": {"points": 3}})
+    assert seen[0]["planpilot.cost"] == {"points": 3}
+    assert seen[0]["timeout"]["read"] == 7
 
 
 @pytest.fixture

@@ -11,15 +11,18 @@ machinery (and the provider) only when it runs.
 
 from __future__ import annotations
 
-import argparse
+import functools
+import os
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Final, NoReturn
 
-from planpilot_providers_core.cli.exits import EXIT_BAD_INPUT, EXIT_INTERNAL
 from planpilot_providers_core.defaults import DEFAULT_LABEL, DEFAULT_PROVIDER
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on the start-up path
 if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable, Collection, Sequence
+    from typing import Final, NoReturn
+
     from planpilot_providers_core.cli.output import Output
     from planpilot_providers_core.cli.signals import Interrupted
 
@@ -30,6 +33,8 @@ MAX_CONCURRENT_LIMIT: Final = 64
 
 def _concurrency(text: str) -> int:
     """``--max-concurrent``: a whole number from 1 to ``MAX_CONCURRENT_LIMIT``."""
+    import argparse
+
     try:
         value = int(text)
     except ValueError:
@@ -48,11 +53,39 @@ class UsageError(Exception):
         self.prog = parser.prog
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is raised for :func:`main` to report instead of exiting on the spot."""
+def _parser_class() -> type[argparse.ArgumentParser]:
+    """argparse's parser, but a usage error is raised for :func:`main` to report instead of exiting on the spot
+    (a class made here so that argparse is imported only when a parser is built)."""
+    import argparse
 
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(self, message)
+    class Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:
+            raise UsageError(self, message)
+
+    return Parser
+
+
+def _help_formatter(width: int) -> Callable[..., argparse.HelpFormatter]:
+    """argparse's own help formatter, told the terminal's width: left to look it up itself, argparse imports
+    shutil, and with it zlib, bz2 and lzma, for a tenth of ``--help``'s start-up, and asks again for every
+    option added."""
+    import argparse
+
+    return functools.partial(argparse.HelpFormatter, width=width)
+
+
+def _terminal_columns() -> int:
+    """What ``shutil.get_terminal_size().columns`` answers: ``COLUMNS``, else the terminal's, else 80."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -112,40 +145,77 @@ def _keep_copy(parser: argparse.ArgumentParser) -> None:
     )
 
 
-class _VersionAction(argparse.Action):
-    """Prints core and plugin versions; resolved lazily so ``--help`` does not run discovery."""
+def _version_action() -> type[argparse.Action]:
+    """The ``--version`` action (a class, as argparse wants; made here so that argparse is imported only
+    when a parser is built)."""
+    import argparse
 
-    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: object) -> None:
-        super().__init__(
-            option_strings, dest=dest, nargs=0, help="show versions of core and installed plugins and exit"
-        )
+    class VersionAction(argparse.Action):
+        """Prints core and plugin versions; resolved lazily so ``--help`` does not run discovery."""
 
-    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
-        from planpilot_providers_core.cli.list_command import version_text
-        from planpilot_providers_core.cli.output import Output
+        def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: object) -> None:
+            super().__init__(
+                option_strings, dest=dest, nargs=0, help="show versions of core and installed plugins and exit"
+            )
 
-        Output().out(version_text())
-        parser.exit()
+        def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+            from planpilot_providers_core.cli.list_command import version_text
+            from planpilot_providers_core.cli.output import Output
+
+            Output().out(version_text())
+            parser.exit()
+
+    return VersionAction
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+COMMANDS: Final = ("list", "sync", "check")
+
+
+def build_parser(commands: Collection[str] = COMMANDS) -> argparse.ArgumentParser:
+    """The command line. Only the ``commands`` named get their options (the others are still listed, by name
+    and summary, as ``--help`` shows them): ``main`` builds those of the command it runs, or none for ``--help``.
+    """
+    formatter = _help_formatter(_terminal_columns() - 2)
+    parser = _parser_class()(
         prog="planpilot-providers",
+        formatter_class=formatter,
         description="Provider plugins for PlanPilot-style roadmap sync: list them, sync a plan, check a provider.",
     )
-    parser.add_argument("--version", action=_VersionAction)
+    parser.add_argument("--version", action=_version_action())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    p_list = sub.add_parser("list", help="list installed providers, what each needs and can do")
-    _common(p_list)
+    p_list = sub.add_parser(
+        "list", help="list installed providers, what each needs and can do", formatter_class=formatter
+    )
+    if "list" in commands:
+        _common(p_list)
     p_list.set_defaults(command_name="list")
     p_sync = sub.add_parser(
         "sync",
+        formatter_class=formatter,
         help="sync a plan into a tracker (dry-run by default)",
         description="Create or update the plan's epics, stories and tasks in a tracker, then set their relations. "
         "Exit codes: 0 success, 1 unexpected error (a bug), 2 bad plan or configuration, 3 provider or "
         "credential error, 4 some items failed (run again to converge), 5 changes pending (--dry-run), "
         "130 interrupted (run again to finish), 143 terminated by SIGTERM (likewise).",
     )
+    if "sync" in commands:
+        _sync_options(p_sync)
+    p_sync.set_defaults(command_name="sync")
+    p_check = sub.add_parser(
+        "check",
+        formatter_class=formatter,
+        help="enter a provider and show what it resolved, writing nothing",
+        description="Enter a provider read-only and show what it resolved; given a plan, also estimate what syncing "
+        "it would cost and how long it would take. Exit codes: 0 resolved, 1 unexpected error, 2 bad plan or "
+        "configuration, 3 provider or credential error.",
+    )
+    if "check" in commands:
+        _check_options(p_check)
+    p_check.set_defaults(command_name="check")
+    return parser
+
+
+def _sync_options(p_sync: argparse.ArgumentParser) -> None:
     p_sync.add_argument(
         "plans", nargs="+", metavar="PLAN", help="one unified plan file, or the epics, stories and tasks files"
     )
@@ -177,14 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help=f"provider calls in flight at once, 1-{MAX_CONCURRENT_LIMIT} (default: 4)",
     )
-    p_sync.set_defaults(command_name="sync")
-    p_check = sub.add_parser(
-        "check",
-        help="enter a provider and show what it resolved, writing nothing",
-        description="Enter a provider read-only and show what it resolved; given a plan, also estimate what syncing "
-        "it would cost and how long it would take. Exit codes: 0 resolved, 1 unexpected error, 2 bad plan or "
-        "configuration, 3 provider or credential error.",
-    )
+
+
+def _check_options(p_check: argparse.ArgumentParser) -> None:
     p_check.add_argument(
         "plans",
         nargs="*",
@@ -196,8 +261,13 @@ def build_parser() -> argparse.ArgumentParser:
     _keep_copy(p_check)
     p_check.add_argument("--validation", choices=("strict", "partial"), default="strict", help="as for sync")
     _provider_options(p_check, provider_default=None)
-    p_check.set_defaults(command_name="check")
-    return parser
+
+
+def _command_in(argv: Sequence[str]) -> tuple[str, ...]:
+    """The command ``argv`` runs, if it names one: its first word that is not an option (the top level has
+    only ``--help`` and ``--version``, which take no value)."""
+    first = next((word for word in argv if not word.startswith("-")), None)
+    return (first,) if first in COMMANDS else ()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -208,9 +278,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     is reported as an unexpected error (exit 1), its traceback shown with -v. With ``--json`` every
     outcome, a usage error included, is one JSON object on stdout.
     """
+    words = sys.argv[1:] if argv is None else list(argv)
+    if words in (["-h"], ["--help"]):  # argparse's own text, remembered: see help_cache
+        from planpilot_providers_core.cli.help_cache import top_level_help
+
+        text = top_level_help(_terminal_columns() - 2, lambda: build_parser(()).format_help())
+        try:  # noqa: SIM105 -- contextlib is not imported on this path
+            sys.stdout.write(text)
+        except (AttributeError, OSError):
+            pass  # as argparse's print_help: no stdout to write to
+        raise SystemExit(0)
     from planpilot_providers_core.cli import signals
 
-    words = list(sys.argv[1:] if argv is None else argv)
     restore = signals.install()
     try:
         return _main(words)
@@ -221,9 +300,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(words: list[str]) -> int:
+    from planpilot_providers_core.cli.exits import EXIT_BAD_INPUT, EXIT_INTERNAL
     from planpilot_providers_core.cli.signals import Interrupted
 
-    parser = build_parser()
+    parser = build_parser(_command_in(words))  # a command's start-up pays for its own options only
     try:
         args = parser.parse_args(words)
     except UsageError as exc:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Final
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on the CLI's start-up path
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import Final
 
 __all__ = [
     "EXIT_BAD_INPUT",

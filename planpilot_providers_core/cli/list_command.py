@@ -1,23 +1,36 @@
 """``planpilot-providers list`` and ``--version``: what is installed, from where, and what each needs.
 
-On the start-up path: it imports the registry only (no attrs, no HTTP client, no provider module).
+On the start-up path. Discovery (pluggy, every plugin module) is most of ``list``'s start-up, and its
+answer changes only when something it came from does: so what ``list`` shows is remembered in the user's
+cache (:mod:`planpilot_providers_core.cache`) under a fingerprint of the installed distributions (every
+``sys.path`` entry's mtime, as for the entry points), the discovery switches in the environment, the core's
+version, and the path, size and mtime of every module file discovery loaded and of the core's own modules.
+Any change there, and discovery runs again. A plugin's registration hook depends on its code alone (see
+:mod:`planpilot_providers_core.hookspecs`), which is what makes its answer safe to keep.
 """
 
 from __future__ import annotations
 
-import argparse
-from typing import TYPE_CHECKING
+import json
+import os
+import sys
 
-from planpilot_providers_core import __version__
+from planpilot_providers_core import __version__, cache
 from planpilot_providers_core.cli.output import Output, table, terminal_safe
+from planpilot_providers_core.defaults import BLOCK_PLUGINS_ENV, DISABLE_AUTOLOAD_ENV, ENTRY_POINT_GROUP
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on the start-up path
 if TYPE_CHECKING:
+    import argparse
+    from typing import Any
+
     from planpilot_providers_core.registry import RegisteredProvider
     from planpilot_providers_core.spec import CredentialSpec
 
-__all__ = ["credential_json", "credential_text", "run_list", "version_text"]
+__all__ = ["credential_json", "credential_text", "current_listing", "run_list", "version_text"]
 
 _INSTALL_HINT = "Install a provider plugin, e.g. 'pip install planpilot-provider-dry-run'."
+_CACHE_FILE = "listing-v1.json"
 
 
 def credential_text(credential: CredentialSpec | None) -> str:
@@ -70,29 +83,21 @@ def _row(reg: RegisteredProvider) -> dict[str, object]:
 
 
 def run_list(args: argparse.Namespace, *, output: Output | None = None) -> int:
-    from planpilot_providers_core.registry import get_registry  # discovery only when a command needs it
-
     output = output or Output()
-    registry = get_registry()
-    registered = list(registry.providers.values())
-    problems = [terminal_safe(str(p)) for p in registry.problems]
+    listing = current_listing()
+    rows: list[dict[str, Any]] = listing["providers"]
+    problems: list[str] = listing["problems"]
     if args.json:
-        output.json({"providers": [_row(r) for r in registered], "problems": problems})
-    elif registered:
+        output.json({"providers": rows, "problems": problems})
+    elif rows:
         header = ["NAME", "DISTRIBUTION", "VERSION", "CAPABILITIES", "SUMMARY"]
         body = [
-            [
-                r.spec.name,
-                r.distribution or "-",
-                r.version or "-",
-                ",".join(sorted(r.spec.capabilities)),
-                r.spec.summary,
-            ]
-            for r in registered
+            [r["name"], r["distribution"] or "-", r["version"] or "-", ",".join(r["capabilities"]), r["summary"]]
+            for r in rows
         ]
         output.out(table([header, *body]))
         output.out()
-        needs = [[r.spec.name, r.spec.target_hint, credential_text(r.spec.credential)] for r in registered]
+        needs = [[r["name"], r["target"], text] for r, text in zip(rows, listing["credentials"], strict=True)]
         output.out(table([["NAME", "TARGET", "CREDENTIAL"], *needs]))
     elif problems:
         output.out(f"No usable provider: every installed plugin has a problem (see below). {_INSTALL_HINT}")
@@ -101,6 +106,63 @@ def run_list(args: argparse.Namespace, *, output: Output | None = None) -> int:
     for problem in problems:
         output.err(f"warning: plugin problem: {problem}")
     return 0
+
+
+def current_listing() -> dict[str, Any]:
+    """What ``list`` shows: the providers' rows (as ``list --json`` prints them), where each looks for its
+    credential, and the plugin problems; remembered while nothing it came from changed (see above).
+
+    A registry this process already built (an application or a test registering plugins by hand) is
+    listed as it is, never from the cache.
+    """
+    registry = sys.modules.get("planpilot_providers_core.registry")
+    if not cache.enabled() or (registry is not None and registry.get_registry.cache_info().currsize):
+        return _discover()
+    switches = [os.environ.get(DISABLE_AUTOLOAD_ENV, ""), os.environ.get(BLOCK_PLUGINS_ENV, "")]
+    key = json.dumps([cache.path_fingerprint(ENTRY_POINT_GROUP), switches, __version__])
+    path = cache.cache_path(_CACHE_FILE)
+    known = cache.read(path)
+    entry = known.get(key)
+    if not isinstance(entry, dict):
+        entry = {}
+    if _is_listing(entry.get("listing")) and cache.FileStamps.unchanged(entry.get("stamps")):
+        listing: dict[str, Any] = entry["listing"]
+        return listing
+    before = set(sys.modules)
+    listing = _discover()
+    code = (set(sys.modules) - before) | {name for name in sys.modules if name.startswith("planpilot_providers_core")}
+    cache.remember(path, known, key, {"stamps": cache.FileStamps.of_modules(code), "listing": listing})
+    return listing
+
+
+def _discover() -> dict[str, Any]:
+    from planpilot_providers_core.registry import get_registry  # discovery only when a command needs it
+
+    registry = get_registry()
+    registered = list(registry.providers.values())
+    return {
+        "providers": [_row(r) for r in registered],
+        "credentials": [credential_text(r.spec.credential) for r in registered],
+        "problems": [terminal_safe(str(p)) for p in registry.problems],
+    }
+
+
+def _is_listing(value: object) -> bool:
+    """Whether a remembered listing has the shape this version writes (another version's is made afresh)."""
+    if not isinstance(value, dict):
+        return False
+    rows, credentials, problems = value.get("providers"), value.get("credentials"), value.get("problems")
+    return (
+        isinstance(rows, list)
+        and isinstance(credentials, list)
+        and isinstance(problems, list)
+        and len(rows) == len(credentials)
+        and all(isinstance(r, dict) and r.keys() >= _ROW_KEYS for r in rows)
+        and all(isinstance(t, str) for t in (*credentials, *problems))
+    )
+
+
+_ROW_KEYS = frozenset({"name", "distribution", "version", "capabilities", "summary", "target"})
 
 
 def version_text() -> str:

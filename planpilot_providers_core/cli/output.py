@@ -16,12 +16,14 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Final, TextIO
 
-from planpilot_providers_core.credentials import redact
+from planpilot_providers_core.masking import redact
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on the start-up path of list
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any, Final, TextIO
+
     from planpilot_providers_core.contracts import Estimate
 
 __all__ = ["Output", "Progress", "duration", "eta_note", "table", "terminal_safe"]

@@ -10,6 +10,7 @@ import attrs
 
 from planpilot_providers_core.cli.exits import EXIT_BAD_INPUT, CommandError
 from planpilot_providers_core.plan import Plan, PlanError, load_plan
+from planpilot_providers_core.plan.identity import check_plan_id
 from planpilot_providers_core.provider import Provider
 from planpilot_providers_core.sync.preflight import LONGEST_PLAN_ID, limit_problems
 
@@ -17,17 +18,21 @@ __all__ = ["load", "pinned_copy", "plan_failure", "refuse_what_cannot_fit"]
 
 
 def load(paths: Sequence[str], plan_id: str | None = None, *, partial: bool = False) -> Plan:
-    """The plan from its files (``plan_id``: ``--plan-id``); every problem in them as one bad-input error."""
+    """The plan from its files (``plan_id``: ``--plan-id``); every problem in them as one bad-input error,
+    reported before a malformed ``--plan-id``."""
+    bad_id: CommandError | None = None
+    if plan_id is not None:
+        try:
+            check_plan_id(None, attrs.fields(Plan).pinned_id, plan_id)  # type: ignore[arg-type]
+        except ValueError as exc:
+            bad_id, plan_id = CommandError(EXIT_BAD_INPUT, "config", f"--plan-id: {exc}"), None
     try:
-        plan = load_plan(paths, partial=partial)
+        plan = load_plan(paths, partial=partial, plan_id=plan_id)  # built once, with the pinned id
     except PlanError as exc:
         raise plan_failure(exc) from exc
-    if plan_id is None:
-        return plan
-    try:
-        return attrs.evolve(plan, pinned_id=plan_id)
-    except ValueError as exc:
-        raise CommandError(EXIT_BAD_INPUT, "config", f"--plan-id: {exc}") from exc
+    if bad_id is not None:
+        raise bad_id
+    return plan
 
 
 def pinned_copy(args: argparse.Namespace) -> tuple[str | None, bool]:

@@ -9,17 +9,19 @@ handler :func:`install` sets raises :class:`Interrupted` where the command is.
 
 from __future__ import annotations
 
-import contextlib
 import signal
-from collections.abc import Callable, Coroutine
-from types import FrameType
-from typing import Any, TypeVar
 
 from planpilot_providers_core.cli.exits import EXIT_INTERRUPTED, EXIT_TERMINATED
 
-__all__ = ["Interrupted", "install", "run"]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing on the start-up path of every command
+if TYPE_CHECKING:
+    from collections.abc import Callable, Coroutine
+    from types import FrameType
+    from typing import Any, TypeVar
 
-_T = TypeVar("_T")
+    _T = TypeVar("_T")
+
+__all__ = ["Interrupted", "install", "run"]
 
 
 class Interrupted(Exception):
@@ -55,8 +57,10 @@ def install() -> Callable[[], None]:
         return lambda: None
 
     def restore() -> None:
-        with contextlib.suppress(ValueError, TypeError):
+        try:  # noqa: SIM105 -- contextlib is not imported on the start-up path
             signal.signal(signal.SIGTERM, previous)
+        except (ValueError, TypeError):
+            pass  # not the main thread any more, or a handler Python cannot set back
 
     return restore
 
@@ -68,6 +72,7 @@ def run(main: Coroutine[Any, Any, _T]) -> _T:
     has that exception marked ``terminated``; one that does not gets a plain :class:`Interrupted`.
     """
     import asyncio  # here, not at the top: --help and list never run an event loop
+    import contextlib
 
     terminated: list[bool] = []
 

@@ -38,12 +38,14 @@ _ROLE_HINTS: Final[Mapping[PlanItemType, str]] = {
 }
 
 
-def load_plan(paths: Sequence[str | Path], *, partial: bool = False) -> Plan:
+def load_plan(paths: Sequence[str | Path], *, partial: bool = False, plan_id: str | None = None) -> Plan:
     """Load a plan: one unified file, or the split files (epics, stories, tasks; any of them may be left out).
 
     A file holding an object is a unified plan; files holding arrays are a split plan, each matched to
     its role by name (a name containing ``epic``, ``stor`` or ``task``) or else by position (epics,
     stories, tasks). ``partial`` is PlanPilot's partial validation mode (links outside the plan allowed).
+    ``plan_id`` pins the plan id (``--plan-id``) over any the file names; the plan is built, validated and
+    hashed once with it (``attrs.evolve`` afterwards would do all of that again).
     """
     if not 1 <= len(paths) <= 3:
         names = ", ".join(str(p) for p in paths) or "none"
@@ -51,7 +53,7 @@ def load_plan(paths: Sequence[str | Path], *, partial: bool = False) -> Plan:
         raise PlanError([PlanProblem(file=names, message=message)])
     files = [_File.read(Path(path)) for path in paths]
     if len(files) == 1 and isinstance(files[0].payload, dict):
-        return _unified(files[0].path, files[0].payload, partial=partial)
+        return _unified(files[0].path, files[0].payload, partial=partial, plan_id=plan_id)
     if len(files) > 1 and all(isinstance(file.payload, dict) for file in files):
         raise PlanError(
             [
@@ -62,7 +64,7 @@ def load_plan(paths: Sequence[str | Path], *, partial: bool = False) -> Plan:
                 )
             ]
         )
-    return _split(_split_roles(files), partial=partial)
+    return _split(_split_roles(files), partial=partial, plan_id=plan_id)
 
 
 @attrs.frozen
@@ -117,7 +119,7 @@ def load_split_plan(
     return _split([(role, _File.read(path)) for role, path in given], partial=partial)
 
 
-def _unified(path: Path, payload: Any, *, partial: bool) -> Plan:
+def _unified(path: Path, payload: Any, *, partial: bool, plan_id: str | None = None) -> Plan:
     file = str(path)
     problems: list[PlanProblem] = []
     warnings: list[PlanProblem] = []
@@ -137,7 +139,7 @@ def _unified(path: Path, payload: Any, *, partial: bool) -> Plan:
     else:
         items = parse_items(payload["items"], file, None, problems, warnings, unreadable)
         pinned = _pinned_id(payload.get("plan_id"), file, problems)
-    return _build(items, (file,), problems, warnings, unreadable, partial=partial, pinned=pinned)
+    return _build(items, (file,), problems, warnings, unreadable, partial=partial, pinned=plan_id or pinned)
 
 
 def _pinned_id(value: object, file: str, problems: list[PlanProblem]) -> str | None:
@@ -151,7 +153,7 @@ def _pinned_id(value: object, file: str, problems: list[PlanProblem]) -> str | N
     return str(value)
 
 
-def _split(files: Sequence[tuple[PlanItemType, _File]], *, partial: bool) -> Plan:
+def _split(files: Sequence[tuple[PlanItemType, _File]], *, partial: bool, plan_id: str | None = None) -> Plan:
     problems: list[PlanProblem] = []
     warnings: list[PlanProblem] = []
     items: list[PlanItem] = []
@@ -174,7 +176,7 @@ def _split(files: Sequence[tuple[PlanItemType, _File]], *, partial: bool) -> Pla
             break
         items.extend(parse_items(file.payload, str(file.path), role, problems, warnings, unreadable))
     sources = tuple(str(file.path) for _, file in files)
-    return _build(items, sources, problems, warnings, unreadable, partial=partial)
+    return _build(items, sources, problems, warnings, unreadable, partial=partial, pinned=plan_id)
 
 
 def _too_many(count: int, file: str) -> PlanProblem | None:

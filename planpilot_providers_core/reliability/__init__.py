@@ -8,6 +8,7 @@ from planpilot_providers_core.reliability.budget import Budget, BudgetTracker, E
 from planpilot_providers_core.reliability.budgeted import COST_EXTENSION, RateLimitHeaders, RequestBudgets
 from planpilot_providers_core.reliability.clock import SYSTEM_CLOCK, Clock, SystemClock
 from planpilot_providers_core.reliability.gate import RateLimitGate
+from planpilot_providers_core.reliability.headers import parse_retry_after
 from planpilot_providers_core.reliability.http import (
     DEFAULT_RATE_LIMIT_PAUSE,
     GatedTransport,
@@ -15,7 +16,6 @@ from planpilot_providers_core.reliability.http import (
     PooledClient,
     TransportWrapper,
     is_loopback,
-    parse_retry_after,
     raise_for_status,
     wrap_transport,
     wrapping_transports,

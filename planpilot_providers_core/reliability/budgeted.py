@@ -33,7 +33,7 @@ import httpx
 from planpilot_providers_core.contracts import Estimate
 from planpilot_providers_core.reliability.budget import Budget, BudgetTracker
 from planpilot_providers_core.reliability.clock import SYSTEM_CLOCK, Clock
-from planpilot_providers_core.reliability.http import parse_retry_after
+from planpilot_providers_core.reliability.headers import parse_retry_after
 
 __all__ = ["COST_EXTENSION", "BudgetedTransport", "RateLimitHeaders", "RequestBudgets", "ResetFormat", "budget_report"]
 

@@ -37,7 +37,8 @@ PLUGINS = {"dry-run": "dry-run", "github": "github", "jira": "jira"}
 
 HEAVY_MODULES = ("httpx", "stamina", "sgqlc", "markdown_it")
 LIST_PROBE = """
-import json, sys
+import json, os, sys
+os.environ["PLANPILOT_PROVIDERS_NO_CACHE"] = "1"  # discovery itself, not the listing the run before remembered
 from planpilot_providers_core import cli
 cli.main(["list", "--json"])
 heavy = [m for m in sys.modules if m.split(".")[0] in {heavy!r} or m.endswith(".provider")]

@@ -13,7 +13,6 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Self, TypeVar
 
-import attrs
 import httpx
 from sgqlc.operation import Operation
 
@@ -39,12 +38,40 @@ ErrorFilter = Callable[[GraphQLError], bool]
 """Picks GraphQL errors a caller expects (e.g. NOT_FOUND for a deleted node) and handles itself."""
 
 
-@attrs.frozen
 class Response:
-    """A typed result (sgqlc objects) plus the errors the caller chose to tolerate."""
+    """A typed result (sgqlc objects) plus the errors the caller chose to tolerate.
 
-    data: Any
-    tolerated: tuple[GraphQLError, ...] = ()
+    ``data`` is built from the JSON on first access: sgqlc's typed population is the client's largest
+    cost after the network, and most write results (field values set, labels added) are never read;
+    issue reads convert :attr:`raw` themselves.
+    """
+
+    __slots__ = ("_json", "_op", "_parsed", "tolerated")
+
+    def __init__(self, op: Operation, data: Mapping[str, Any], tolerated: tuple[GraphQLError, ...] = ()) -> None:
+        self._op = op
+        self._json = data
+        self._parsed: Any = _UNPARSED
+        self.tolerated = tolerated
+
+    def __repr__(self) -> str:
+        return f"Response({operation_name(self._op)}, tolerated={self.tolerated!r})"
+
+    @property
+    def raw(self) -> Mapping[str, Any]:
+        """The answer's ``data`` as GitHub sent it (camelCase JSON), for the hot reads that convert it
+        straight into the provider's own values (see :mod:`.convert`); its shape is the operation's selection."""
+        return self._json
+
+    @property
+    def data(self) -> Any:
+        """The typed result of the operation (``data`` of the answer)."""
+        if self._parsed is _UNPARSED:
+            self._parsed = parse(self._op, {"data": self._json})
+        return self._parsed
+
+
+_UNPARSED: Any = object()
 
 
 class GitHubGraphQL:
@@ -181,9 +208,10 @@ class GitHubGraphQL:
                 continue
             break
         assert isinstance(body, dict)
-        if body.get("data") is None:
+        data = body.get("data")
+        if not isinstance(data, dict):
             raise TransientProviderError(f"{name}: GitHub answered without data", request_sent=True)
-        return Response(data=parse(op, {"data": body["data"]}), tolerated=tolerated)
+        return Response(op, data, tolerated)
 
     def _check(
         self, name: str, response: httpx.Response, body: object, tolerate: ErrorFilter | None

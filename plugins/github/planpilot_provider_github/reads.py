@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from planpilot_provider_github.client import GitHubGraphQL, error_type
@@ -23,6 +23,11 @@ from planpilot_provider_github.search import PAGE_SIZE, SearchPage, build_query,
 from planpilot_provider_github.urls import RepoRef
 from planpilot_providers_core.contracts import ItemSearchFilters
 from planpilot_providers_core.errors import ItemNotFoundError
+
+
+def _is_issue(node: Mapping[str, Any] | None) -> bool:
+    """A node of ``nodes(ids:)`` or a search that is an issue (not null: deleted; not another kind of node)."""
+    return node is not None and node.get("__typename") == "Issue"
 
 
 def now(options: GitHubOptions) -> dt.datetime:
@@ -49,8 +54,8 @@ class IssueReads:
         self._repo = repo
         self._options = options
 
-    def state(self, node: Any, context: GitHubContext) -> IssueState:
-        """An ``Issue`` node of any of our selections (the create response too) as ``IssueState``."""
+    def state(self, node: Mapping[str, Any], context: GitHubContext) -> IssueState:
+        """An ``Issue`` node (JSON) of any of our selections (the create response too) as ``IssueState``."""
         return issue_state(node, context.project_id, context.size_field, tshirt=context.field_config.size_from_tshirt)
 
     async def by_ids(self, ids: Sequence[str], context: GitHubContext) -> dict[str, IssueState]:
@@ -58,8 +63,8 @@ class IssueReads:
         response = await self._gql.query(
             issue_ops.Operations.query.get_issues, {"ids": list(ids)}, tolerate=lambda e: error_type(e) == "NOT_FOUND"
         )
-        nodes = response.data.nodes
-        return {node.id: self.state(node, context) for node in nodes if node and node.__typename__ == "Issue"}
+        nodes = response.raw["nodes"] or []
+        return {node["id"]: self.state(node, context) for node in nodes if _is_issue(node)}
 
     async def by_id(self, item_id: str, context: GitHubContext) -> IssueState:
         state = (await self.by_ids([item_id], context)).get(item_id)
@@ -90,12 +95,13 @@ class IssueReads:
                     **_field_names(context),
                 },
             )
-            connection = response.data.repository.issues
-            page = [self.state(n, context) for n in connection.nodes or [] if n]
+            connection = response.raw["repository"]["issues"]
+            page = [self.state(n, context) for n in connection["nodes"] or [] if n]
             states.extend(page)
-            if not connection.page_info.has_next_page or (stop is not None and any(stop(s) for s in page)):
+            page_info = connection["pageInfo"]
+            if not page_info["hasNextPage"] or (stop is not None and any(stop(s) for s in page)):
                 return states
-            after = connection.page_info.end_cursor
+            after = page_info["endCursor"]
 
     async def discover(self, filters: ItemSearchFilters, context: GitHubContext) -> list[IssueState]:
         """Search (partitioned past the 1,000 cap) plus a listing of recently updated issues that
@@ -119,13 +125,13 @@ class IssueReads:
             search_ops.Operations.query.search_issues,
             {"query": query, "first": PAGE_SIZE, "after": after, **_field_names(context)},
         )
-        search = response.data.search
-        nodes = [self.state(n, context) for n in search.nodes or [] if n and n.__typename__ == "Issue"]
+        search = response.raw["search"]
+        nodes = [self.state(n, context) for n in search["nodes"] or [] if _is_issue(n)]
         return SearchPage(
-            issue_count=search.issue_count,
+            issue_count=search["issueCount"],
             nodes=nodes,
-            has_next_page=search.page_info.has_next_page,
-            end_cursor=search.page_info.end_cursor,
+            has_next_page=search["pageInfo"]["hasNextPage"],
+            end_cursor=search["pageInfo"]["endCursor"],
         )
 
     async def _recently_updated(self, filters: ItemSearchFilters, context: GitHubContext) -> list[IssueState]:

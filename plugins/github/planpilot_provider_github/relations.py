@@ -85,15 +85,15 @@ class RelationOps:
         """The relations of those of ``ids`` that are issues (deleted ones and other nodes are left out)."""
         response = await self._gql.query(issue_ops.Operations.query.issue_relations, {"ids": ids}, tolerate=_not_found)
         found: dict[str, ItemRelations] = {}
-        for node in response.data.nodes:
-            if not node or node.__typename__ != "Issue":  # deleted, or an id of something else
+        for node in response.raw["nodes"] or []:  # the JSON: typed objects cost more than the rest of the read
+            if not node or node.get("__typename") != "Issue":  # deleted, or an id of something else
                 continue
-            blocked = node.blocked_by
-            if blocked.total_count > len(blocked.nodes):
-                raise ProviderError(f"issue {node.id} has {blocked.total_count} blockers; only {BATCH} can be read")
-            found[node.id] = ItemRelations(
-                parent_id=node.parent.id if node.parent else None, blocker_ids=[b.id for b in blocked.nodes]
-            )
+            blocked, issue_id = node["blockedBy"], node["id"]
+            blockers = [b["id"] for b in blocked["nodes"] or []]
+            if blocked["totalCount"] > len(blockers):
+                raise ProviderError(f"issue {issue_id} has {blocked['totalCount']} blockers; only {BATCH} can be read")
+            parent = node.get("parent")
+            found[issue_id] = ItemRelations(parent_id=parent["id"] if parent else None, blocker_ids=blockers)
         return found
 
     async def add_sub_issue(self, *, parent_id: str, child_id: str) -> None:

@@ -51,7 +51,7 @@ class IssueWrites:
 
         async def send() -> IssueState:
             response = await self._gql.mutate_once(issue_mut.Operations.mutation.create_issue, {"input": issue_input})
-            return self._reads.state(response.data.create_issue.issue, context)
+            return self._reads.state(response.raw["createIssue"]["issue"], context)
 
         async def find_created(_exc: BaseException) -> Applied[IssueState] | NotApplied:
             return await self._find_created(item, started, context)

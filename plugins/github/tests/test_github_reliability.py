@@ -25,6 +25,8 @@ import pytest
 from planpilot_provider_github import client as client_module
 from planpilot_provider_github.errors import GitHubGraphQLError, check_graphql_errors
 from planpilot_provider_github.graphql.generated import issues as issue_ops
+from planpilot_provider_github.graphql.generated import project_mutations
+from planpilot_provider_github.options import GitHubOptions
 from planpilot_provider_github.provider import GitHubProvider
 from planpilot_provider_github.testing import GitHubEmulator
 from planpilot_providers_core.config import ProviderConfig
@@ -431,12 +433,13 @@ def test_retries_and_the_transport_share_one_gate() -> None:
 async def test_one_pooled_client_with_bounded_concurrency() -> None:
     emulator = make_emulator(latency=0.01)
     async with make_provider(emulator, max_connections=3) as provider:
-        client = provider._gql._http.client
+        transport = provider._gql._http.transport
         created = await provider.create_item(item_input())
         emulator.stats.reset()
         await asyncio.gather(*(provider.get_item(created.id) for _ in range(12)))
-        assert provider._gql._http.client is client
-    assert client.is_closed
+        assert provider._gql._http.transport is transport
+    with pytest.raises(RuntimeError, match="not open"):
+        _ = provider._gql._http.transport  # closed on exit
     assert emulator.stats.operations == {"GetIssues": 12}
     assert 2 <= emulator.stats.peak_in_flight <= 3
 
@@ -648,3 +651,44 @@ async def test_each_retry_logs_operation_and_attempt(caplog: pytest.LogCaptureFi
     assert "attempt 3 of 4" in lines[1]
     assert all(r.levelno == logging.WARNING for r in caplog.records if r.name == RETRY_LOGGER_NAME)
     assert not any(TOKEN in r.getMessage() or TOKEN in repr(r.__dict__) for r in caplog.records)
+
+
+# -- typed results ---------------------------------------------------------------------------------------
+
+
+def canned_client(body: object) -> client_module.GitHubGraphQL:
+    """A client whose every request is answered 200 with ``body`` (no emulator: the answer is the test)."""
+    answer = json.dumps(body).encode()
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=answer))
+    options = GitHubOptions(
+        api_url="http://127.0.0.1:9/graphql", transport=transport, retry_policy=RetryPolicy(attempts=1)
+    )
+    return client_module.GitHubGraphQL(token=TOKEN, options=options)
+
+
+async def test_a_result_is_typed_when_read_and_only_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """sgqlc builds the typed result on first access: a write whose answer nobody reads costs no parsing."""
+    parsed: list[str] = []
+    real_parse = client_module.parse
+
+    def counting_parse(op: Any, data: Any) -> Any:
+        parsed.append("parse")
+        return real_parse(op, data)
+
+    monkeypatch.setattr(client_module, "parse", counting_parse)
+    op = project_mutations.Operations.mutation.set_project_fields1
+    variables = {"i0": {"projectId": "P", "itemId": "I", "fieldId": "F", "value": {"text": "x"}}}
+    async with canned_client({"data": {"f0": {"projectV2Item": {"id": "PVTI_1"}}}}) as gql:
+        response = await gql.mutate(op, variables)
+        assert parsed == []
+        assert response.data.f0.project_v2_item.id == "PVTI_1"
+        assert response.data.f0.project_v2_item.id == "PVTI_1"
+    assert parsed == ["parse"]
+    assert "SetProjectFields1" in repr(response)
+
+
+@pytest.mark.parametrize("data", [[], "text", 3])
+async def test_data_that_is_not_an_object_is_no_answer(data: object) -> None:
+    async with canned_client({"data": data}) as gql:
+        with pytest.raises(TransientProviderError, match="without data"):
+            await gql.query(issue_ops.Operations.query.get_issues, {"ids": ["I_1"]})

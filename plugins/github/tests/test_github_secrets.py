@@ -84,7 +84,8 @@ async def test_reprs_never_show_the_token() -> None:
             repr(provider._gql),
             repr(provider._gql._http),
             repr(provider._gql._http.config),
-            repr(provider._gql._http.client),
+            repr(provider._gql._http.transport),
+            repr(provider._gql._http._headers),
         ]
         item = await provider.create_item(item_input())
         shown += [repr(item), str(item), repr(await provider.get_item(item.id))]

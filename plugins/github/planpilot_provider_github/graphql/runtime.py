@@ -1,7 +1,8 @@
 """Small runtime helpers around the generated sgqlc operations.
 
 The provider sends ``render(op)`` with its own httpx client and turns the JSON body into typed objects with
-``parse(op, body)``. Importing this module loads sgqlc only (never graphql-core, never sgqlc.endpoint).
+``parse(op, body)`` when a caller reads them (the issue reads convert the JSON themselves: see ``convert``).
+Importing this module loads sgqlc only (never graphql-core, never sgqlc.endpoint).
 
 Typed results: attributes are the snake_case GraphQL names (``createdAt`` -> ``created_at``), ``DateTime``
 is a tz-aware ``datetime``, aliases are attributes (``result.f0``), union/interface members are the concrete
