@@ -340,10 +340,10 @@ def test_exit_2_for_malformed_json_and_bad_configuration(
 
 
 def test_exit_3_for_an_unknown_provider(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = _run(capsys, "sync", ROADMAP, "--provider", "jira", "--target", "ACME", "--json")
+    code, out, err = _run(capsys, "sync", ROADMAP, "--provider", "youtrack", "--target", "ACME", "--json")
 
     assert code == 3
-    assert "unknown provider 'jira'; known providers:" in err
+    assert "unknown provider 'youtrack'; known providers:" in err
     assert "dry-run" in err
     assert json.loads(out)["error"]["kind"] == "provider"
 

@@ -17,9 +17,20 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-PLUGINS = ("dry-run", "github", "linear")
-DISTRIBUTIONS = [REPO, *(REPO / "plugins" / name for name in PLUGINS), *REPO.glob("examples/*/")]
-DISTRIBUTIONS = [d for d in DISTRIBUTIONS if (d / "pyproject.toml").is_file()]
+
+
+def _registers_a_provider(directory: Path) -> bool:
+    """A plugin directory is a distribution to publish once it registers a provider (a plugin still being
+    written, with no entry point yet, is not)."""
+    meta = tomllib.loads((directory / "pyproject.toml").read_text())["project"]
+    return bool(meta.get("entry-points", {}).get("planpilot.providers"))
+
+
+DISTRIBUTIONS = [
+    REPO,
+    *(d for d in sorted(REPO.glob("plugins/*/")) if (d / "pyproject.toml").is_file() and _registers_a_provider(d)),
+    *(d for d in sorted(REPO.glob("examples/*/")) if (d / "pyproject.toml").is_file()),
+]
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 PYTHON_BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 

@@ -33,9 +33,9 @@ REPO = Path(__file__).resolve().parents[2]
 CORE_DIST = "planpilot-providers-core"
 
 # Plugin directory -> the provider name its entry point registers.
-PLUGINS = {"dry-run": "dry-run", "github": "github", "linear": "linear"}
+PLUGINS = {"dry-run": "dry-run", "github": "github", "jira": "jira", "linear": "linear"}
 
-HEAVY_MODULES = ("httpx", "stamina", "sgqlc")
+HEAVY_MODULES = ("httpx", "stamina", "sgqlc", "markdown_it")
 LIST_PROBE = """
 import json, os, sys
 os.environ["PLANPILOT_PROVIDERS_NO_CACHE"] = "1"  # discovery itself, not the listing the run before remembered
@@ -57,6 +57,7 @@ SCENARIOS = (
     Scenario("core-only", ()),
     Scenario("dry-run", ("dry-run",)),
     Scenario("github", ("github",)),
+    Scenario("jira", ("jira",)),
     Scenario("linear", ("linear",)),
 )
 

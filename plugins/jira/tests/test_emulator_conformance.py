@@ -16,6 +16,14 @@ def _calls(emulator: JiraEmulator) -> list[tuple[str, str, str, Any]]:
     task = state.add_issue("PROJ", "Task", custom={"customfield_10016": 2, "customfield_10050": "10102"})
     link = state.add_link(story.key, task.key)
     spare = state.add_issue("PROJ", "Deleted later")
+    loose = state.add_issue("PROJ", "Becomes a sub-task")
+    infer = {
+        "inferClassificationDefaults": True,
+        "inferFieldDefaults": True,
+        "inferStatusDefaults": True,
+        "inferSubtaskTypeDefault": True,
+    }
+    move = {"targetToSourcesMapping": {f"PROJ,10003,{story.key}": {"issueIdsOrKeys": [loose.key], **infer}}}
     return [
         ("getCurrentUser", "GET", "/rest/api/3/myself", None),
         ("getProject", "GET", "/rest/api/3/project/PROJ", None),
@@ -73,6 +81,8 @@ def _calls(emulator: JiraEmulator) -> list[tuple[str, str, str, Any]]:
         ("getSprint", "GET", "/rest/agile/1.0/sprint/2", None),
         ("moveIssuesToSprintAndRank", "POST", "/rest/agile/1.0/sprint/2/issue", {"issues": [task.key, story.key]}),
         ("moveIssuesToBacklog", "POST", "/rest/agile/1.0/backlog/issue", {"issues": [story.key]}),
+        ("submitBulkMove", "POST", "/rest/api/3/bulk/issues/move", move),
+        ("getBulkOperationProgress", "GET", "/rest/api/3/bulk/queue/10000", None),
     ]
 
 

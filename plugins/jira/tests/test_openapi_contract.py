@@ -12,7 +12,14 @@ import pytest
 from planpilot_provider_jira.testing import ERRATA, IMPLEMENTED_OPERATIONS, Contract, JiraEmulator
 from planpilot_provider_jira.testing.api import ROUTES
 from planpilot_provider_jira.testing.builders import create_body
-from planpilot_provider_jira.testing.openapi import APIS, RequestRefused, dump_subset, load_document, prune
+from planpilot_provider_jira.testing.openapi import (
+    APIS,
+    SCHEMA_ERRATA,
+    RequestRefused,
+    dump_subset,
+    load_document,
+    prune,
+)
 
 PLUGIN = Path(__file__).resolve().parents[1]
 FULL_SPECS = PLUGIN / "openapi"
@@ -59,6 +66,16 @@ def test_each_erratum_still_corrects_what_the_published_file_says(erratum: Any) 
         if param["name"] == erratum.parameter
     ]
     assert published == [dict(erratum.published)], "the published file changed: drop or revise this erratum"
+
+
+@pytest.mark.parametrize("erratum", SCHEMA_ERRATA, ids=lambda e: f"{e.schema}.{e.key}")
+def test_each_schema_erratum_still_corrects_what_the_published_file_says(erratum: Any) -> None:
+    document = load_document(FULL_SPECS / APIS[erratum.api])
+    schema = document["components"]["schemas"][erratum.schema]
+    assert schema[erratum.key] == erratum.published, "the published file changed: drop or revise this erratum"
+    # What the published schema requires is indeed not among what it allows: no request could pass it.
+    assert not set(erratum.published) <= set(schema["properties"])
+    assert set(erratum.corrected) <= set(schema["properties"])
 
 
 def _refusal(contract: Contract, method: str, path: str, query: list[tuple[str, str]], body: Any) -> RequestRefused:

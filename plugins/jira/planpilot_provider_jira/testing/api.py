@@ -36,10 +36,20 @@ from .views import (
     user_view,
 )
 
-__all__ = ["BULK_CREATE_LIMIT", "BULK_FETCH_LIMIT", "RECONCILE_LIMIT", "ROUTES", "Answer", "Call", "Route"]
+__all__ = [
+    "BULK_CREATE_LIMIT",
+    "BULK_FETCH_LIMIT",
+    "BULK_MOVE_LIMIT",
+    "RECONCILE_LIMIT",
+    "ROUTES",
+    "Answer",
+    "Call",
+    "Route",
+]
 
 BULK_CREATE_LIMIT = 50
 BULK_FETCH_LIMIT = 100
+BULK_MOVE_LIMIT = 1000  # "You can move up to 1,000 issues in a single operation, including any subtasks."
 RECONCILE_LIMIT = 50
 SEARCH_PAGE_LIMIT = 100  # a page with fields; Jira "may return fewer items per page" than asked
 SEARCH_ID_PAGE_LIMIT = 5000  # ids (or keys) only: "It returns max 5000 issues"
@@ -510,6 +520,57 @@ def search_priorities(call: Call) -> Answer:
     )
 
 
+# ----------------------------------------------------------------------------------------- bulk move
+def submit_bulk_move(call: Call) -> Answer:
+    mappings = call.body.get("targetToSourcesMapping") or {}
+    if not mappings:
+        return Answer(400, {"errors": [{"message": "targetToSourcesMapping must name at least one target."}]})
+    if sum(len(m.get("issueIdsOrKeys") or ()) for m in mappings.values()) > BULK_MOVE_LIMIT:
+        return Answer(400, {"errors": [{"message": f"You can move at most {BULK_MOVE_LIMIT} issues at once."}]})
+    try:
+        task = call.state.move_issues(mappings)
+    except JiraError as error:
+        return Answer(400, {"errors": [{"message": m} for m in error.messages]})
+    return Answer(201, {"taskId": str(task.id)})
+
+
+def bulk_progress(call: Call) -> Answer:
+    task = call.state.tasks.get(int(call.path["taskId"])) if str(call.path["taskId"]).isdigit() else None
+    if task is None:
+        return Answer(
+            400, {"errors": [{"message": "The task associated with this taskId is not a bulk operation task"}]}
+        )
+    when = _iso(task.created)
+    body: dict[str, Any] = {
+        "taskId": str(task.id),
+        "status": "COMPLETE",
+        "progressPercent": 100,
+        "created": when,
+        "started": when,
+        "updated": when,
+        "submittedBy": user_view(call.base, task.submitted_by, email=False),
+        "totalIssueCount": task.total,
+        "processedAccessibleIssues": list(task.processed),
+        "invalidOrInaccessibleIssueCount": task.invalid,
+    }
+    if task.failed:
+        body["failedAccessibleIssues"] = {k: list(v) for k, v in task.failed.items()}
+    return Answer(200, body)
+
+
+def _moved_by_bulk(state: JiraState, request: ParsedRequest) -> Sequence[str]:
+    found = (
+        state.find_issue(str(key))
+        for mapping in (request.body.get("targetToSourcesMapping") or {}).values()
+        for key in mapping.get("issueIdsOrKeys") or ()
+    )
+    return [issue.key for issue in found if issue is not None]
+
+
+def _iso(when: Any) -> str:
+    return str(when.isoformat(timespec="milliseconds")).replace("+00:00", "Z")
+
+
 # ----------------------------------------------------------------------------------------- agile
 def _board(call: Call) -> Any:
     board = call.state.boards.get(call.path["boardId"])
@@ -651,6 +712,8 @@ ROUTES: Mapping[str, Route] = {
     "getAllLabels": Route(labels, write=False),
     "getPriorities": Route(priorities, write=False),
     "searchPriorities": Route(search_priorities, write=False),
+    "submitBulkMove": Route(submit_bulk_move, write=True, written=_moved_by_bulk),
+    "getBulkOperationProgress": Route(bulk_progress, write=False),
     "getAllBoards": Route(all_boards, write=False),
     "getBoard": Route(get_board, write=False),
     "getConfiguration": Route(board_configuration, write=False),

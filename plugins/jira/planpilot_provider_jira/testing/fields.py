@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from attrs import Factory, define
 
@@ -21,8 +21,18 @@ from .adf import ADF_MESSAGE, adf_problem
 from .errors import JiraError
 from .model import CustomField, Issue, IssueType, Priority, Project, Sprint
 
-if TYPE_CHECKING:
-    from .state import JiraState
+
+class JiraState(Protocol):
+    """What reading a payload needs of the emulator's state (:class:`~.state.JiraState` is one)."""
+
+    custom_fields: dict[str, CustomField]
+    priorities: list[Priority]
+    sprints: dict[int, Sprint]
+
+    def find_project(self, key_or_id: str) -> Project | None: ...
+
+    def find_issue(self, key_or_id: str) -> Issue | None: ...
+
 
 __all__ = ["DESCRIPTION_LIMIT", "LABEL_LIMIT", "SUMMARY_LIMIT", "Changes", "read_changes"]
 

@@ -10,6 +10,7 @@ from attrs import Factory, define, frozen
 
 __all__ = [
     "Board",
+    "BulkTask",
     "CustomField",
     "IndexEntry",
     "Issue",
@@ -200,3 +201,16 @@ class Board:
     project: Project
     filter_id: int
     sprints: list[Sprint] = Factory(list)
+
+
+@define(eq=False)
+class BulkTask:
+    """A bulk operation (a bulk move): the emulator carries it out when it is submitted, so it is complete at once."""
+
+    id: int
+    submitted_by: User
+    created: datetime
+    total: int
+    processed: list[int] = Factory(list)
+    failed: dict[str, list[str]] = Factory(dict)
+    invalid: int = 0

@@ -30,11 +30,13 @@ __all__ = [
     "APIS",
     "ERRATA",
     "IMPLEMENTED_OPERATIONS",
+    "SCHEMA_ERRATA",
     "Contract",
     "Erratum",
     "Operation",
     "ParsedRequest",
     "RequestRefused",
+    "SchemaErratum",
     "load_document",
     "packaged_contract",
     "prune",
@@ -76,6 +78,8 @@ IMPLEMENTED_OPERATIONS: Mapping[str, frozenset[str]] = {
             "getAllLabels",
             "getPriorities",
             "searchPriorities",
+            "submitBulkMove",
+            "getBulkOperationProgress",
         }
     ),
     "software": frozenset(
@@ -126,6 +130,53 @@ ERRATA: tuple[Erratum, ...] = (
         {"additionalProperties": False, "type": "object"},
         {"type": "string"},
         "The description says 'e.g. state=active,closed' (comma-separated); an object schema would refuse it.",
+    ),
+)
+
+
+@frozen
+class SchemaErratum:
+    """One correction of a component schema of the published description, applied when a document is loaded."""
+
+    api: str
+    schema: str
+    key: str
+    published: Any
+    """The value as published (the erratum fails loudly once Atlassian changes it)."""
+    corrected: Any
+    reason: str
+
+
+SCHEMA_ERRATA: tuple[SchemaErratum, ...] = (
+    SchemaErratum(
+        "platform",
+        "IssueBulkMovePayload",
+        "required",
+        ["targetToMultipleSourceMapping"],
+        ["targetToSourcesMapping"],
+        "The schema requires a property it does not define (and refuses undefined ones): no request could pass. "
+        "Its own example, and the operation's description, send targetToSourcesMapping.",
+    ),
+    SchemaErratum(
+        "platform",
+        "targetToSourcesMapping",
+        "required",
+        [
+            "inferClassificationDefaults",
+            "inferFieldDefaults",
+            "inferStatusDefaults",
+            "inferSubtaskTypeDefault",
+            "issueIdOrKeys",
+        ],
+        [
+            "inferClassificationDefaults",
+            "inferFieldDefaults",
+            "inferStatusDefaults",
+            "inferSubtaskTypeDefault",
+            "issueIdsOrKeys",
+        ],
+        "The schema requires 'issueIdOrKeys', a misspelling of the property it defines, 'issueIdsOrKeys' (and "
+        "refuses undefined ones): no request could pass. Its example sends issueIdsOrKeys.",
     ),
 )
 
@@ -469,6 +520,13 @@ def _cast(raw: str, schema: Mapping[str, Any]) -> tuple[Any, str | None]:
 def _with_errata(api: str, document: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of ``document`` with the errata for ``api`` applied (only the corrected parameters are copied)."""
     patched = dict(document)
+    schema_errata = [e for e in SCHEMA_ERRATA if e.api == api and e.schema in patched["components"]["schemas"]]
+    if schema_errata:
+        components = dict(patched["components"])
+        schemas = dict(components["schemas"])
+        for fix in schema_errata:
+            schemas[fix.schema] = {**schemas[fix.schema], fix.key: fix.corrected}
+        patched["components"] = {**components, "schemas": schemas}
     errata = [e for e in ERRATA if e.api == api]
     if not errata:
         return patched

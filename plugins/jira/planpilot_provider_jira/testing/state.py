@@ -22,6 +22,7 @@ from .fields import Changes, read_changes
 from .jql import JqlQuery
 from .model import (
     Board,
+    BulkTask,
     CustomField,
     IndexEntry,
     Issue,
@@ -62,12 +63,14 @@ class JiraState:
         self.boards: dict[int, Board] = {}
         self.sprints: dict[int, Sprint] = {}
         self.labels: set[str] = set()
+        self.tasks: dict[int, BulkTask] = {}
         self.search_lag = 0.0
         self._version = 0  # bumped by every change the index sees
         self._last_search: tuple[Any, list[Issue]] | None = None
         self._next_issue_id = 10000
         self._next_link_id = 10000
         self._next_project_id = 10000
+        self._next_task_id = 10000
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -305,7 +308,8 @@ class JiraState:
         return [t for t in issue.project.transitions if t.available_from(issue.status)]
 
     def do_transition(self, issue: Issue, payload: Mapping[str, Any]) -> None:
-        """``POST .../transitions``: the transition must be available from the issue's status."""
+        """``POST .../transitions``: the transition must be available from the issue's status; ``fields``,
+        ``update`` and ``properties`` in the body are applied with it (as on create and edit)."""
         given = payload.get("transition")
         if not isinstance(given, dict) or not ("id" in given or "looped" in given):
             raise JiraError(400, ["Missing 'transition' identifier"])
@@ -316,9 +320,11 @@ class JiraState:
         changes = None
         if payload.get("fields") or payload.get("update"):
             changes = read_changes(self, payload.get("fields"), payload.get("update"), issue=issue)
+        properties = _properties(payload.get("properties"))
         if changes is not None:
             self._apply(issue, changes)
         self._move(issue, transition)
+        issue.properties.update(properties)
         self._touch(issue)
 
     def link(self, payload: Mapping[str, Any]) -> Link:
@@ -391,6 +397,62 @@ class JiraState:
         issue.properties[key] = value
         self._touch(issue)
         return created
+
+    def move_issues(self, mappings: Mapping[str, Any]) -> BulkTask:
+        """``POST /rest/api/3/bulk/issues/move``: each mapping (``"<project>,<issueTypeId>[,<parent>]"``) gives
+        its issues that type (and parent). Within the project only; an issue whose new type does not fit its
+        parent, or whose children would not fit it, fails with the reason, and the others move. A move to the
+        type and parent an issue already has changes nothing. Statuses stay (one workflow per project here)."""
+        targets = []
+        for key, mapping in mappings.items():
+            parts = [part.strip() for part in str(key).split(",")]
+            if len(parts) not in (2, 3) or not all(parts):
+                raise JiraError(400, [f"The mapping key '{key}' must be <project>,<issueTypeId>[,<parent>]."])
+            project = self.project(parts[0])
+            issue_type = project.issue_type(id=parts[1])
+            if issue_type is None:
+                raise JiraError(400, [f"The issue type {parts[1]} does not exist in project {project.key}."])
+            parent = self.find_issue(parts[2]) if len(parts) == 3 else None
+            if len(parts) == 3 and parent is None:
+                raise JiraError(400, [f"The target parent {parts[2]} does not exist."])
+            if issue_type.subtask and parent is None:
+                raise JiraError(400, [f"Moving to the sub-task type {issue_type.name} needs a target parent."])
+            targets.append((project, issue_type, parent, len(parts) == 3, list(mapping.get("issueIdsOrKeys") or [])))
+        task = BulkTask(self._next_task_id, self.viewer, self.now(), total=sum(len(t[4]) for t in targets))
+        self._next_task_id += 1
+        for project, issue_type, parent, parent_given, keys in targets:
+            for key in keys:
+                issue = self.find_issue(str(key))
+                if issue is None:
+                    task.invalid += 1
+                    continue
+                problem = self._move_problem(issue, project, issue_type, parent, parent_given)
+                if problem is not None:
+                    task.failed[str(issue.id)] = [problem]
+                    continue
+                issue.issue_type = issue_type
+                if parent_given:
+                    issue.parent = parent
+                elif issue.parent is not None and not _fits(issue_type, issue.parent.issue_type.hierarchy_level):
+                    issue.parent = None
+                self._touch(issue)
+                task.processed.append(issue.id)
+        self.tasks[task.id] = task
+        return task
+
+    def _move_problem(
+        self, issue: Issue, project: Project, issue_type: IssueType, parent: Issue | None, parent_given: bool
+    ) -> str | None:
+        if issue.project is not project:
+            return "The Jira emulator moves issues within their project only."
+        if parent_given and parent is issue:
+            return "An issue cannot be its own parent."
+        if parent_given and parent is not None and not _fits(issue_type, parent.issue_type.hierarchy_level):
+            return f"Issue type {issue_type.name} cannot have a parent of type {parent.issue_type.name}."
+        for child in self.children(issue):
+            if not _fits(child.issue_type, issue_type.hierarchy_level):
+                return f"Its child issue {child.key} cannot stay under an issue of type {issue_type.name}."
+        return None
 
     # ----------------------------------------------------------------------------------------- search
     def search(self, query: JqlQuery, *, reconcile: Iterable[int] = ()) -> list[Issue]:
@@ -536,6 +598,11 @@ class JiraState:
         cutoff = self.now() - timedelta(seconds=self.search_lag)
         while len(issue.index) > 1 and issue.index[1].at <= cutoff:
             issue.index.pop(0)
+
+
+def _fits(issue_type: IssueType, parent_level: int) -> bool:
+    """Whether an issue of ``issue_type`` may sit under a parent of ``parent_level`` (one level up)."""
+    return parent_level == issue_type.hierarchy_level + 1
 
 
 def _visible(issue: Issue, cutoff: datetime) -> IndexEntry | None:
