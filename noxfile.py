@@ -27,7 +27,14 @@ nox.options.error_on_missing_interpreters = True
 
 CORE = "."
 DRY_RUN = "./plugins/dry-run"
-DISTRIBUTIONS = (CORE, DRY_RUN, "./plugins/github", "./plugins/jira", "./examples/planpilot-provider-tracklet")
+DISTRIBUTIONS = (
+    CORE,
+    DRY_RUN,
+    "./plugins/github",
+    "./plugins/jira",
+    "./plugins/linear",
+    "./examples/planpilot-provider-tracklet",
+)
 """Every directory that builds a distribution (what ``dist`` builds and checks)."""
 GITHUB = "./plugins/github[emulator]"
 JIRA = "./plugins/jira[emulator]"
@@ -104,7 +111,8 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def isolation(session: nox.Session) -> None:
-    """Each plugin installs and is discovered on its own: core alone, core + dry-run, core + github, core + jira.
+    """Each plugin installs and is discovered on its own: core alone, core + dry-run, core + github, core + jira,
+    core + linear.
 
     The script builds its own fresh virtualenvs (one per combination), so this session installs nothing.
     Pass scenario names to run some of them: ``nox -s isolation -- core-only dry-run``.

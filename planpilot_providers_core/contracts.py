@@ -314,6 +314,13 @@ class RelationChange:
     parent: Item | None
     blockers: tuple[Item, ...] = attrs.field(converter=_item_tuple)
 
+    @property
+    def wanted(self) -> ItemRelations:
+        """The relations asked for, as ids: what the tracker shows once they hold."""
+        return ItemRelations(
+            parent_id=None if self.parent is None else self.parent.id, blocker_ids=[b.id for b in self.blockers]
+        )
+
 
 CreateTypeStrategy = Literal["issue-type", "label"]
 CREATE_TYPE_STRATEGIES: Final[tuple[str, ...]] = ("issue-type", "label")

@@ -25,6 +25,10 @@ class SingleFlightCache(Generic[K, V]):
         self._values: dict[K, V] = dict(initial or {})
         self._loading: dict[K, asyncio.Task[V]] = {}
 
+    def peek(self, key: K) -> V | None:
+        """The cached value for ``key``, or ``None``; never loads."""
+        return self._values.get(key)
+
     async def get(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
         """The value for ``key``, running ``load`` only if no value is cached or being loaded."""
         if key in self._values:

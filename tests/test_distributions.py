@@ -40,7 +40,7 @@ def project(directory: Path) -> dict[str, Any]:
     return meta
 
 
-@pytest.mark.parametrize("directory", DISTRIBUTIONS, ids=lambda d: d.name or "core")
+@pytest.mark.parametrize("directory", DISTRIBUTIONS, ids=lambda d: "core" if d == REPO else d.name)
 def test_long_description_is_the_distributions_own_readme_with_absolute_links(directory: Path) -> None:
     meta = project(directory)
     readme = directory / str(meta["readme"])
@@ -51,7 +51,7 @@ def test_long_description_is_the_distributions_own_readme_with_absolute_links(di
     assert "pip install" in text, f"{readme} should say how to install it"
 
 
-@pytest.mark.parametrize("directory", DISTRIBUTIONS, ids=lambda d: d.name or "core")
+@pytest.mark.parametrize("directory", DISTRIBUTIONS, ids=lambda d: "core" if d == REPO else d.name)
 def test_metadata_has_urls_classifiers_and_a_licence(directory: Path) -> None:
     meta = project(directory)
     assert {"Homepage", "Source", "Issues", "Documentation"} <= set(meta["urls"])
@@ -65,7 +65,9 @@ def test_metadata_has_urls_classifiers_and_a_licence(directory: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "readme", [REPO / "PYPI.md", REPO / "plugins" / "dry-run" / "README.md"], ids=lambda p: p.parent.name
+    "readme",
+    [REPO / "PYPI.md", REPO / "plugins" / "dry-run" / "README.md", REPO / "plugins" / "linear" / "README.md"],
+    ids=lambda p: str(p.relative_to(REPO)),
 )
 def test_python_snippets_in_pypi_readmes_run(readme: Path, tmp_path: Path) -> None:
     blocks = PYTHON_BLOCK.findall(readme.read_text())

@@ -31,6 +31,17 @@ def test_token_bucket_starts_full_refills_at_its_rate_and_caps_at_capacity() -> 
     assert bucket.remaining(1000.0) == 3.0
 
 
+def test_token_bucket_drains_and_says_when_it_is_full_again() -> None:
+    bucket = TokenBucket(rate=2.0, capacity=3.0)
+    assert bucket.full_in(10.0) == 0.0
+    assert bucket.take(10.0, 2.0)
+    assert bucket.full_in(10.0) == pytest.approx(1.0)
+    bucket.drain(10.5)
+    assert bucket.remaining(10.5) == 0.0
+    assert not bucket.take(10.5)
+    assert bucket.full_in(11.0) == pytest.approx(1.0)  # one token back after half a second, two to go
+
+
 @pytest.mark.parametrize(("rate", "capacity"), [(0.0, 5.0), (-1.0, 5.0), (1.0, 0.5)])
 def test_token_bucket_refuses_a_rate_or_capacity_that_could_never_admit(rate: float, capacity: float) -> None:
     with pytest.raises(ValueError, match="TokenBucket needs"):

@@ -324,9 +324,13 @@ def test_a_name_claimed_twice_is_not_reported_as_nothing_installed(
     fake_dists: FakeDistributions, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Only dry-run is installed, and a second distribution also registers 'dry-run'."""
-    monkeypatch.setenv(
-        BLOCK_PLUGINS_ENV, "planpilot-provider-github,planpilot-provider-jira,planpilot-provider-tracklet"
+    blocked = (
+        "planpilot-provider-github",
+        "planpilot-provider-jira",
+        "planpilot-provider-linear",
+        "planpilot-provider-tracklet",
     )
+    monkeypatch.setenv(BLOCK_PLUGINS_ENV, ",".join(blocked))
     fake_dists.add(
         "fake-second-dry-run",
         entry_points={"second": "fake_second_dry_run"},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Callable
 
@@ -117,6 +118,46 @@ async def test_a_429_is_refunded_counted_and_blocks_for_its_retry_after() -> Non
     assert clock.offset >= 19.9  # plus the real time that passed
     report = paced.report()
     assert (report["limit responses"], report["requests"], report[PER_MINUTE]) == (1, 2, 1)  # the refusal refunded
+
+
+async def test_a_steadily_refilled_budget_is_capped_only_until_one_unit_is_back() -> None:
+    """A leaky bucket (Linear) announces when it is full again, an hour away when it is empty: that is not an
+    hour's block. Empty, it has room for one more unit after window / limit seconds."""
+    spec = RateLimitHeaders(
+        budget=PER_MINUTE, remaining="x-r", reset="x-reset", reset_format="epoch-ms", refill="steady"
+    )
+    paced = RequestBudgets((Budget(name=PER_MINUTE, limit=60, window=60.0),), headers=(spec,))
+    sent: list[float] = []
+    with virtual_system_time() as clock:
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            now = time.time() + clock.offset
+            sent.append(now)
+            return httpx.Response(200, headers={"x-r": "0", "x-reset": str(int((now + 3600) * 1000))})
+
+        async with client(paced, answer) as http:
+            for _ in range(3):
+                await http.request("read", "GET", "/x")
+    gaps = [later - earlier for earlier, later in itertools.pairwise(sent)]
+    assert gaps == [pytest.approx(1.0, abs=0.05)] * 2  # one unit a second, not one an hour
+
+
+async def test_a_refusal_told_by_its_body_is_refunded_and_counted() -> None:
+    """Linear refuses with HTTP 400 and ``RATELIMITED`` in the body; ``refusal`` recognises it."""
+    refused = httpx.Response(400, json={"errors": [{"message": "x", "extensions": {"code": "RATELIMITED"}}]})
+    answers = iter([refused, httpx.Response(400, json={"errors": [{"message": "bad"}]}), httpx.Response(200)])
+
+    def is_refusal(response: httpx.Response) -> bool:
+        return b"RATELIMITED" in response.content
+
+    paced = budgets(refusal=is_refusal)
+    async with client(paced, lambda request: next(answers)) as http:
+        first = await http.request("read", "GET", "/x")
+        assert first.json()["errors"][0]["extensions"]["code"] == "RATELIMITED"  # still readable by the caller
+        await http.request("read", "GET", "/x")
+        await http.request("read", "GET", "/x")
+    report = paced.report()
+    assert (report["limit responses"], report["requests"], report[PER_MINUTE]) == (1, 3, 2)
 
 
 def test_headers_must_name_a_declared_budget() -> None:

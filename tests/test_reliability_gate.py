@@ -33,7 +33,27 @@ class FakeClock:
         await asyncio.sleep(0)
 
 
+class MicrosecondClock(FakeClock):
+    """A clock that counts whole microseconds, as a virtual-time loop does: a sleep moves it by the delay
+    rounded to the microsecond (so a sleep of a rounding error does not move it at all)."""
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps = getattr(self, "sleeps", 0) + 1
+        if self.sleeps > 100:
+            raise AssertionError("the gate keeps sleeping without the clock moving")
+        self.now = round((self.now + seconds) * 1e6) / 1e6
+        await asyncio.sleep(0)
+
+
 # --- RateLimitGate -------------------------------------------------------------------------------
+
+
+async def test_gate_opens_when_a_clock_that_counts_microseconds_reaches_the_deadline() -> None:
+    clock = MicrosecondClock(now=152.456016)
+    gate = RateLimitGate(clock=clock)
+    gate.pause_for(0.0063)  # the deadline in floats, 152.46231600000002, lies a rounding error past 152.462316
+    await gate.wait()
+    assert clock.now == 152.462316
 
 
 def test_gate_pause_only_extends() -> None:

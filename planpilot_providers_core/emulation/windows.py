@@ -1,6 +1,7 @@
 """Rate-limit windows an emulator enforces its tracker's limits with: a rolling window of units
 (:class:`SlidingWindow`, e.g. GitHub's 80 content creations per minute or Jira's 20 writes to one issue per
-2 seconds) and a token bucket (:class:`TokenBucket`, e.g. Jira's per-endpoint burst limit). ``now`` is epoch
+2 seconds) and a token bucket (:class:`TokenBucket`, e.g. Jira's per-endpoint burst limit, Linear's leaky buckets of
+requests and complexity points). ``now`` is epoch
 seconds from the emulator's clock, so both follow virtual time; callers hold the emulator's lock."""
 
 from __future__ import annotations
@@ -93,6 +94,16 @@ class TokenBucket:
             return False
         self._tokens -= tokens
         return True
+
+    def drain(self, now: float) -> None:
+        """Empty now (an injected exhaustion: later requests wait for the refill too)."""
+        self._refill(now)
+        self._tokens = 0.0
+
+    def full_in(self, now: float) -> float:
+        """Seconds until the bucket is full again (0 when it is): what a tracker may announce as its reset."""
+        self._refill(now)
+        return (self.capacity - self._tokens) / self.rate
 
     def clear(self) -> None:
         """Full again."""

@@ -12,8 +12,9 @@ request costs (default: one unit of each budget), and names the headers that tel
   records them when it goes and again when its answer comes (the server counted it in between);
 * reads the headers: a limit lower than declared narrows the budget, ``remaining`` until ``reset`` caps it
   (what the same credential spent elsewhere is not spent twice);
-* on a 429 (or a 403 that says it is a rate limit) refunds the request's units, counts a limit response and
-  blocks the budgets for the ``Retry-After`` wait; the retry (``retry_call``) sends it again after the wait.
+* on a 429 (or a 403 that says it is a rate limit, or what ``refusal`` recognises: Linear's HTTP 400
+  ``RATELIMITED``) refunds the request's units, counts a limit response and blocks the budgets for the
+  ``Retry-After`` wait; the retry (``retry_call``) sends it again after the wait.
 
 With it, ``Provider.estimate`` is :meth:`RequestBudgets.estimate` of the work's units (the sync's progress
 line shows the ETA, ``check PLAN`` the estimate) and ``Provider.budget_report`` is :meth:`RequestBudgets.report`
@@ -35,11 +36,23 @@ from planpilot_providers_core.reliability.budget import Budget, BudgetTracker
 from planpilot_providers_core.reliability.clock import SYSTEM_CLOCK, Clock
 from planpilot_providers_core.reliability.headers import parse_retry_after
 
-__all__ = ["COST_EXTENSION", "BudgetedTransport", "RateLimitHeaders", "RequestBudgets", "ResetFormat", "budget_report"]
+__all__ = [
+    "COST_EXTENSION",
+    "BudgetedTransport",
+    "RateLimitHeaders",
+    "Refill",
+    "RequestBudgets",
+    "ResetFormat",
+    "budget_report",
+]
 
 ResetFormat = Literal["epoch", "epoch-ms", "iso8601", "seconds"]
 """How a reset header is written: Unix seconds (GitHub), Unix milliseconds (Linear), an ISO 8601 instant
 (Jira's ``X-RateLimit-Reset``), or seconds from now."""
+
+Refill = Literal["reset", "steady"]
+"""How a tracker's budget comes back: all at once at the reset (a fixed window: GitHub, Jira), or steadily at
+``limit / window`` a second (a leaky bucket: Linear, whose reset is when the bucket is full again)."""
 
 RESET_SLACK: Final = 1.0
 """Seconds added to a reset instant, which servers round down to a whole second (or minute)."""
@@ -67,6 +80,10 @@ class RateLimitHeaders:
     reset_format: ResetFormat = attrs.field(
         default="epoch", validator=attrs.validators.in_(("epoch", "epoch-ms", "iso8601", "seconds"))
     )
+    refill: Refill = attrs.field(default="reset", validator=attrs.validators.in_(("reset", "steady")))
+    """``"reset"``: ``remaining`` holds until the reset. ``"steady"``: a leaky bucket, where ``remaining`` grows by
+    one unit every ``window / limit`` seconds: it caps the budget only that long (each answer says it again),
+    so a bucket that is nearly empty until it is full again an hour later is not taken for an hour's block."""
 
     def seconds_to_reset(self, headers: httpx.Headers, now: float) -> float | None:
         """Seconds from ``now`` (epoch seconds) until the reset the headers announce; ``None`` if unreadable."""
@@ -101,7 +118,8 @@ class RateLimitHeaders:
 
         A limit below the declared one lowers the budget; ``remaining`` (less ``in_flight`` units the server
         has not counted yet) caps it until the reset. A cap tightens the one in force unless the reset moved
-        on (a new window); while a refusal blocks the budget, the headers wait (the block's end rules).
+        on (a new window); while a refusal blocks the budget, the headers wait (the block's end rules). With
+        ``refill="steady"`` the cap lasts until one more unit has come back, and each answer replaces it.
         """
         limit = _number(headers.get(self.limit)) if self.limit else None
         if limit is not None and 0 < limit < tracker.budgets[self.budget].limit:
@@ -111,6 +129,10 @@ class RateLimitHeaders:
         if remaining is None or seconds is None or tracker.blocked_for(self.budget) > 0:
             return last_reset
         reset = now + seconds
+        if self.refill == "steady":
+            budget = tracker.budgets[self.budget]
+            tracker.cap(self.budget, remaining - in_flight, budget.window / budget.limit, fresh=True)
+            return reset
         fresh = last_reset is None or reset > last_reset + 0.5  # a new window: the old cap is void
         tracker.cap(self.budget, remaining - in_flight, min(seconds, longest) + RESET_SLACK, fresh=fresh)
         return reset if last_reset is None else max(reset, last_reset)
@@ -159,6 +181,7 @@ class RequestBudgets:
         *,
         cost: Callable[[httpx.Request], Mapping[str, float]] | None = None,
         headers: Iterable[RateLimitHeaders] = (),
+        refusal: Callable[[httpx.Response], bool] | None = None,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.tracker = BudgetTracker(budgets, clock=clock)
@@ -170,6 +193,9 @@ class RequestBudgets:
         unknown = [h.budget for h in self.headers if h.budget not in self.tracker.budgets]
         if unknown:
             raise ValueError(f"RateLimitHeaders name budgets that are not declared: {', '.join(unknown)}")
+        self.refusal = refusal
+        """Tells a rate-limit refusal answered otherwise than 429 (Linear: HTTP 400 with ``RATELIMITED`` in the
+        body, read before it is asked); a 429, or a 403 that says it is a rate limit, always is one."""
         self.requests = 0
         """Requests sent (refused ones included)."""
         self.limit_responses = 0
@@ -224,6 +250,15 @@ def _rate_limited(response: httpx.Response) -> bool:
     )
 
 
+async def _refused(response: httpx.Response, refusal: Callable[[httpx.Response], bool] | None) -> bool:
+    if _rate_limited(response):
+        return True
+    if refusal is None or 200 <= response.status_code < 300:
+        return False
+    await response.aread()  # an error answer is small; the client reads the same bytes again
+    return refusal(response)
+
+
 class BudgetedTransport(httpx.AsyncBaseTransport):
     """Waits for room in every budget a request costs, then sends it; learns from the answer."""
 
@@ -245,7 +280,7 @@ class BudgetedTransport(httpx.AsyncBaseTransport):
             raise
         stamp = tracker.restamp(costs, stamp)
         budgets.observe(response)
-        if _rate_limited(response):
+        if await _refused(response, budgets.refusal):
             budgets.refused(response, costs, stamp)
         return response
 

@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[2]
 CORE_DIST = "planpilot-providers-core"
 
 # Plugin directory -> the provider name its entry point registers.
-PLUGINS = {"dry-run": "dry-run", "github": "github", "jira": "jira"}
+PLUGINS = {"dry-run": "dry-run", "github": "github", "jira": "jira", "linear": "linear"}
 
 HEAVY_MODULES = ("httpx", "stamina", "sgqlc", "markdown_it")
 LIST_PROBE = """
@@ -58,6 +58,7 @@ SCENARIOS = (
     Scenario("dry-run", ("dry-run",)),
     Scenario("github", ("github",)),
     Scenario("jira", ("jira",)),
+    Scenario("linear", ("linear",)),
 )
 
 

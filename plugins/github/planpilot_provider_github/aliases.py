@@ -31,7 +31,6 @@ __all__ = [
     "Outcome",
     "Write",
     "aliased",
-    "first_errors",
     "send_writes",
 ]
 
@@ -137,12 +136,3 @@ async def send_writes(gql: GitHubGraphQL, name: str, writes: Sequence[Write]) ->
 
     await asyncio.gather(*(send(chunk) for chunk in chunks))
     return [outcomes[i] for i in range(len(writes))]
-
-
-def first_errors(outcomes: Sequence[Outcome], writes: Sequence[Write], owners: int) -> list[Exception | None]:
-    """Per owner (item index ``0..owners-1``): the first error among its writes, or None."""
-    errors: list[Exception | None] = [None] * owners
-    for write, outcome in zip(writes, outcomes, strict=True):
-        if outcome.error is not None and errors[write.owner] is None:
-            errors[write.owner] = outcome.error
-    return errors

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from planpilot_provider_github.aliases import Kind, Write, first_errors, send_writes
+from planpilot_provider_github.aliases import Kind, Write, send_writes
 from planpilot_provider_github.changes import Changes, Wanted, decide_changes
 from planpilot_provider_github.client import GitHubGraphQL
 from planpilot_provider_github.context import FieldValue, GitHubContext
 from planpilot_provider_github.convert import IssueState
 from planpilot_provider_github.labels import LabelCatalog
 from planpilot_provider_github.reads import IssueReads
+from planpilot_providers_core.batches import first_errors
 from planpilot_providers_core.contracts import UpdateItemInput
 from planpilot_providers_core.errors import ItemNotFoundError
 

@@ -17,7 +17,6 @@ import httpx
 from sgqlc.operation import Operation
 
 from planpilot_provider_github.errors import GraphQLError, check_graphql_errors, check_http
-from planpilot_provider_github.graphql.runtime import operation_name, parse, render
 from planpilot_provider_github.options import GitHubOptions
 from planpilot_provider_github.pacing import GitHubPacing
 from planpilot_providers_core.errors import ProviderError, RateLimitError, TransientProviderError
@@ -30,6 +29,7 @@ from planpilot_providers_core.reliability import (
     classify_failure,
     retry_call,
 )
+from planpilot_providers_core.sgqlc_runtime import operation_name, parse, render
 
 log = logging.getLogger("planpilot.providers.github")
 T = TypeVar("T")

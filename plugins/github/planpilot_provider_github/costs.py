@@ -19,7 +19,7 @@ import attrs
 from sgqlc.operation import Operation
 
 from planpilot_provider_github.budgets import CONTENT_PER_HOUR, CONTENT_PER_MINUTE, PRIMARY, SECONDARY
-from planpilot_provider_github.graphql.runtime import render
+from planpilot_providers_core.sgqlc_runtime import render
 
 __all__ = ["CONTENT_MUTATION", "RequestCost", "primary_points", "request_cost"]
 
@@ -91,7 +91,7 @@ def _arguments(tokens: Iterator[str]) -> dict[str, str]:
 
 
 def primary_points(document: str) -> int:
-    """GitHub's primary cost of ``document`` (one operation, as :func:`~.runtime.render` writes it)."""
+    """GitHub's primary cost of ``document`` (one operation, as ``sgqlc_runtime.render`` writes it)."""
     tokens = _tokens(document)
     requests = 0
     stack = [1]  # multiplier of each open selection set

@@ -211,16 +211,7 @@ class GitHubProvider(Provider[GitHubContext]):
     async def reconcile_many(self, changes: Sequence[RelationChange]) -> list[Exception | None]:
         """Many items' parents and blockers in a few requests (the sync's batched read stands in for a
         fresh one); one result per change."""
-        desired = [
-            (
-                change.item.id,
-                ItemRelations(
-                    parent_id=change.parent.id if change.parent else None, blocker_ids=[b.id for b in change.blockers]
-                ),
-            )
-            for change in changes
-        ]
-        return await self.relations.reconcile_many(desired)
+        return await self.relations.reconcile_many([(change.item.id, change.wanted) for change in changes])
 
     async def close_duplicate(self, item_id: str, kept: Item, *, label: str) -> None:
         """``closeIssue`` with ``stateReason: DUPLICATE`` and ``duplicateIssueId`` (GitHub shows it as a

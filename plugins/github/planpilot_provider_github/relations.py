@@ -11,11 +11,12 @@ import asyncio
 from collections.abc import Callable, Sequence
 from typing import Final
 
-from planpilot_provider_github.aliases import ALREADY_ABSENT, ALREADY_LINKED, Kind, Write, first_errors, send_writes
+from planpilot_provider_github.aliases import ALREADY_ABSENT, ALREADY_LINKED, Kind, Write, send_writes
 from planpilot_provider_github.client import ErrorFilter, GitHubGraphQL, error_message, error_type
 from planpilot_provider_github.graphql.generated import issues as issue_ops
 from planpilot_provider_github.graphql.generated import relation_mutations as relation_ops
 from planpilot_providers_core import Capability, ItemNotFoundError, ItemRelations, ProviderError
+from planpilot_providers_core.batches import first_errors
 
 BATCH: Final = 100
 """``nodes(ids:)`` takes at most 100 ids per request."""

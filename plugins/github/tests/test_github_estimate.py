@@ -26,13 +26,13 @@ from planpilot_provider_github.budgets import CONTENT_PER_HOUR, CONTENT_PER_MINU
 from planpilot_provider_github.costs import request_cost
 from planpilot_provider_github.estimate import workload_units
 from planpilot_provider_github.graphql import operation_files
-from planpilot_provider_github.graphql.runtime import operation_name, render
 from planpilot_provider_github.provider import GitHubProvider
 from planpilot_provider_github.testing import GitHubBudgets, GitHubEmulator, VirtualClock, run_virtual
 from planpilot_provider_github.testing.cost import measure
 from planpilot_provider_github.testing.schema import github_schema
 from planpilot_providers_core.config import ProviderConfig
 from planpilot_providers_core.contracts import CreateItemInput, Workload
+from planpilot_providers_core.sgqlc_runtime import operation_name, render
 
 
 def _generated() -> list[Any]:

@@ -16,7 +16,6 @@ from graphql import parse
 
 from planpilot_provider_github.graphql.generated import issues as issue_ops
 from planpilot_provider_github.graphql.generated import search as search_ops
-from planpilot_provider_github.graphql.runtime import render
 from planpilot_provider_github.provider import GitHubProvider
 from planpilot_provider_github.testing import FaultKind, GitHubEmulator
 from planpilot_provider_github.testing.cost import measure
@@ -25,6 +24,7 @@ from planpilot_provider_github.testing.schema import github_schema
 from planpilot_providers_core.contracts import CreateItemInput, Item, ItemSearchFilters, UpdateItemInput
 from planpilot_providers_core.errors import CreateItemPartialFailureError
 from planpilot_providers_core.plan import Plan, PlanItem
+from planpilot_providers_core.sgqlc_runtime import render
 from planpilot_providers_core.sync.runner import sync_plan
 
 MakeGitHub = Callable[..., GitHubProvider]

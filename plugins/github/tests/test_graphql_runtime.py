@@ -13,8 +13,8 @@ from sgqlc.operation import GraphQLErrors
 from sgqlc.types import UnionMeta
 
 import planpilot_provider_github.graphql as gql_pkg
-from planpilot_provider_github.graphql import runtime
 from planpilot_provider_github.graphql.generated import issue_mutations, issues, project_mutations, search
+from planpilot_providers_core import sgqlc_runtime as runtime
 
 GENERATED = "planpilot_provider_github.graphql.generated"
 ALL_MODULES = [f"{GENERATED}.schema", *(f"{GENERATED}.{p.stem}" for p in gql_pkg.operation_files())]
@@ -207,7 +207,7 @@ except ValueError as exc:
 def test_importing_generated_code_stays_light() -> None:
     code = f"""
 import json, sys
-import {", ".join([*ALL_MODULES, "planpilot_provider_github.graphql.runtime"])}
+import {", ".join([*ALL_MODULES, "planpilot_providers_core.sgqlc_runtime"])}
 print(json.dumps(sorted(m for m in sys.modules
       if m.split(".")[0] in ("graphql", "httpx", "urllib3") or m.startswith(("sgqlc.endpoint", "sgqlc.codegen")))))
 """

@@ -1,5 +1,6 @@
-"""PlanPilot provider for Linear: typed GraphQL (sgqlc) generated from Linear's pinned public schema, and a
-Linear emulator for tests (``planpilot_provider_linear.testing``, the ``emulator`` extra).
+"""PlanPilot provider for Linear (entry point ``linear``): a plan's items as issues of one Linear team, over typed
+GraphQL (sgqlc) generated from Linear's pinned public schema; and a Linear emulator for tests
+(``planpilot_provider_linear.testing``, the ``emulator`` extra).
 
-The provider itself (entry point ``linear``) is not part of this distribution yet; see the README.
+Importing this package is cheap: the provider lives in :mod:`.provider`, loaded on first use.
 """

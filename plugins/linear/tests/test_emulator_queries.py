@@ -1,5 +1,5 @@
 """The emulator answers the plugin's read operations as Linear does: the team and its board, labels, projects,
-issues by id, identifier, marker and recency, Linear's pagination, and its not-found error."""
+issues by id, identifier, the discovery filter and recency, Linear's pagination, and its not-found error."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import pytest
 
 from planpilot_provider_linear.graphql.generated import issues as issue_ops
 from planpilot_provider_linear.graphql.generated import workspace
+from planpilot_provider_linear.reads import discovery_filter
 from planpilot_provider_linear.testing import DEFAULT_PROJECT_SLUG, LinearEmulator, ManualClock, Team
+from planpilot_providers_core.contracts import ItemSearchFilters
 
 Send = Callable[..., Any]  # the conftest fixture: send(operation, variables) -> Answer
 Q = issue_ops.Operations.query
@@ -97,7 +99,12 @@ def test_issue_by_uuid_or_identifier_and_linear_not_found_error(send: Send, emul
     assert error["extensions"]["userPresentableMessage"] == "Could not find referenced Issue."
 
 
-def test_issues_by_marker_matches_label_team_and_case_sensitive_substring(
+def marker_filter(team_id: str, label: str, marker: str) -> dict[str, Any]:
+    """The filter the provider's discovery sends (``reads.discovery_filter``)."""
+    return discovery_filter(team_id, ItemSearchFilters(labels=(label,), body_contains=marker))
+
+
+def test_issues_matching_the_discovery_filter_match_label_team_and_case_sensitive_substring(
     send: Send, emulator: LinearEmulator, team: Team
 ) -> None:
     state = emulator.state
@@ -111,11 +118,11 @@ def test_issues_by_marker_matches_label_team_and_case_sensitive_substring(
     state.add_issue("OPS", "Other team", description="ITEM_ID: T1", labels=["planpilot"])
     archived = state.add_issue("ENG", "Archived", description="ITEM_ID: T1\n", labels=["planpilot"], archived=True)
 
-    found = send(Q.issues_by_marker, {"teamId": team.id, "label": "planpilot", "marker": "ITEM_ID: T1\n"})
+    found = send(Q.issues_matching, {"filter": marker_filter(team.id, "planpilot", "ITEM_ID: T1\n")})
     ids = [node["id"] for node in found.data["issues"]["nodes"]]
     assert sorted(ids) == sorted([hit.id, archived.id])  # includeArchived: true
     assert found.data["issues"]["nodes"][0]["archivedAt"] is not None  # newest first
-    loose = send(Q.issues_by_marker, {"teamId": team.id, "label": "planpilot", "marker": "ITEM_ID: T1"})
+    loose = send(Q.issues_matching, {"filter": marker_filter(team.id, "planpilot", "ITEM_ID: T1")})
     assert len(loose.data["issues"]["nodes"]) == 3  # a substring: T10 matches too, so a client re-checks hits
 
 
@@ -145,7 +152,7 @@ def test_paging_defaults_to_50_and_walks_every_page(send: Send, emulator: Linear
     cursor = None
     while True:
         page = send(
-            Q.issues_by_marker, {"teamId": team.id, "label": "Bug", "marker": "ITEM_ID", "first": 35, "after": cursor}
+            Q.issues_matching, {"filter": marker_filter(team.id, "Bug", "ITEM_ID"), "first": 35, "after": cursor}
         )
         issues = page.data["issues"]
         seen += [node["id"] for node in issues["nodes"]]

@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from planpilot_provider_linear.graphql.generated import issues as issue_ops
+from planpilot_provider_linear.reads import discovery_filter
 from planpilot_provider_linear.testing import LinearEmulator, ManualClock
+from planpilot_providers_core.contracts import ItemSearchFilters
 
 SEARCH = """query($term: String!, $teamId: String) {
   searchIssues(term: $term, teamId: $teamId, first: 10) { nodes { identifier title } totalCount } }"""
@@ -22,9 +24,10 @@ def test_writes_reach_search_after_the_lag_and_filters_at_once() -> None:
     emulator = LinearEmulator.with_default_scenario(clock=clock, search_lag=30)
     issue = emulator.state.add_issue("ENG", "Payment retries", description="PLAN_ID: p1", labels=["Bug"])
     assert found(emulator, "payment") == []
-    marker = bytes(issue_ops.Operations.query.issues_by_marker).decode()
+    matching = bytes(issue_ops.Operations.query.issues_matching).decode()
     team = emulator.state.team_by_key("ENG")
-    direct = emulator.request(marker, {"teamId": team.id, "label": "Bug", "marker": "PLAN_ID: p1"}).json()
+    search = ItemSearchFilters(labels=("Bug",), body_contains="PLAN_ID: p1")
+    direct = emulator.request(matching, {"filter": discovery_filter(team.id, search)}).json()
     assert [n["identifier"] for n in direct["data"]["issues"]["nodes"]] == ["ENG-1"]  # no lag
     clock.advance(30)
     assert found(emulator, "payment") == ["ENG-1"]

@@ -65,5 +65,5 @@ def test_pruned_schema_is_valid_and_enough_for_every_operation(codegen: ModuleTy
     assert set(pruned_input.fields) == set(full_input.fields)  # an input type is kept whole
     issue = pruned.type_map["Issue"]
     assert isinstance(issue, GraphQLObjectType)
-    assert {"identifier", "labelIds", "relations", "inverseRelations", "parent"} <= set(issue.fields)
+    assert {"identifier", "labelIds", "inverseRelations", "parent"} <= set(issue.fields)
     assert "comments" not in issue.fields  # an object type only with the selected fields

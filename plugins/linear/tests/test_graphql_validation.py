@@ -72,18 +72,20 @@ def test_operation_files_are_found() -> None:
         "IssueDelete",
         "IssueInverseRelationsPage",
         "IssueLabelCreate",
+        "IssueOutgoingRelations",
         "IssueRelationCreate",
         "IssueRelationDelete",
         "IssueRelations",
-        "IssueRelationsPage",
         "IssueUpdate",
         "IssuesByIds",
-        "IssuesByMarker",
+        "IssuesMatching",
+        "LabelsByIds",
         "LabelsNamed",
         "ProjectBySlug",
         "RateLimitStatus",
         "RecentIssues",
         "TeamByKey",
+        "TeamCycles",
         "TeamLabels",
         "Viewer",
         "WorkspaceLabels",
@@ -125,11 +127,13 @@ EXPECTED_POINTS = {
     "ProjectBySlug": 26,
     "IssueById": 8,
     "IssuesByIds": 402,
-    "IssuesByMarker": 402,
+    "IssuesMatching": 402,
     "RecentIssues": 402,
-    "IssueRelations": 2389,
-    "IssueRelationsPage": 118,
+    "LabelsByIds": 120,
+    "TeamCycles": 78,
+    "IssueRelations": 1239,
     "IssueInverseRelationsPage": 118,
+    "IssueOutgoingRelations": 118,
     "IssueCreate": 10,
     "IssueBatchCreate": 10,
     "IssueUpdate": 10,
@@ -139,7 +143,7 @@ EXPECTED_POINTS = {
     "IssueRelationCreate": 5,
     "IssueRelationDelete": 2,
 }
-REQUIRED = {"key": "ENG", "teamId": "t", "id": "i", "ids": ["i"], "label": "l", "marker": "m", "name": "n"}
+REQUIRED = {"key": "ENG", "teamId": "t", "id": "i", "ids": ["i"], "filter": {}, "name": "n"}
 REQUIRED |= {"slugId": "s", "since": "-P1D", "input": {}}
 
 

@@ -3,8 +3,10 @@
 - ``schema/github.graphql``: the pinned GitHub schema (SDL), see ``schema/SOURCE.md``;
 - ``operations/*.graphql``: every operation the provider sends (the single source of truth);
 - ``generated/``: sgqlc code generated from both by ``plugins/github/tools/codegen.py`` (``nox -s codegen``):
-  ``generated.schema`` (pruned schema) and one module per operations file, e.g. ``generated.issues``;
-- ``runtime``: render operations, parse responses into typed objects (applies an sgqlc 18 fix).
+  ``generated.schema`` (pruned schema) and one module per operations file, e.g. ``generated.issues``.
+
+Rendering operations and parsing answers into typed objects is core's ``planpilot_providers_core.sgqlc_runtime``
+(shared with the Linear plugin).
 
 Importing this package is cheap: it loads neither sgqlc nor the generated code.
 """

@@ -27,12 +27,14 @@ from typing import Any
 
 from attrs import field, frozen, validators
 
+from planpilot_providers_core.emulation import TokenBucket
+
 __all__ = [
     "AuthKind",
-    "LeakyBucket",
     "LimitKind",
     "LinearLimits",
     "RateLimiter",
+    "bucket_headers",
     "rate_limited_body",
 ]
 
@@ -76,46 +78,14 @@ ENDPOINT_LIMITED = {"searchIssues": "searchIssues", "semanticSearch": "semanticS
 """Query fields with a limit of their own [sdl: "Rate-limited to 30 requests per minute"]."""
 
 
-class LeakyBucket:
-    """``capacity`` tokens, refilled at ``capacity / period`` per second; starts full."""
-
-    def __init__(self, capacity: float, period: float, now: float) -> None:
-        self.capacity = float(capacity)
-        self.rate = capacity / period
-        self.tokens = float(capacity)
-        self.stamp = now
-
-    def _refill(self, now: float) -> None:
-        if now > self.stamp:
-            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-            self.stamp = now
-
-    def room(self, now: float) -> float:
-        self._refill(now)
-        return self.tokens
-
-    def take(self, amount: float, now: float) -> None:
-        self._refill(now)
-        self.tokens -= amount
-
-    def drain(self, now: float) -> None:
-        """Empty the bucket (an injected exhaustion)."""
-        self._refill(now)
-        self.tokens = 0.0
-
-    def remaining(self, now: float) -> int:
-        return max(0, math.floor(self.room(now)))
-
-    def reset_at(self, now: float) -> float:
-        """Epoch seconds at which the bucket is full again."""
-        return now + (self.capacity - self.room(now)) / self.rate
-
-    def headers(self, prefix: str, now: float) -> dict[str, str]:
-        return {
-            f"{prefix}-Limit": str(int(self.capacity)),
-            f"{prefix}-Remaining": str(self.remaining(now)),
-            f"{prefix}-Reset": str(math.ceil(self.reset_at(now) * 1000)),
-        }
+def bucket_headers(bucket: TokenBucket, prefix: str, now: float) -> dict[str, str]:
+    """``<prefix>-Limit``, ``-Remaining`` (whole units) and ``-Reset``: epoch milliseconds at which the bucket is
+    full again."""
+    return {
+        f"{prefix}-Limit": str(int(bucket.capacity)),
+        f"{prefix}-Remaining": str(max(0, math.floor(bucket.remaining(now)))),
+        f"{prefix}-Reset": str(math.ceil((now + bucket.full_in(now)) * 1000)),
+    }
 
 
 class RateLimiter:
@@ -125,21 +95,23 @@ class RateLimiter:
         self._limits = limits
         self._time = time
         self._lock = threading.Lock()
-        self._buckets: dict[tuple[AuthKind, str], LeakyBucket] = {}
+        self._buckets: dict[tuple[AuthKind, str], TokenBucket] = {}
 
     def limits(self, kind: AuthKind) -> LinearLimits:
         return self._limits(kind)
 
-    def _bucket(self, kind: AuthKind, name: str, now: float) -> LeakyBucket:
+    def _bucket(self, kind: AuthKind, name: str) -> TokenBucket:
+        """Linear's leaky bucket: ``capacity`` refilled at ``capacity / period`` a second, full at first use."""
         key = (kind, name)
         if key not in self._buckets:
             limits = self._limits(kind)
             if name == LimitKind.REQUESTS:
-                self._buckets[key] = LeakyBucket(limits.requests, limits.period, now)
+                capacity, period = limits.requests, limits.period
             elif name == LimitKind.COMPLEXITY:
-                self._buckets[key] = LeakyBucket(limits.complexity, limits.period, now)
+                capacity, period = limits.complexity, limits.period
             else:
-                self._buckets[key] = LeakyBucket(limits.search_requests, limits.search_period, now)
+                capacity, period = limits.search_requests, limits.search_period
+            self._buckets[key] = TokenBucket(rate=capacity / period, capacity=float(capacity))
         return self._buckets[key]
 
     def admit(self, kind: AuthKind, points: int, endpoint: str | None) -> tuple[LimitKind | None, dict[str, str]]:
@@ -147,28 +119,28 @@ class RateLimiter:
         nothing when any budget lacks room; returns (the refusing budget or None, the headers to send)."""
         with self._lock:
             now = self._time()
-            requests = self._bucket(kind, LimitKind.REQUESTS, now)
-            points_bucket = self._bucket(kind, LimitKind.COMPLEXITY, now)
-            own = self._bucket(kind, endpoint, now) if endpoint else None
+            requests = self._bucket(kind, LimitKind.REQUESTS)
+            points_bucket = self._bucket(kind, LimitKind.COMPLEXITY)
+            own = self._bucket(kind, endpoint) if endpoint else None
             refused: LimitKind | None = None
-            if requests.room(now) < 1:
+            if requests.remaining(now) < 1:
                 refused = LimitKind.REQUESTS
-            elif points_bucket.room(now) < points:
+            elif points_bucket.remaining(now) < points:
                 refused = LimitKind.COMPLEXITY
-            elif own is not None and own.room(now) < 1:
+            elif own is not None and own.remaining(now) < 1:
                 refused = LimitKind.ENDPOINT
             if refused is None:
-                requests.take(1, now)
-                points_bucket.take(points, now)
+                requests.take(now, 1)
+                points_bucket.take(now, points)
                 if own is not None:
-                    own.take(1, now)
+                    own.take(now, 1)
             headers = {
-                **requests.headers("X-RateLimit-Requests", now),
+                **bucket_headers(requests, "X-RateLimit-Requests", now),
                 "X-Complexity": str(points),
-                **points_bucket.headers("X-RateLimit-Complexity", now),
+                **bucket_headers(points_bucket, "X-RateLimit-Complexity", now),
             }
             if own is not None and endpoint is not None:
-                headers.update(own.headers("X-RateLimit-Endpoint-Requests", now))
+                headers.update(bucket_headers(own, "X-RateLimit-Endpoint-Requests", now))
                 headers["X-RateLimit-Endpoint-Name"] = endpoint
             return refused, headers
 
@@ -177,15 +149,15 @@ class RateLimiter:
         with self._lock:
             now = self._time()
             return {
-                **self._bucket(kind, LimitKind.REQUESTS, now).headers("X-RateLimit-Requests", now),
-                **self._bucket(kind, LimitKind.COMPLEXITY, now).headers("X-RateLimit-Complexity", now),
+                **bucket_headers(self._bucket(kind, LimitKind.REQUESTS), "X-RateLimit-Requests", now),
+                **bucket_headers(self._bucket(kind, LimitKind.COMPLEXITY), "X-RateLimit-Complexity", now),
             }
 
     def exhaust(self, kind: AuthKind, budget: LimitKind) -> None:
         """Empty one budget now (an injected rate limit: later requests wait for the refill too)."""
         with self._lock:
             now = self._time()
-            self._bucket(kind, budget if budget is not LimitKind.ENDPOINT else "searchIssues", now).drain(now)
+            self._bucket(kind, budget if budget is not LimitKind.ENDPOINT else "searchIssues").drain(now)
 
     def status(self, kind: AuthKind) -> list[dict[str, Any]]:
         """``rateLimitStatus.limits``: each budget's amounts; ``period`` and ``reset`` in milliseconds [sdl]."""
@@ -194,15 +166,15 @@ class RateLimiter:
             limits = self._limits(kind)
             rows = []
             for name, period in ((LimitKind.REQUESTS, limits.period), (LimitKind.COMPLEXITY, limits.period)):
-                bucket = self._bucket(kind, name, now)
+                bucket = self._bucket(kind, name)
                 rows.append(
                     {
                         "type": f"{name.value}Limit",
                         "allowedAmount": bucket.capacity,
-                        "remainingAmount": float(bucket.remaining(now)),
+                        "remainingAmount": float(max(0, math.floor(bucket.remaining(now)))),
                         "requestedAmount": 1.0 if name is LimitKind.REQUESTS else 0.0,
                         "period": period * 1000,
-                        "reset": float(math.ceil(bucket.reset_at(now) * 1000)),
+                        "reset": float(math.ceil((now + bucket.full_in(now)) * 1000)),
                     }
                 )
             return rows

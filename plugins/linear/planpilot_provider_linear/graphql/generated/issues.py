@@ -80,9 +80,9 @@ def query_issues_by_ids():
     return _op
 
 
-def query_issues_by_marker():
-    _op = sgqlc.operation.Operation(_schema_root.query_type, name='IssuesByMarker', variables=dict(teamId=sgqlc.types.Arg(sgqlc.types.non_null(_schema.ID)), label=sgqlc.types.Arg(sgqlc.types.non_null(_schema.String)), marker=sgqlc.types.Arg(sgqlc.types.non_null(_schema.String)), first=sgqlc.types.Arg(_schema.Int, default=50), after=sgqlc.types.Arg(_schema.String)))
-    _op_issues = _op.issues(filter={'team': {'id': {'eq': sgqlc.types.Variable('teamId')}}, 'labels': {'some': {'name': {'eq': sgqlc.types.Variable('label')}}}, 'description': {'contains': sgqlc.types.Variable('marker')}}, first=sgqlc.types.Variable('first'), after=sgqlc.types.Variable('after'), include_archived=True)
+def query_issues_matching():
+    _op = sgqlc.operation.Operation(_schema_root.query_type, name='IssuesMatching', variables=dict(filter=sgqlc.types.Arg(sgqlc.types.non_null(_schema.IssueFilter)), first=sgqlc.types.Arg(_schema.Int, default=50), after=sgqlc.types.Arg(_schema.String)))
+    _op_issues = _op.issues(filter=sgqlc.types.Variable('filter'), first=sgqlc.types.Variable('first'), after=sgqlc.types.Variable('after'), include_archived=True)
     _op_issues_nodes = _op_issues.nodes()
     _op_issues_nodes.id()
     _op_issues_nodes.identifier()
@@ -153,7 +153,7 @@ def query_recent_issues():
 class Query:
     issue_by_id = query_issue_by_id()
     issues_by_ids = query_issues_by_ids()
-    issues_by_marker = query_issues_by_marker()
+    issues_matching = query_issues_matching()
     recent_issues = query_recent_issues()
 
 

@@ -19,15 +19,9 @@ def query_issue_relations():
     _op_issues = _op.issues(filter={'id': {'in': sgqlc.types.Variable('ids')}}, first=sgqlc.types.Variable('first'), include_archived=True)
     _op_issues_nodes = _op_issues.nodes()
     _op_issues_nodes.id()
-    _op_issues_nodes_relations = _op_issues_nodes.relations(first=sgqlc.types.Variable('relations'))
-    _op_issues_nodes_relations_nodes = _op_issues_nodes_relations.nodes()
-    _op_issues_nodes_relations_nodes.id()
-    _op_issues_nodes_relations_nodes.type()
-    _op_issues_nodes_relations_nodes_related_issue = _op_issues_nodes_relations_nodes.related_issue()
-    _op_issues_nodes_relations_nodes_related_issue.id()
-    _op_issues_nodes_relations_page_info = _op_issues_nodes_relations.page_info()
-    _op_issues_nodes_relations_page_info.has_next_page()
-    _op_issues_nodes_relations_page_info.end_cursor()
+    _op_issues_nodes.trashed()
+    _op_issues_nodes_parent = _op_issues_nodes.parent()
+    _op_issues_nodes_parent.id()
     _op_issues_nodes_inverse_relations = _op_issues_nodes.inverse_relations(first=sgqlc.types.Variable('relations'))
     _op_issues_nodes_inverse_relations_nodes = _op_issues_nodes_inverse_relations.nodes()
     _op_issues_nodes_inverse_relations_nodes.id()
@@ -40,22 +34,6 @@ def query_issue_relations():
     _op_issues_page_info = _op_issues.page_info()
     _op_issues_page_info.has_next_page()
     _op_issues_page_info.end_cursor()
-    return _op
-
-
-def query_issue_relations_page():
-    _op = sgqlc.operation.Operation(_schema_root.query_type, name='IssueRelationsPage', variables=dict(id=sgqlc.types.Arg(sgqlc.types.non_null(_schema.String)), first=sgqlc.types.Arg(_schema.Int, default=50), after=sgqlc.types.Arg(_schema.String)))
-    _op_issue = _op.issue(id=sgqlc.types.Variable('id'))
-    _op_issue.id()
-    _op_issue_relations = _op_issue.relations(first=sgqlc.types.Variable('first'), after=sgqlc.types.Variable('after'))
-    _op_issue_relations_nodes = _op_issue_relations.nodes()
-    _op_issue_relations_nodes.id()
-    _op_issue_relations_nodes.type()
-    _op_issue_relations_nodes_related_issue = _op_issue_relations_nodes.related_issue()
-    _op_issue_relations_nodes_related_issue.id()
-    _op_issue_relations_page_info = _op_issue_relations.page_info()
-    _op_issue_relations_page_info.has_next_page()
-    _op_issue_relations_page_info.end_cursor()
     return _op
 
 
@@ -75,10 +53,26 @@ def query_issue_inverse_relations_page():
     return _op
 
 
+def query_issue_outgoing_relations():
+    _op = sgqlc.operation.Operation(_schema_root.query_type, name='IssueOutgoingRelations', variables=dict(id=sgqlc.types.Arg(sgqlc.types.non_null(_schema.String)), first=sgqlc.types.Arg(_schema.Int, default=50), after=sgqlc.types.Arg(_schema.String)))
+    _op_issue = _op.issue(id=sgqlc.types.Variable('id'))
+    _op_issue.id()
+    _op_issue_relations = _op_issue.relations(first=sgqlc.types.Variable('first'), after=sgqlc.types.Variable('after'))
+    _op_issue_relations_nodes = _op_issue_relations.nodes()
+    _op_issue_relations_nodes.id()
+    _op_issue_relations_nodes.type()
+    _op_issue_relations_nodes_related_issue = _op_issue_relations_nodes.related_issue()
+    _op_issue_relations_nodes_related_issue.id()
+    _op_issue_relations_page_info = _op_issue_relations.page_info()
+    _op_issue_relations_page_info.has_next_page()
+    _op_issue_relations_page_info.end_cursor()
+    return _op
+
+
 class Query:
     issue_inverse_relations_page = query_issue_inverse_relations_page()
+    issue_outgoing_relations = query_issue_outgoing_relations()
     issue_relations = query_issue_relations()
-    issue_relations_page = query_issue_relations_page()
 
 
 class Operations:

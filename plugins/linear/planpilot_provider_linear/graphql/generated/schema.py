@@ -2155,6 +2155,13 @@ class Cycle(sgqlc.types.Type):
     starts_at = sgqlc.types.Field(sgqlc.types.non_null(DateTime), graphql_name='startsAt')
 
 
+class CycleConnection(sgqlc.types.relay.Connection):
+    __schema__ = linear_schema
+    __field_names__ = ('nodes', 'page_info')
+    nodes = sgqlc.types.Field(sgqlc.types.non_null(sgqlc.types.list_of(sgqlc.types.non_null(Cycle))), graphql_name='nodes')
+    page_info = sgqlc.types.Field(sgqlc.types.non_null('PageInfo'), graphql_name='pageInfo')
+
+
 class DeletePayload(sgqlc.types.Type):
     __schema__ = linear_schema
     __field_names__ = ('entity_id', 'success')
@@ -2439,8 +2446,18 @@ class RateLimitResultPayload(sgqlc.types.Type):
 
 class Team(sgqlc.types.Type):
     __schema__ = linear_schema
-    __field_names__ = ('active_cycle', 'cycles_enabled', 'default_issue_estimate', 'default_issue_state', 'id', 'issue_estimation_allow_zero', 'issue_estimation_extended', 'issue_estimation_type', 'key', 'labels', 'name', 'projects', 'states', 'triage_enabled')
+    __field_names__ = ('active_cycle', 'cycles', 'cycles_enabled', 'default_issue_estimate', 'default_issue_state', 'id', 'issue_estimation_allow_zero', 'issue_estimation_extended', 'issue_estimation_type', 'key', 'labels', 'name', 'projects', 'states', 'triage_enabled')
     active_cycle = sgqlc.types.Field(Cycle, graphql_name='activeCycle')
+    cycles = sgqlc.types.Field(sgqlc.types.non_null(CycleConnection), graphql_name='cycles', args=sgqlc.types.ArgDict((
+        ('after', sgqlc.types.Arg(String, graphql_name='after', default=None)),
+        ('before', sgqlc.types.Arg(String, graphql_name='before', default=None)),
+        ('filter', sgqlc.types.Arg(CycleFilter, graphql_name='filter', default=None)),
+        ('first', sgqlc.types.Arg(Int, graphql_name='first', default=None)),
+        ('include_archived', sgqlc.types.Arg(Boolean, graphql_name='includeArchived', default=None)),
+        ('last', sgqlc.types.Arg(Int, graphql_name='last', default=None)),
+        ('order_by', sgqlc.types.Arg(PaginationOrderBy, graphql_name='orderBy', default=None)),
+))
+    )
     cycles_enabled = sgqlc.types.Field(sgqlc.types.non_null(Boolean), graphql_name='cyclesEnabled')
     default_issue_estimate = sgqlc.types.Field(sgqlc.types.non_null(Float), graphql_name='defaultIssueEstimate')
     default_issue_state = sgqlc.types.Field('WorkflowState', graphql_name='defaultIssueState')

@@ -139,6 +139,34 @@ def query_labels_named():
     return _op
 
 
+def query_labels_by_ids():
+    _op = sgqlc.operation.Operation(_schema_root.query_type, name='LabelsByIds', variables=dict(ids=sgqlc.types.Arg(sgqlc.types.non_null(sgqlc.types.list_of(sgqlc.types.non_null(_schema.ID)))), first=sgqlc.types.Arg(_schema.Int, default=50)))
+    _op_issue_labels = _op.issue_labels(filter={'id': {'in': sgqlc.types.Variable('ids')}}, first=sgqlc.types.Variable('first'), include_archived=True)
+    _op_issue_labels_nodes = _op_issue_labels.nodes()
+    _op_issue_labels_nodes.id()
+    _op_issue_labels_nodes.name()
+    _op_issue_labels_nodes.is_group()
+    _op_issue_labels_nodes_team = _op_issue_labels_nodes.team()
+    _op_issue_labels_nodes_team.id()
+    return _op
+
+
+def query_team_cycles():
+    _op = sgqlc.operation.Operation(_schema_root.query_type, name='TeamCycles', variables=dict(teamId=sgqlc.types.Arg(sgqlc.types.non_null(_schema.String)), first=sgqlc.types.Arg(_schema.Int, default=50), after=sgqlc.types.Arg(_schema.String)))
+    _op_team = _op.team(id=sgqlc.types.Variable('teamId'))
+    _op_team_cycles = _op_team.cycles(first=sgqlc.types.Variable('first'), after=sgqlc.types.Variable('after'))
+    _op_team_cycles_nodes = _op_team_cycles.nodes()
+    _op_team_cycles_nodes.id()
+    _op_team_cycles_nodes.number()
+    _op_team_cycles_nodes.name()
+    _op_team_cycles_nodes.starts_at()
+    _op_team_cycles_nodes.ends_at()
+    _op_team_cycles_page_info = _op_team_cycles.page_info()
+    _op_team_cycles_page_info.has_next_page()
+    _op_team_cycles_page_info.end_cursor()
+    return _op
+
+
 def query_project_by_slug():
     _op = sgqlc.operation.Operation(_schema_root.query_type, name='ProjectBySlug', variables=dict(slugId=sgqlc.types.Arg(sgqlc.types.non_null(_schema.String)), teams=sgqlc.types.Arg(_schema.Int, default=20)))
     _op_projects = _op.projects(filter={'slugId': {'eq': sgqlc.types.Variable('slugId')}}, first=1)
@@ -155,10 +183,12 @@ def query_project_by_slug():
 
 
 class Query:
+    labels_by_ids = query_labels_by_ids()
     labels_named = query_labels_named()
     project_by_slug = query_project_by_slug()
     rate_limit_status = query_rate_limit_status()
     team_by_key = query_team_by_key()
+    team_cycles = query_team_cycles()
     team_labels = query_team_labels()
     viewer = query_viewer()
     workspace_labels = query_workspace_labels()

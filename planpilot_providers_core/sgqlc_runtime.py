@@ -1,8 +1,9 @@
-"""Small runtime helpers around the generated sgqlc operations.
+"""Runtime helpers for the sgqlc operations a GraphQL provider plugin generates (GitHub's, Linear's).
 
 The provider sends ``render(op)`` with its own httpx client and turns the JSON body into typed objects with
-``parse(op, body)`` when a caller reads them (the issue reads convert the JSON themselves: see ``convert``).
-Importing this module loads sgqlc only (never graphql-core, never sgqlc.endpoint).
+``parse(op, body)`` when a caller reads them (GitHub's issue reads convert the JSON themselves: see its
+``convert``). Importing this module loads sgqlc only (never graphql-core, never sgqlc.endpoint); core does not
+depend on sgqlc, so only plugins that install it (their generated code needs it) import this module.
 
 Typed results: attributes are the snake_case GraphQL names (``createdAt`` -> ``created_at``), ``DateTime``
 is a tz-aware ``datetime``, aliases are attributes (``result.f0``), union/interface members are the concrete
