@@ -17,8 +17,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools"))
-import docs_snippets  # a repository script (tools/), not an installed package
-from docs_snippets import PageRun, SnippetError
+import docs_snippets  # noqa: E402 -- a repository script (tools/), not an installed package
+from docs_snippets import PageRun, SnippetError  # noqa: E402
 
 PAGES = docs_snippets.pages()
 
@@ -146,8 +146,12 @@ def test_pip_lines_are_checked_against_the_repository() -> None:
     assert check([".", "./plugins/dry-run", "./plugins/github[emulator]"], REPO) == []
     assert check(["-c", "constraints.txt", "nox"], REPO) == []
     assert check(["planpilot-providers-core", "planpilot-provider-github"], REPO) == []
-    assert check(["./plugins/nothing"], REPO) == ["./plugins/nothing: not a distribution of this repository (no pyproject.toml there)"]
-    assert check(["./plugins/github[nothing]"], REPO) == ["./plugins/github[nothing]: planpilot-provider-github has no extra 'nothing'"]
+    assert check(["./plugins/nothing"], REPO) == [
+        "./plugins/nothing: not a distribution of this repository (no pyproject.toml there)"
+    ]
+    assert check(["./plugins/github[nothing]"], REPO) == [
+        "./plugins/github[nothing]: planpilot-provider-github has no extra 'nothing'"
+    ]
     assert check(["requests-oauthlib"], REPO) == [
         "requests-oauthlib: neither a distribution of this repository nor pinned in constraints.txt"
     ]
@@ -155,7 +159,8 @@ def test_pip_lines_are_checked_against_the_repository() -> None:
 
 
 def test_a_fragment_needs_its_whole_file_on_the_page(check_page: CheckPage) -> None:
-    fragment = '```python\n--8<-- "examples/planpilot-provider-tracklet/planpilot_provider_tracklet/provider.py:options"\n```\n'
+    provider = "examples/planpilot-provider-tracklet/planpilot_provider_tracklet/provider.py"
+    fragment = f'```python\n--8<-- "{provider}:options"\n```\n'
     with pytest.raises(SnippetError, match="does not include the whole file"):
         check_page(fragment)
 
@@ -163,4 +168,4 @@ def test_a_fragment_needs_its_whole_file_on_the_page(check_page: CheckPage) -> N
 def test_the_distribution_names_in_the_harness_are_the_pyproject_names() -> None:
     names = set(docs_snippets.our_projects())
     root = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["name"]
-    assert root in names and "planpilot-provider-dry-run" in names and "planpilot-provider-tracklet" in names
+    assert {root, "planpilot-provider-dry-run", "planpilot-provider-github", "planpilot-provider-tracklet"} <= names

@@ -287,7 +287,11 @@ def nox_sessions() -> set[str]:
 def our_projects() -> dict[str, Path]:
     """Every distribution of the repository: its name -> its directory."""
     projects = {}
-    for pyproject in [REPO / "pyproject.toml", *REPO.glob("plugins/*/pyproject.toml"), *REPO.glob("examples/*/pyproject.toml")]:
+    for pyproject in [
+        REPO / "pyproject.toml",
+        *REPO.glob("plugins/*/pyproject.toml"),
+        *REPO.glob("examples/*/pyproject.toml"),
+    ]:
         name = tomllib.loads(pyproject.read_text())["project"]["name"]
         projects[name] = pyproject.parent
     return projects
@@ -388,7 +392,9 @@ class PageRun:
 
     @classmethod
     def create(cls, sandbox: Path, mypy_cache: Path) -> PageRun:
-        shutil.copytree(REPO / "examples", sandbox / "examples", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        shutil.copytree(
+            REPO / "examples", sandbox / "examples", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
+        )
         guard = sandbox / ".network-guard"
         guard.mkdir()
         (guard / "sitecustomize.py").write_text(NETWORK_GUARD)
@@ -512,10 +518,11 @@ class PageRun:
                 raise SnippetError(f"{block.where}: cd {words[1]}: no such directory in a clone")
             self.cwd = target
             return ""
-        if (first in ("pip", "pip3") and words[1:2] == ["install"]) or (module == "pip" and arguments[:1] == ["install"]):
+        if (first in ("pip", "pip3") and words[1:2] == ["install"]) or (
+            module == "pip" and arguments[:1] == ["install"]
+        ):
             rest = words[2:] if first in ("pip", "pip3") else arguments[1:]
-            cwd_in_repo = REPO / self.cwd.resolve().relative_to(self.sandbox.resolve())
-            problems = check_pip_install(rest, cwd_in_repo)
+            problems = check_pip_install(rest, self.in_repo())
             if problems:
                 raise SnippetError(f"{block.where}: {command}\n  " + "\n  ".join(problems))
             return ""
@@ -527,22 +534,41 @@ class PageRun:
             named = named[: named.index("--")] if "--" in named else named
             unknown = set(named) - nox_sessions()
             if unknown or not named:
-                raise SnippetError(f"{block.where}: {command}: noxfile.py has no session {sorted(unknown) or '(none named)'}")
+                raise SnippetError(
+                    f"{block.where}: {command}: noxfile.py has no session {sorted(unknown) or '(none named)'}"
+                )
             return ""
         if first == "pytest":
-            argv = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *words[1:]]
-            result = self.execute(argv, cwd=self.cwd)
-            if result.returncode != 0 or " collected" not in result.stdout and "tests collected" not in result.stdout:
-                raise SnippetError(f"{block.where}: {command}: collects no test:\n{result.stdout[-3000:]}")
-            return ""
+            return self.collect(block, command, words[1:])
         if first == "planpilot-providers":
             return self.planpilot_providers(block, command, words, expected)
         raise SnippetError(f"{block.where}: no rule runs {first!r}; see tools/docs_snippets.py")
 
+    def collect(self, block: Block, command: str, arguments: Sequence[str]) -> str:
+        """``pytest ARGUMENTS`` collects at least one test, in the repository (where a clone has the tests):
+        ``--collect-only`` (and no ``-n``: collecting needs no workers) leaves it as it is."""
+        kept = [
+            argument
+            for i, argument in enumerate(arguments)
+            if argument not in ("-n", "-q", "-qq") and (i == 0 or arguments[i - 1] != "-n")
+        ]
+        argv = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *kept]
+        result = self.execute(argv, cwd=self.in_repo())
+        collected = re.search(r"(\d+) tests? collected", result.stdout)
+        if result.returncode != 0 or collected is None or int(collected.group(1)) == 0:
+            raise SnippetError(f"{block.where}: {command}: collects no test:\n{result.stdout[-3000:]}")
+        return ""
+
+    def in_repo(self) -> Path:
+        """The directory of the repository that the page's current directory stands for."""
+        return REPO / self.cwd.resolve().relative_to(self.sandbox.resolve())
+
     def planpilot_providers(self, block: Block, command: str, words: list[str], expected: int) -> str:
         result = self.execute(["bash", "-c", command], cwd=self.cwd)
         if self.real_tracker(words):
-            hosts = [h for h in re.findall(r"https?://([^/\s:]+)", result.stdout) if h not in ("127.0.0.1", "localhost")]
+            hosts = [
+                h for h in re.findall(r"https?://([^/\s:]+)", result.stdout) if h not in ("127.0.0.1", "localhost")
+            ]
             if result.returncode != 3 or not hosts:
                 raise SnippetError(
                     f"{block.where}: {command}\n  a command against a real tracker should get as far as the network "
@@ -551,7 +577,8 @@ class PageRun:
             return result.stdout
         if result.returncode != expected:
             raise SnippetError(
-                f"{block.where}: {command}\n  exited {result.returncode}, the page says {expected}:\n{result.stdout[-3000:]}"
+                f"{block.where}: {command}\n  exited {result.returncode}, the page says {expected}:\n"
+                + result.stdout[-3000:]
             )
         return result.stdout
 
