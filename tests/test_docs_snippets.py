@@ -43,6 +43,19 @@ def test_every_block_of_the_page_runs(page: Path, tmp_path: Path, mypy_cache: Pa
     run(page, tmp_path, mypy_cache)
 
 
+@pytest.mark.parametrize("module", docs_snippets.documented_modules())
+def test_docstring_examples_on_the_reference_pages_compile(module: str) -> None:
+    for where, code in docs_snippets.docstring_examples(module):
+        docs_snippets.check_compiles(where, code)
+
+
+def test_docstring_examples_are_found_and_a_broken_one_fails() -> None:
+    examples = dict(docs_snippets.docstring_examples("planpilot_providers_core.progress"))
+    assert any("progress = CreateProgress()" in code for code in examples.values()), examples
+    with pytest.raises(SnippetError, match="does not compile"):
+        docs_snippets.check_compiles("a docstring", "def broken(:\n")
+
+
 def test_the_pages_are_the_docs_the_readme_and_the_examples_readme() -> None:
     names = {str(p.relative_to(REPO)) for p in PAGES}
     assert {"README.md", "docs/getting-started.md", "docs/authoring.md"} <= names

@@ -49,6 +49,10 @@ Every block is covered by exactly one rule of its language; a block no rule cove
     Parsed; with a title, written to the sandbox at that path (a ``pyproject.toml``, a plan file).
 
 Any other language fails: add a rule here first.
+
+The reference pages (``docs/reference/``) render docstrings (``::: module``), and a docstring's example (a reST
+literal block after ``::``) is on the site too. It is a sketch, often of a plugin that does not exist
+(``JiraProvider``), so it is not run: it must compile as Python (top-level ``await`` allowed).
 """
 
 from __future__ import annotations
@@ -194,6 +198,57 @@ def blocks(page: Path) -> list[Block]:
             code = "".join(include(target) for target in targets)
         found.append(Block(page, start + 1, lang, title.group(1) if title else None, code, tuple(targets)))
     return found
+
+
+_AUTODOC = re.compile(r"^::: ([\w.]+)", re.M)
+
+
+def documented_modules() -> list[str]:
+    """The modules the reference pages render (``::: module``), in page order."""
+    return [
+        m for page in sorted((REPO / "docs" / "reference").glob("*.md")) for m in _AUTODOC.findall(page.read_text())
+    ]
+
+
+def docstring_examples(module: str) -> list[tuple[str, str]]:
+    """``(where, code)`` of every reST literal block (``text::`` then an indented block) in the docstrings of
+    ``module`` (its source, read without importing it), the module's own, its classes' and functions'."""
+    import ast
+    import importlib.util
+    import textwrap
+
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        raise SnippetError(f"the reference pages document {module}, which cannot be found")
+    source = Path(spec.origin)
+    tree = ast.parse(source.read_text())
+    found = []
+    nodes = [tree, *(n for n in ast.walk(tree) if isinstance(n, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef))]
+    for node in nodes:
+        docstring = ast.get_docstring(node, clean=True)
+        if not docstring:
+            continue
+        lines = docstring.splitlines()
+        for index, line in enumerate(lines):
+            if not line.rstrip().endswith("::"):
+                continue
+            body: list[str] = []
+            for following in lines[index + 1 :]:
+                if following.strip() and not following.startswith((" ", "\t")):
+                    break
+                body.append(following)
+            name = getattr(node, "name", module)
+            found.append((f"{shown(source)}: docstring of {name}", textwrap.dedent("\n".join(body)).strip() + "\n"))
+    return found
+
+
+def check_compiles(where: str, code: str) -> None:
+    import ast
+
+    try:
+        compile(code, where, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+    except SyntaxError as exc:
+        raise SnippetError(f"{where}: its example does not compile: {exc}\n{code}") from None
 
 
 # -- shell lines --------------------------------------------------------------------------------------------
