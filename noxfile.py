@@ -136,7 +136,7 @@ def docs(session: nox.Session) -> None:
     Its snippets are run by the test suite (``tests/test_docs_snippets.py``), not here.
     """
     pinned(session)
-    session.install(CORE, DRY_RUN, GITHUB, *DOCS_DEPS, "ruff")  # ruff: mkdocstrings formats signatures with it
+    session.install(CORE, DRY_RUN, GITHUB, *DOCS_DEPS, "ruff")  # mkdocstrings formats signatures with Ruff
     site = Path(session.create_tmp()) / "site"
     # Material prints a banner about MkDocs 2 and its own end of life on every build; docs/development.md says
     # what it means for this site.
