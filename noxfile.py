@@ -7,6 +7,7 @@ nox -s codegen          # regenerate the GraphQL plugins' sgqlc code (GitHub, Li
 nox -s bench            # request counts, sync wall time and memory, budgets, client CPU and start-up (benchmarks/)
 nox -s demo             # sync the example plan to the GitHub emulator twice; the second run writes nothing
 nox -s planpilot_compat # PlanPilot 2.7.0 after this project's sync of an edited plan: it creates no issue
+nox -s docs             # build the docs site (mkdocs --strict: a warning fails) into a temporary directory
 nox -s lock             # refresh constraints.txt: the versions every other session installs
 nox -s newest           # tests and typecheck against the newest releases (what a new release broke)
 
@@ -45,6 +46,9 @@ PLANPILOT = "planpilot==2.7.0"
 TEST_DEPS = ("pytest>=8", "pytest-asyncio>=0.24", "pytest-xdist>=3.6", "hypothesis>=6.100")
 TOOLS = ("ruff", "mypy", "nox", "hatchling", "build", "twine")
 """Installed by sessions or by ``.ci/run`` itself (nox), or by pip to build our wheels (hatchling): all locked."""
+DOCS_DEPS = ("mkdocs>=1.6,<2", "mkdocs-material>=9.5,<10", "mkdocstrings[python]>=0.29,<2")
+"""The docs site (``nox -s docs``): MkDocs with the Material theme, and mkdocstrings for the reference pages.
+MkDocs 2 is a rewrite without plugins, which mkdocstrings is: hence the bound."""
 LOCK = Path(__file__).parent / "constraints.txt"
 _OURS = ("planpilot-provider", "planpilot_provider")
 
@@ -60,7 +64,9 @@ def pinned(session: nox.Session) -> None:
 def lock(session: nox.Session) -> None:
     """Resolve every dependency of every session afresh and write the versions to constraints.txt."""
     session.env["PIP_CONSTRAINT"] = ""  # resolve from the index, not from the lock being replaced
-    session.install("--upgrade", CORE, DRY_RUN, GITHUB, JIRA, LINEAR, TRACKLET, PLANPILOT, *TEST_DEPS, *TOOLS)
+    session.install(
+        "--upgrade", CORE, DRY_RUN, GITHUB, JIRA, LINEAR, TRACKLET, PLANPILOT, *TEST_DEPS, *TOOLS, *DOCS_DEPS
+    )
     frozen = session.run("python", "-m", "pip", "freeze", "--exclude-editable", silent=True)
     assert isinstance(frozen, str)
     pins = sorted(
@@ -77,7 +83,23 @@ def newest(session: nox.Session) -> None:
     """Tests and typecheck against the newest release of every dependency, ignoring the lock: what a new
     release broke. Not part of .ci/run; a failure here says which release to bound or adapt to."""
     session.env["PIP_CONSTRAINT"] = ""
-    session.install("--upgrade", "-e", CORE, "-e", DRY_RUN, "-e", GITHUB, "-e", JIRA, "-e", LINEAR, *TEST_DEPS, "mypy")
+    session.install(
+        "--upgrade",
+        "-e",
+        CORE,
+        "-e",
+        DRY_RUN,
+        "-e",
+        GITHUB,
+        "-e",
+        JIRA,
+        "-e",
+        LINEAR,
+        TRACKLET,
+        *TEST_DEPS,
+        "mypy",
+        *DOCS_DEPS,
+    )
     session.run("python", "-m", "pip", "list", "--format=freeze")
     session.run("mypy")
     session.run("pytest", *session.posargs)
@@ -87,7 +109,9 @@ def newest(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Install core and the plugins as users get them (plain installs), then run the whole test suite."""
     pinned(session)
-    session.install(CORE, DRY_RUN, GITHUB, JIRA, LINEAR, *TEST_DEPS)
+    # The example plugin and mypy too: the docs' snippets (tests/test_docs_snippets.py) run its conformance
+    # module and type-check every Python block.
+    session.install(CORE, DRY_RUN, GITHUB, JIRA, LINEAR, TRACKLET, *TEST_DEPS, "mypy")
     session.run("pytest", "-n", "auto", *session.posargs)  # one worker per core
 
 
@@ -105,8 +129,27 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict over core, the plugins and tools/ (the files listed in pyproject.toml)."""
     pinned(session)
     # Editable, so mypy sees each module once (the source tree) with its dependencies installed.
-    session.install("-e", CORE, "-e", DRY_RUN, "-e", GITHUB, "-e", JIRA, "-e", LINEAR, "mypy", *TEST_DEPS)
+    # The docs tools too: tools/docs_hooks.py and tools/docs_griffe.py are typed against griffe.
+    session.install("-e", CORE, "-e", DRY_RUN, "-e", GITHUB, "-e", JIRA, "-e", LINEAR, "mypy", *TEST_DEPS, *DOCS_DEPS)
     session.run("mypy", *session.posargs)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the docs site with warnings as errors (``mkdocs build --strict``) into a temporary directory.
+
+    Core and the plugins are installed because the site is generated from them: the CLI reference from the
+    parser, the reference pages from their docstrings (mkdocstrings), the example's files included as they are.
+    Its snippets are run by the test suite (``tests/test_docs_snippets.py``), not here.
+    """
+    pinned(session)
+    session.install(CORE, DRY_RUN, GITHUB, *DOCS_DEPS, "ruff")  # mkdocstrings formats signatures with Ruff
+    site = Path(session.create_tmp()) / "site"
+    # Material prints a banner about MkDocs 2 and its own end of life on every build; docs/development.md says
+    # what it means for this site.
+    session.env["NO_MKDOCS_2_WARNING"] = "1"
+    session.run("mkdocs", "build", "--strict", "--clean", "--site-dir", str(site))
+    session.log(f"site built in {site}")
 
 
 @nox.session

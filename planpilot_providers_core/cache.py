@@ -21,7 +21,10 @@ if TYPE_CHECKING:
     from typing import Any, Final
 
 NO_CACHE_ENV: Final = "PLANPILOT_PROVIDERS_NO_CACHE"
+"""Set to a non-empty value other than ``0`` to remember nothing between runs (entry points, ``list``, ``--help``)."""
 CACHE_DIR_ENV: Final = "PLANPILOT_PROVIDERS_CACHE_DIR"
+"""Where the remembered answers live (default: ``$XDG_CACHE_HOME/planpilot-providers``, else
+``~/.cache/planpilot-providers``)."""
 KEEP: Final = 16
 """Fingerprints remembered per file (one per virtualenv and working directory in use)."""
 

@@ -17,7 +17,7 @@ ALLOW_INSECURE_HTTP_ENV: Final = "PLANPILOT_PROVIDERS_ALLOW_INSECURE_HTTP"
 
 #: The entry-point group provider plugins register in.
 ENTRY_POINT_GROUP: Final = "planpilot.providers"
-#: Set to a non-empty value other than ``0`` to load no plugin from entry points at all.
 DISABLE_AUTOLOAD_ENV: Final = "PLANPILOT_PROVIDERS_DISABLE_PLUGIN_AUTOLOAD"
-#: Comma-separated entry-point or distribution names that must not be loaded.
+"""Set to a non-empty value other than ``0`` to load no plugin from entry points at all."""
 BLOCK_PLUGINS_ENV: Final = "PLANPILOT_PROVIDERS_BLOCK_PLUGINS"
+"""Comma-separated entry-point or distribution names that must not be loaded."""

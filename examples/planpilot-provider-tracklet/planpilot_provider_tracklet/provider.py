@@ -88,6 +88,7 @@ def _api_url(instance: object, attribute: attrs.Attribute[str], value: str) -> N
         raise ValueError(f"api_url must be an absolute http(s) URL such as {DEFAULT_API_URL}, got {value!r}")
 
 
+# --8<-- [start:options]
 @attrs.frozen(kw_only=True)
 class TrackletOptions:
     """The provider's own keywords (``create_provider(..., api_url=...)``; the CLI's ``--api-url``)."""
@@ -112,6 +113,8 @@ class TrackletOptions:
     """Tracklet asks clients to keep writes under this pace."""
 
 
+# --8<-- [end:options]
+# --8<-- [start:budgets]
 def request_cost(request: httpx.Request) -> Mapping[str, float]:
     """What one request spends: a request, and a write unless it only reads."""
     return {REQUESTS: 1.0, WRITES: 1.0 if request.method in _WRITE_METHODS else 0.0}
@@ -139,6 +142,7 @@ def tracklet_budgets(options: TrackletOptions) -> RequestBudgets:
     )
 
 
+# --8<-- [end:budgets]
 def project_slug(board_url: str) -> str | None:
     """The project a board URL names (``https://tracklet.example/acme/projects/roadmap``), None for none."""
     if not board_url:
@@ -153,6 +157,7 @@ def project_slug(board_url: str) -> str | None:
     return match.group(1)
 
 
+# --8<-- [start:context]
 @attrs.frozen(kw_only=True)
 class TrackletContext(ProviderContext):
     """What entering resolved; frozen all the way down (the base class checks it)."""
@@ -164,6 +169,8 @@ class TrackletContext(ProviderContext):
     type_labels: Mapping[PlanItemType, str] = attrs.field(converter=frozen_mapping)
 
 
+# --8<-- [end:context]
+# --8<-- [start:api]
 class TrackletApi:
     """Tracklet's HTTP API: each call retried per the policy, each failure mapped to a core error."""
 
@@ -209,6 +216,7 @@ class TrackletApi:
         return await self.call("get issue", "GET", f"/issues/{quote(issue_id, safe='')}", item_id=issue_id)
 
 
+# --8<-- [end:api]
 class TrackletRelations:
     """What a :class:`TrackletItem`'s relation methods need: the API, behind the provider's guards.
 
@@ -259,6 +267,7 @@ class TrackletRelations:
                 await self._link(item_id, blocker_id)
 
 
+# --8<-- [start:item]
 @attrs.frozen(kw_only=True)
 class TrackletItem(Item):
     """An issue as last read. Its relation methods act on Tracklet through ``relations``."""
@@ -278,9 +287,11 @@ class TrackletItem(Item):
         return await self.relations.get(self.id)
 
 
+# --8<-- [end:item]
 class TrackletProvider(Provider[TrackletContext]):
     """Plan items as issues of the Tracklet team ``target`` (e.g. ``ENG``), optionally in a project."""
 
+    # --8<-- [start:init]
     def __init__(self, config: ProviderConfig) -> None:
         super().__init__(config)  # runs validate_config
         self._options = parse_options(TrackletOptions, config)
@@ -304,8 +315,10 @@ class TrackletProvider(Provider[TrackletContext]):
             raise ProviderError(f"provider {self.name!r} is still entering")
         return self._api
 
+    # --8<-- [end:init]
     # -- lifecycle ---------------------------------------------------------------------------------
 
+    # --8<-- [start:enter]
     async def resolve_context(self) -> TrackletContext:
         credential = self.config.credential
         if not credential:
@@ -343,11 +356,13 @@ class TrackletProvider(Provider[TrackletContext]):
             type_labels=self.config.field_config.create_type_map,
         )
 
+    # --8<-- [end:enter]
     async def aclose(self) -> None:
         self._api = None  # the client itself was opened with open_resource, so it is closed for us
 
     # -- budgets -------------------------------------------------------------------------------------
 
+    # --8<-- [start:estimate]
     def estimate(self, work: Workload) -> Estimate:
         """The requests ``work`` sends (a create: one; an update or a relation write: a read and a write)."""
         writes = work.creates + work.updates + work.relation_writes
@@ -357,6 +372,7 @@ class TrackletProvider(Provider[TrackletContext]):
     def budget_report(self) -> Mapping[str, float]:
         return self._budgets.report()
 
+    # --8<-- [end:estimate]
     # -- items ---------------------------------------------------------------------------------------
 
     def _item(self, issue: Json) -> TrackletItem:
@@ -380,6 +396,7 @@ class TrackletProvider(Provider[TrackletContext]):
         except (KeyError, TypeError, ValueError) as exc:
             raise ProviderError(f"Tracklet answered with an issue this provider cannot read: {exc!r}") from exc
 
+    # --8<-- [start:search]
     async def search_items(self, filters: ItemSearchFilters) -> list[TrackletItem]:
         api = self._checked_api(False)
         query = [("label", label) for label in filters.labels]
@@ -401,6 +418,8 @@ class TrackletProvider(Provider[TrackletContext]):
                 raise ProviderError(f"search issues: Tracklet returned page cursor {cursor!r} twice; stopping")
             seen.add(cursor)
 
+    # --8<-- [end:search]
+    # --8<-- [start:create]
     async def create_item(self, item: CreateItemInput) -> TrackletItem:
         """One request: the issue with its type label, labels, estimate, parent and project, so nothing is half done.
 
@@ -435,6 +454,8 @@ class TrackletProvider(Provider[TrackletContext]):
             progress.created(issue_id, str(issue.get("key", issue_id)), str(issue.get("url", "")), *steps)
             return self._item(issue)
 
+    # --8<-- [end:create]
+    # --8<-- [start:update]
     async def update_item(self, item_id: str, item: UpdateItemInput) -> TrackletItem:
         """Writes only what differs. Labels are only added; a type change swaps our own type label."""
         api, types = self._checked_api(True), self.context.type_labels
@@ -460,12 +481,14 @@ class TrackletProvider(Provider[TrackletContext]):
         path = f"/issues/{quote(item_id, safe='')}"
         return self._item(await api.call("update issue", "PATCH", path, item_id=item_id, json=change))
 
+    # --8<-- [end:update]
     async def get_item(self, item_id: str) -> TrackletItem:
         issue = await self._checked_api(False).issue(item_id)
         if issue.get("team") != self.context.team:
             raise ItemNotFoundError(f"get issue: {item_id!r} is not an issue of team {self.context.team}")
         return self._item(issue)
 
+    # --8<-- [start:close-duplicate]
     async def close_duplicate(self, item_id: str, kept: Item, *, label: str) -> None:
         """One request: the issue is closed as a duplicate of ``kept`` and loses the discovery label, so no
         search for the label finds it again. Repeating it changes nothing."""
@@ -479,6 +502,7 @@ class TrackletProvider(Provider[TrackletContext]):
         path = f"/issues/{quote(item_id, safe='')}"
         await api.call("close issue as duplicate", "PATCH", path, item_id=item_id, json=change)
 
+    # --8<-- [end:close-duplicate]
     async def delete_item(self, item_id: str) -> None:
         api = self._checked_api(True)
         await self.get_item(item_id)  # ItemNotFoundError for a missing id, or an issue of another team
